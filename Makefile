@@ -1,0 +1,60 @@
+# Escalate: `make demo` serves the app with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+FRONTEND := build/frontend/govuk/govuk-frontend.min.css
+HOST_PORT ?= 127.0.0.1:8000
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: demo test check fmt bench setup prerequisites lock clean
+
+prerequisites:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "Escalate needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)."; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "Python's venv module is missing: install python3-venv."; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "Escalate needs Node.js with npm for the GOV.UK Frontend assets: install Node.js 18 or newer (https://nodejs.org/)."; exit 1; }
+
+$(INSTALLED): pyproject.toml requirements.lock | prerequisites
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_QUIET) --constraint requirements.lock --editable '.[dev]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json | prerequisites
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(FRONTEND): node_modules/.package-lock.json scripts/build_frontend.py $(INSTALLED)
+	$(BIN)/python scripts/build_frontend.py
+
+setup: $(INSTALLED) $(FRONTEND)
+
+demo: setup
+	$(BIN)/escalate migrate --no-input -v 0
+	$(BIN)/escalate load_policies
+	@echo "Escalate is running on http://$(HOST_PORT)/ (stop with Ctrl+C)"
+	$(BIN)/escalate runserver $(HOST_PORT)
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy escalate config benchmarks scripts conftest.py
+	$(BIN)/lint-imports
+	$(BIN)/escalate policy check escalate/policies/shipped/*.toml
+
+test: check
+	$(BIN)/pytest -n auto --dist loadfile
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python benchmarks/bench_deadlines.py
+
+# Refresh requirements.lock after changing dependencies in pyproject.toml.
+lock: $(INSTALLED)
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules build db.sqlite3

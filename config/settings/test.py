@@ -1,0 +1,11 @@
+"""Fast, repeatable tests: quick hashing, in-memory mail, London time."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "tests-only-not-secret"  # noqa: S105 - never used outside the test run
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TIME_ZONE = "Europe/London"
+WHITENOISE_USE_FINDERS = True  # serve straight from the app folders, no collectstatic

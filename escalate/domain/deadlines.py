@@ -1,0 +1,92 @@
+"""Due dates for stages and for the whole procedure, from a policy's deadline rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from escalate.domain.calendar import WorkingCalendar
+from escalate.domain.policy import DeadlineKind, DeadlineRule, PolicyRules
+
+
+class TimelineRefused(ValueError):
+    """The timeline cannot start where it was asked to; the message says why."""
+
+
+def due_on(
+    rule: DeadlineRule, *, raised_on: date, entered_on: date | None, calendar: WorkingCalendar
+) -> date | None:
+    """The due date a deadline rule gives, or None when it gives none.
+
+    A "within N working days" rule needs the day the stage was entered; without
+    it there is no honest date to give.
+    """
+    if rule.kind is DeadlineKind.BY_WORKING_DAY:
+        assert rule.days is not None
+        return calendar.working_day_of_procedure(raised_on, rule.days)
+    if rule.kind is DeadlineKind.WITHIN_WORKING_DAYS and entered_on is not None:
+        assert rule.days is not None
+        return calendar.add_working_days(entered_on, rule.days)
+    return None
+
+
+@dataclass(frozen=True)
+class TimelineStage:
+    number: int
+    name: str
+    entered_on: date | None
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    raised_on: date
+    stages: tuple[TimelineStage, ...]
+    target_due_on: date | None
+
+
+def timeline(
+    rules: PolicyRules,
+    *,
+    raised_on: date,
+    calendar: WorkingCalendar,
+    immediate_risk: bool = False,
+    start_at: int | None = None,
+) -> Timeline:
+    """Each stage's due date, assuming each is entered on the day the previous falls due.
+
+    Immediate risk makes the first action due the day the disagreement is raised
+    (DOMAIN.md decision 5) and allows only the stages the policy names as starts.
+    """
+    first_number = _starting_stage(rules, immediate_risk=immediate_risk, start_at=start_at)
+    entered_on: date | None = raised_on
+    stages: list[TimelineStage] = []
+    for stage in rules.stages:
+        if stage.number < first_number:
+            continue
+        is_first = not stages
+        stage_due: date | None
+        if is_first and immediate_risk and rules.immediate_risk.first_action_same_day:
+            stage_due = raised_on
+        else:
+            stage_due = due_on(
+                stage.deadline, raised_on=raised_on, entered_on=entered_on, calendar=calendar
+            )
+        stages.append(TimelineStage(stage.number, stage.name, entered_on, stage_due))
+        entered_on = stage_due
+    target = due_on(rules.target, raised_on=raised_on, entered_on=None, calendar=calendar)
+    return Timeline(raised_on=raised_on, stages=tuple(stages), target_due_on=target)
+
+
+def _starting_stage(rules: PolicyRules, *, immediate_risk: bool, start_at: int | None) -> int:
+    numbers = [stage.number for stage in rules.stages]
+    if start_at is None:
+        return min(rules.immediate_risk.may_start_at) if immediate_risk else numbers[0]
+    if start_at not in numbers:
+        raise TimelineRefused(f"This procedure has no stage {start_at}.")
+    if immediate_risk and start_at not in rules.immediate_risk.may_start_at:
+        allowed = ", ".join(str(number) for number in rules.immediate_risk.may_start_at)
+        raise TimelineRefused(
+            f"With immediate risk this procedure may start only at stage {allowed}."
+        )
+    return start_at

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PoliciesConfig(AppConfig):
+    name = "escalate.policies"
+    label = "policies"
+    verbose_name = "Partnerships and their procedures"

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db import models
+from django.urls import reverse
+
+from escalate.domain.policy import PolicyRules
+from escalate.domain.policy_loading import load_policy_text
+
+
+class Partnership(models.Model):
+    """A safeguarding children partnership or adults board."""
+
+    slug = models.SlugField(unique=True, help_text="The policy's short name, e.g. 'nel'.")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_policy(self) -> Policy:
+        return self.policies.order_by("-version").first()  # type: ignore[return-value]
+
+
+class Policy(models.Model):
+    """One version of a partnership's procedure, stored as the text it was loaded from.
+
+    Rows are never edited: a changed procedure is a new version, and an escalation
+    keeps the version it started under.
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="policies")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    source = models.CharField(max_length=200)
+    text = models.TextField(help_text="The policy file, exactly as loaded.")
+    sha256 = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partnership__name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "version"], name="one_row_per_policy_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership.slug} version {self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("policies:detail", kwargs={"slug": self.partnership.slug})
+
+    @cached_property
+    def rules(self) -> PolicyRules:
+        return self.to_rules()
+
+    def to_rules(self) -> PolicyRules:
+        result = load_policy_text(self.text)
+        if result.rules is None:  # stored text was checked on load; this means tampering
+            raise ValueError(f"Stored policy {self} no longer loads: {result.errors[0].line('')}")
+        return result.rules

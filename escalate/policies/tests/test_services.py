@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from escalate.policies.models import Policy
+from escalate.policies.services import LoadOutcome, PolicyRefused, load_policy
+from escalate.policy_library import shipped_paths
+
+pytestmark = pytest.mark.django_db
+
+NEL_TEXT = next(path for path in shipped_paths() if path.stem == "nel").read_text()
+
+
+def test_loading_a_policy_stores_a_version_that_gives_back_the_same_rules() -> None:
+    loaded = load_policy(text=NEL_TEXT, origin="nel.toml")
+
+    assert loaded.outcome is LoadOutcome.CREATED
+    assert loaded.policy.partnership.slug == "nel"
+    assert [stage.number for stage in loaded.policy.to_rules().stages] == [1, 2, 3, 4, 5]
+
+
+def test_loading_the_same_file_twice_keeps_one_row() -> None:
+    load_policy(text=NEL_TEXT, origin="nel.toml")
+
+    again = load_policy(text=NEL_TEXT, origin="nel.toml")
+
+    assert again.outcome is LoadOutcome.UNCHANGED
+    assert Policy.objects.count() == 1
+
+
+def test_changed_content_under_the_same_version_is_refused() -> None:
+    load_policy(text=NEL_TEXT, origin="nel.toml")
+    changed = NEL_TEXT.replace("days = 8 }", "days = 9 }")
+
+    with pytest.raises(PolicyRefused, match="new version number"):
+        load_policy(text=changed, origin="nel.toml")
+
+
+def test_a_new_version_is_stored_beside_the_old_one() -> None:
+    load_policy(text=NEL_TEXT, origin="nel.toml")
+    version_two = NEL_TEXT.replace("version = 1", "version = 2").replace("days = 8 }", "days = 9 }")
+
+    load_policy(text=version_two, origin="nel.toml")
+
+    assert list(Policy.objects.values_list("version", flat=True).order_by("version")) == [1, 2]
+
+
+def test_a_file_with_errors_is_refused_with_its_first_problem(tmp_path: Path) -> None:
+    broken = NEL_TEXT.replace('nation = "england-and-wales"', 'nation = "wales-only"')
+
+    with pytest.raises(PolicyRefused, match=r"calendar\.nation"):
+        load_policy(text=broken, origin="nel.toml")
+    assert not Policy.objects.exists()

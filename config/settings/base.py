@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "escalate.common",
     "escalate.policies",
+    "escalate.organisations",
+    "escalate.escalations",
+    "escalate.audit",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,35 @@
+"""Every audit event, declared once: dotted, past tense, with its label for the history."""
+
+from __future__ import annotations
+
+ESCALATION_RAISED = "escalation.raised"
+IMMEDIATE_RISK_ROUTE_TAKEN = "escalation.immediate_risk_route_taken"
+CONTACT_RECORDED = "contact.recorded"
+STAGE_ESCALATED = "escalation.stage_escalated"
+ESCALATION_RESOLVED = "escalation.resolved"
+ESCALATION_WITHDRAWN = "escalation.withdrawn"
+ESCALATION_CLOSED = "escalation.closed"
+AGREED_ACTION_ADDED = "agreed_action.added"
+AGREED_ACTION_UNDERSTANDING_CONFIRMED = "agreed_action.understanding_confirmed"
+AGREED_ACTION_CHECKED = "agreed_action.checked"
+CHECKLIST_ITEM_TICKED = "checklist_item.ticked"
+REPRESENTATION_SUBMITTED = "representation.submitted"
+PANEL_MEMBER_ADDED = "panel.member_added"
+FINAL_DECISION_RECORDED = "final_decision.recorded"
+
+LABELS: dict[str, str] = {
+    ESCALATION_RAISED: "Escalation raised",
+    IMMEDIATE_RISK_ROUTE_TAKEN: "Same-day immediate risk route taken",
+    CONTACT_RECORDED: "Contact recorded",
+    STAGE_ESCALATED: "Escalated to the next stage",
+    ESCALATION_RESOLVED: "Resolved with an agreed outcome",
+    ESCALATION_WITHDRAWN: "Withdrawn",
+    ESCALATION_CLOSED: "Closed",
+    AGREED_ACTION_ADDED: "Agreed action added",
+    AGREED_ACTION_UNDERSTANDING_CONFIRMED: "Shared understanding of an agreed action confirmed",
+    AGREED_ACTION_CHECKED: "Agreed action checked back",
+    CHECKLIST_ITEM_TICKED: "Checklist item recorded",
+    REPRESENTATION_SUBMITTED: "Written representation submitted",
+    PANEL_MEMBER_ADDED: "Panel member added",
+    FINAL_DECISION_RECORDED: "Final decision recorded",
+}

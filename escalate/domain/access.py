@@ -1,0 +1,87 @@
+"""Who may see and do what with an escalation, as predicates over plain facts.
+
+The same rule exists once more as a database filter (``escalations/access.py``);
+a test runs both over the same directories and checks they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from escalate.domain.policy import LadderRole, PartnershipRole
+
+# Rungs that see every escalation their agency is party to.
+OVERSEEING_RUNGS = frozenset(
+    {
+        LadderRole.LINE_MANAGER,
+        LadderRole.SAFEGUARDING_LEAD,
+        LadderRole.HEAD_OF_SERVICE,
+        LadderRole.ASSISTANT_DIRECTOR,
+    }
+)
+PARTNERSHIP_OVERSIGHT = frozenset({PartnershipRole.BUSINESS_MANAGER, PartnershipRole.CHAIR})
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ACT = "act"
+    """Record contacts, move stages, agree actions, tick the checklist."""
+    DECIDE = "decide"
+    """Record the final stage's decision."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person_id: int
+    is_active: bool
+    agency_id: int | None
+    ladder_role: LadderRole | None
+    partnership_roles: frozenset[tuple[int, PartnershipRole]] = field(default=frozenset())
+
+    def has_partnership_role(self, partnership_id: int, roles: frozenset[PartnershipRole]) -> bool:
+        return any(pid == partnership_id and role in roles for pid, role in self.partnership_roles)
+
+
+@dataclass(frozen=True)
+class CaseAccessFacts:
+    partnership_id: int
+    party_agency_ids: frozenset[int]
+    named_person_ids: frozenset[int]
+    panel_member_ids: frozenset[int]
+    at_final_stage: bool
+
+
+def can_view(viewer: Viewer, case: CaseAccessFacts) -> bool:
+    if not viewer.is_active:
+        return False
+    return _is_involved(viewer, case) or _is_scrutineer_at_final_stage(viewer, case)
+
+
+def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
+    """Whether ``viewer`` may take ``action``; everyone allowed to act may also view."""
+    if action is Action.VIEW:
+        return can_view(viewer, case)
+    if not viewer.is_active:
+        return False
+    if action is Action.ACT:
+        return _is_involved(viewer, case)
+    return case.at_final_stage and (
+        viewer.person_id in case.panel_member_ids
+        or viewer.has_partnership_role(case.partnership_id, frozenset({PartnershipRole.CHAIR}))
+    )
+
+
+def _is_involved(viewer: Viewer, case: CaseAccessFacts) -> bool:
+    return (
+        viewer.person_id in case.named_person_ids
+        or viewer.person_id in case.panel_member_ids
+        or (viewer.agency_id in case.party_agency_ids and viewer.ladder_role in OVERSEEING_RUNGS)
+        or viewer.has_partnership_role(case.partnership_id, PARTNERSHIP_OVERSIGHT)
+    )
+
+
+def _is_scrutineer_at_final_stage(viewer: Viewer, case: CaseAccessFacts) -> bool:
+    return case.at_final_stage and viewer.has_partnership_role(
+        case.partnership_id, frozenset({PartnershipRole.INDEPENDENT_SCRUTINEER})
+    )

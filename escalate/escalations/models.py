@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.urls import reverse
+
+from escalate.domain import engine
+from escalate.domain.access import CaseAccessFacts
+from escalate.domain.policy import SubjectKind
+from escalate.organisations.models import Agency, Person
+from escalate.policies.models import Partnership, Policy
+
+
+class Subject(models.Model):
+    """The child or adult with care and support needs whom the disagreement is about."""
+
+    class Kind(models.TextChoices):
+        CHILD = SubjectKind.CHILD.value, "Child"
+        ADULT = SubjectKind.ADULT.value, "Adult with care and support needs"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="subjects")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    case_reference = models.CharField(
+        max_length=60, blank=True, help_text="An agency's own file number or PID."
+    )
+    nhs_number = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return f"Subject {self.pk}"  # never the name: this string can reach logs
+
+
+class Escalation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = engine.Status.OPEN.value, "Open"
+        RESOLVED = engine.Status.RESOLVED.value, "Resolved"
+        WITHDRAWN = engine.Status.WITHDRAWN.value, "Withdrawn"
+        CLOSED = engine.Status.CLOSED.value, "Closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True)
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="escalations"
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="escalations")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="escalations")
+    raised_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="escalations_raised"
+    )
+    raising_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="escalations_raised"
+    )
+    other_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="escalations_received"
+    )
+    counterpart = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="escalations_received", null=True, blank=True
+    )
+    category = models.CharField(max_length=60)
+    decision_disputed = models.TextField()
+    evidence = models.TextField(blank=True)
+    desired_outcome = models.TextField()
+    subject_views = models.TextField(
+        blank=True, help_text="The views and wishes of the child or adult, where known."
+    )
+    immediate_risk = models.BooleanField(default=False)
+    same_day_route_taken = models.BooleanField(default=False)
+    entry_route = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    stage_number = models.PositiveSmallIntegerField()
+    final_stage_number = models.PositiveSmallIntegerField(
+        help_text="The last stage of the policy version this escalation runs under."
+    )
+    stage_due_on = models.DateField(null=True, blank=True)
+    raised_on = models.DateField()
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change, to detect lost updates."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    participants = models.ManyToManyField(
+        Person, related_name="escalations_involved_in", blank=True
+    )
+    panel_members = models.ManyToManyField(Person, related_name="escalations_on_panel", blank=True)
+
+    class Meta:
+        ordering = ["-raised_on", "-created_at"]
+        indexes = [
+            models.Index(fields=["partnership", "status", "stage_due_on"]),
+            models.Index(fields=["status", "stage_due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("escalations:detail", kwargs={"pk": self.pk})
+
+    def facts(self) -> engine.CaseFacts:
+        return engine.CaseFacts(
+            status=engine.Status(self.status),
+            stage_number=self.stage_number,
+            raised_on=self.raised_on,
+            immediate_risk=self.immediate_risk,
+        )
+
+    @property
+    def is_at_final_stage(self) -> bool:
+        return self.stage_number == self.final_stage_number
+
+    def access_facts(self) -> CaseAccessFacts:
+        named = {self.raised_by_id, *self.participants.values_list("pk", flat=True)}
+        if self.counterpart_id:
+            named.add(self.counterpart_id)
+        return CaseAccessFacts(
+            partnership_id=self.partnership_id,
+            party_agency_ids=frozenset({self.raising_agency_id, self.other_agency_id}),
+            named_person_ids=frozenset(named),
+            panel_member_ids=frozenset(self.panel_members.values_list("pk", flat=True)),
+            at_final_stage=self.is_at_final_stage,
+        )
+
+
+class StageEntry(models.Model):
+    class Outcome(models.TextChoices):
+        RESOLVED = engine.StageOutcome.RESOLVED.value, "Resolved"
+        ESCALATED = engine.StageOutcome.ESCALATED.value, "Escalated"
+        WITHDRAWN = engine.StageOutcome.WITHDRAWN.value, "Withdrawn"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="stage_entries"
+    )
+    number = models.PositiveSmallIntegerField()
+    entered_on = models.DateField()
+    due_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "number"], name="one_entry_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} stage {self.number}"
+
+
+class Contact(models.Model):
+    """A recorded discussion, as the NEL recording template lists it."""
+
+    class Kind(models.TextChoices):
+        TELEPHONE = "telephone", "Telephone"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        OTHER = "other", "Other"
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="contacts")
+    stage_number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    between = models.TextField(help_text="Names, agency and status of those in contact.")
+    summary = models.TextField()
+    outcome = models.TextField(help_text="Outcome, actions and next steps agreed.")
+    decision_makers = models.TextField(blank=True)
+    happened_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="contacts_recorded"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["stage_number", "happened_on", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} contact at stage {self.stage_number}"
+
+
+class AgreedAction(models.Model):
+    class Implementation(models.TextChoices):
+        PENDING = "pending", "Not checked yet"
+        IMPLEMENTED = "implemented", "Implemented"
+        NOT_IMPLEMENTED = "not_implemented", "Not implemented"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="agreed_actions"
+    )
+    stage_number = models.PositiveSmallIntegerField()
+    description = models.TextField()
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="agreed_actions")
+    due_on = models.DateField()
+    understanding_confirmed_at = models.DateTimeField(null=True, blank=True)
+    understanding_confirmed_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    implementation = models.CharField(
+        max_length=16, choices=Implementation.choices, default=Implementation.PENDING
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    check_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"Agreed action {self.pk} on {self.escalation}"
+
+
+class ChecklistTick(models.Model):
+    """One item of the policy's checklist for the stage that ended in agreement."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="checklist_ticks"
+    )
+    stage_number = models.PositiveSmallIntegerField()
+    item = models.CharField(max_length=60)
+    is_done = models.BooleanField(default=False)
+    not_done_reason = models.TextField(blank=True)
+    review_on = models.DateField(null=True, blank=True)
+    ticked_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    ticked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "stage_number", "item"], name="one_tick_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} on {self.escalation}"
+
+
+class Representation(models.Model):
+    """A party's written representation to the final stage."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="representations"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Representation on {self.escalation}"
+
+
+class FinalDecision(models.Model):
+    escalation = models.OneToOneField(
+        Escalation, on_delete=models.CASCADE, related_name="final_decision"
+    )
+    decided_by_kind = models.CharField(max_length=40)
+    decision = models.TextField()
+    decided_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    chaired_by_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"Decision on {self.escalation}"

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import models
+
+from escalate.domain.access import Viewer
+from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
+from escalate.policies.models import Partnership
+
+
+def _choices(values: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ").capitalize()) for member in values]
+
+
+AGENCY_KIND_CHOICES = _choices(AgencyKind)
+LADDER_ROLE_CHOICES = _choices(LadderRole)
+PARTNERSHIP_ROLE_CHOICES = _choices(PartnershipRole)
+
+
+class Agency(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="agencies")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=AGENCY_KIND_CHOICES)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "name"], name="agency_name_unique_in_partnership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """Someone who works in an agency or for the partnership, linked to a sign-in account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="person",
+        null=True,
+        blank=True,
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="people", null=True, blank=True
+    )
+    ladder_role = models.CharField(max_length=32, choices=LADDER_ROLE_CHOICES, blank=True)
+    line_manager = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Leavers are made inactive, never deleted."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def viewer(self) -> Viewer:
+        """This person's facts for the access predicates, read fresh from the database."""
+        roles = frozenset(
+            (partnership_id, PartnershipRole(role))
+            for partnership_id, role in self.partnership_roles.values_list("partnership_id", "role")
+        )
+        return Viewer(
+            person_id=self.pk,
+            is_active=self.is_active and (self.user is None or self.user.is_active),
+            agency_id=self.agency_id,
+            ladder_role=LadderRole(self.ladder_role) if self.ladder_role else None,
+            partnership_roles=roles,
+        )
+
+    @property
+    def status(self) -> str:
+        """Name, role and agency, as the recording template lists those in contact."""
+        parts = [self.job_title or self.get_ladder_role_display()]
+        if self.agency_id:
+            parts.append(str(self.agency))
+        return ", ".join(part for part in parts if part)
+
+
+class PartnershipRoleAssignment(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="partnership_roles")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(max_length=32, choices=PARTNERSHIP_ROLE_CHOICES)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "partnership", "role"], name="one_assignment_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} - {self.get_role_display()} ({self.partnership.slug})"

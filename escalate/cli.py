@@ -130,7 +130,11 @@ def _timeline(args: argparse.Namespace) -> int:
         )
     except (TimelineRefused, OutsideCalendar) as refusal:
         raise CommandFailed(str(refusal)) from None
-    print(_timeline_json(rules, result) if args.json else _timeline_text(rules, result))
+    print(
+        _timeline_json(rules, result)
+        if args.json
+        else _timeline_text(rules, result, immediate_risk=args.immediate_risk)
+    )
     return 0
 
 
@@ -165,15 +169,17 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _timeline_text(rules: PolicyRules, result: Timeline) -> str:
+def _timeline_text(rules: PolicyRules, result: Timeline, *, immediate_risk: bool) -> str:
     lines = [
         f"{rules.partnership} ({rules.short_name}, version {rules.version})",
         f"Raised {result.raised_on:%A %d %B %Y}",
     ]
-    for stage in result.stages:
+    for index, stage in enumerate(result.stages):
         rule = rules.stage(stage.number)
-        due = f"due {stage.due_on:%a %d %b %Y}" if stage.due_on else "as soon as possible"
-        lines.append(f"  Stage {stage.number}: {stage.name}: {due} ({rule.deadline.describe()})")
+        same_day = index == 0 and immediate_risk and rules.immediate_risk.first_action_same_day
+        how = "immediate risk: the same day" if same_day else rule.deadline.describe()
+        due = f"due {stage.due_on:%a %d %b %Y} ({how})" if stage.due_on else how
+        lines.append(f"  Stage {stage.number}: {stage.name}: {due}")
     if result.target_due_on:
         lines.append(
             f"Overall target: {result.target_due_on:%a %d %b %Y} ({rules.target.describe()})"

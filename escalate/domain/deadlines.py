@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from escalate.domain.calendar import WorkingCalendar
-from escalate.domain.policy import DeadlineKind, DeadlineRule, PolicyRules
+from escalate.domain.policy import DeadlineKind, DeadlineRule, PolicyRules, stage_list
 
 
 class TimelineRefused(ValueError):
@@ -85,8 +85,6 @@ def _starting_stage(rules: PolicyRules, *, immediate_risk: bool, start_at: int |
     if start_at not in numbers:
         raise TimelineRefused(f"This procedure has no stage {start_at}.")
     if immediate_risk and start_at not in rules.immediate_risk.may_start_at:
-        allowed = ", ".join(str(number) for number in rules.immediate_risk.may_start_at)
-        raise TimelineRefused(
-            f"With immediate risk this procedure may start only at stage {allowed}."
-        )
+        allowed = stage_list(rules.immediate_risk.may_start_at)
+        raise TimelineRefused(f"With immediate risk this procedure may start only at {allowed}.")
     return start_at

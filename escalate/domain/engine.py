@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.deadlines import due_on
-from escalate.domain.policy import ChecklistItem, PolicyRules, StageRule
+from escalate.domain.policy import ChecklistItem, PolicyRules, StageRule, stage_list
 
 
 class Status(StrEnum):
@@ -93,10 +93,8 @@ def _start_number(
             "A disagreement starts at stage 1 unless a child or adult is at immediate risk."
         )
     if start_at not in rules.immediate_risk.may_start_at:
-        allowed = ", ".join(str(n) for n in rules.immediate_risk.may_start_at)
-        raise TransitionRefused(
-            f"With immediate risk this procedure may start only at stage {allowed}."
-        )
+        allowed = stage_list(rules.immediate_risk.may_start_at)
+        raise TransitionRefused(f"With immediate risk this procedure may start only at {allowed}.")
     return start_at
 
 

@@ -290,3 +290,11 @@ class PolicyRules:
 
     def contacts_for(self, subject_kind: SubjectKind) -> tuple[Contact, ...]:
         return tuple(contact for contact in self.contacts if subject_kind in contact.covers)
+
+
+def stage_list(numbers: tuple[int, ...]) -> str:
+    """'stage 1', 'stages 1 and 2', 'stages 1, 2 and 3': for sentences people read."""
+    words = [str(number) for number in numbers]
+    if len(words) == 1:
+        return f"stage {words[0]}"
+    return f"stages {', '.join(words[:-1])} and {words[-1]}"

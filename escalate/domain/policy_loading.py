@@ -640,9 +640,12 @@ def _warn_about_contacts(reader: _Reader, rules: PolicyRules) -> None:
         if not any(contact.kind in urgent for contact in rules.contacts_for(subject)):
             reader.warn(
                 "contacts",
-                f"no emergency or front-door contact for a {subject.value}: "
+                f"no emergency or front-door contact for {_A_SUBJECT[subject]}: "
                 "people at immediate risk will be shown nothing to call",
             )
+
+
+_A_SUBJECT = {SubjectKind.CHILD: "a child", SubjectKind.ADULT: "an adult"}
 
 
 def _check_unique(reader: _Reader, keys: list[str], path: str, field_name: str) -> None:

@@ -5,155 +5,267 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('escalations', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('policies', '0001_initial'),
+        ("escalations", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("policies", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreedaction',
-            name='checked_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.person'),
+            model_name="agreedaction",
+            name="checked_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='agreedaction',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreed_actions', to='organisations.person'),
+            model_name="agreedaction",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="agreed_actions",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='agreedaction',
-            name='understanding_confirmed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.person'),
+            model_name="agreedaction",
+            name="understanding_confirmed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='checklisttick',
-            name='ticked_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.person'),
+            model_name="checklisttick",
+            name="ticked_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contacts_recorded', to='organisations.person'),
+            model_name="contact",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contacts_recorded",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='counterpart',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received', to='organisations.person'),
+            model_name="escalation",
+            name="counterpart",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations_received",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='other_agency',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_received', to='organisations.agency'),
+            model_name="escalation",
+            name="other_agency",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations_received",
+                to="organisations.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='panel_members',
-            field=models.ManyToManyField(blank=True, related_name='escalations_on_panel', to='organisations.person'),
+            model_name="escalation",
+            name="panel_members",
+            field=models.ManyToManyField(
+                blank=True, related_name="escalations_on_panel", to="organisations.person"
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='participants',
-            field=models.ManyToManyField(blank=True, related_name='escalations_involved_in', to='organisations.person'),
+            model_name="escalation",
+            name="participants",
+            field=models.ManyToManyField(
+                blank=True, related_name="escalations_involved_in", to="organisations.person"
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='partnership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='policies.partnership'),
+            model_name="escalation",
+            name="partnership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations",
+                to="policies.partnership",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='policies.policy'),
+            model_name="escalation",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations",
+                to="policies.policy",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='raised_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_raised', to='organisations.person'),
+            model_name="escalation",
+            name="raised_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations_raised",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='raising_agency',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations_raised', to='organisations.agency'),
+            model_name="escalation",
+            name="raising_agency",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations_raised",
+                to="organisations.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='escalation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='escalations.escalation'),
+            model_name="contact",
+            name="escalation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contacts",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='checklisttick',
-            name='escalation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checklist_ticks', to='escalations.escalation'),
+            model_name="checklisttick",
+            name="escalation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="checklist_ticks",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='agreedaction',
-            name='escalation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agreed_actions', to='escalations.escalation'),
+            model_name="agreedaction",
+            name="escalation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="agreed_actions",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='finaldecision',
-            name='chaired_by_agency',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.agency'),
+            model_name="finaldecision",
+            name="chaired_by_agency",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='finaldecision',
-            name='decided_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.person'),
+            model_name="finaldecision",
+            name="decided_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='finaldecision',
-            name='escalation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='final_decision', to='escalations.escalation'),
+            model_name="finaldecision",
+            name="escalation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="final_decision",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='representation',
-            name='agency',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.agency'),
+            model_name="representation",
+            name="agency",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='representation',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.person'),
+            model_name="representation",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.person",
+            ),
         ),
         migrations.AddField(
-            model_name='representation',
-            name='escalation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='representations', to='escalations.escalation'),
+            model_name="representation",
+            name="escalation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="representations",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='stageentry',
-            name='escalation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_entries', to='escalations.escalation'),
+            model_name="stageentry",
+            name="escalation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="stage_entries",
+                to="escalations.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='subject',
-            name='partnership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subjects', to='policies.partnership'),
+            model_name="subject",
+            name="partnership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="subjects",
+                to="policies.partnership",
+            ),
         ),
         migrations.AddField(
-            model_name='escalation',
-            name='subject',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='escalations.subject'),
+            model_name="escalation",
+            name="subject",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="escalations",
+                to="escalations.subject",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checklisttick',
-            constraint=models.UniqueConstraint(fields=('escalation', 'stage_number', 'item'), name='one_tick_per_item'),
+            model_name="checklisttick",
+            constraint=models.UniqueConstraint(
+                fields=("escalation", "stage_number", "item"), name="one_tick_per_item"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stageentry',
-            constraint=models.UniqueConstraint(fields=('escalation', 'number'), name='one_entry_per_stage'),
+            model_name="stageentry",
+            constraint=models.UniqueConstraint(
+                fields=("escalation", "number"), name="one_entry_per_stage"
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['partnership', 'status', 'stage_due_on'], name='escalations_partner_732c51_idx'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["partnership", "status", "stage_due_on"],
+                name="escalations_partner_732c51_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(fields=['status', 'stage_due_on'], name='escalations_status_044f6c_idx'),
+            model_name="escalation",
+            index=models.Index(
+                fields=["status", "stage_due_on"], name="escalations_status_044f6c_idx"
+            ),
         ),
     ]

@@ -6,61 +6,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('policies', '0001_initial'),
+        ("policies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('education', 'Education'), ('early_years', 'Early years'), ('health', 'Health'), ('childrens_social_care', 'Childrens social care'), ('adult_social_care', 'Adult social care'), ('police', 'Police'), ('voluntary', 'Voluntary'), ('other', 'Other')], max_length=32)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agencies', to='policies.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("education", "Education"),
+                            ("early_years", "Early years"),
+                            ("health", "Health"),
+                            ("childrens_social_care", "Childrens social care"),
+                            ("adult_social_care", "Adult social care"),
+                            ("police", "Police"),
+                            ("voluntary", "Voluntary"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agencies",
+                        to="policies.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('ladder_role', models.CharField(blank=True, choices=[('practitioner', 'Practitioner'), ('line_manager', 'Line manager'), ('safeguarding_lead', 'Safeguarding lead'), ('head_of_service', 'Head of service'), ('assistant_director', 'Assistant director')], max_length=32)),
-                ('is_active', models.BooleanField(default=True, help_text='Leavers are made inactive, never deleted.')),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='people', to='organisations.agency')),
-                ('line_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to='organisations.person')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='person', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                (
+                    "ladder_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("practitioner", "Practitioner"),
+                            ("line_manager", "Line manager"),
+                            ("safeguarding_lead", "Safeguarding lead"),
+                            ("head_of_service", "Head of service"),
+                            ("assistant_director", "Assistant director"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Leavers are made inactive, never deleted."
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="organisations.agency",
+                    ),
+                ),
+                (
+                    "line_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to="organisations.person",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['name'],
+                "verbose_name_plural": "people",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PartnershipRoleAssignment',
+            name="PartnershipRoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('business_manager', 'Business manager'), ('chair', 'Chair'), ('executive_member', 'Executive member'), ('panel_member', 'Panel member'), ('independent_scrutineer', 'Independent scrutineer'), ('administrator', 'Administrator')], max_length=32)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to='policies.partnership')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partnership_roles', to='organisations.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("business_manager", "Business manager"),
+                            ("chair", "Chair"),
+                            ("executive_member", "Executive member"),
+                            ("panel_member", "Panel member"),
+                            ("independent_scrutineer", "Independent scrutineer"),
+                            ("administrator", "Administrator"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to="policies.partnership",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partnership_roles",
+                        to="organisations.person",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.UniqueConstraint(fields=('partnership', 'name'), name='agency_name_unique_in_partnership'),
+            model_name="agency",
+            constraint=models.UniqueConstraint(
+                fields=("partnership", "name"), name="agency_name_unique_in_partnership"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partnershiproleassignment',
-            constraint=models.UniqueConstraint(fields=('person', 'partnership', 'role'), name='one_assignment_per_role'),
+            model_name="partnershiproleassignment",
+            constraint=models.UniqueConstraint(
+                fields=("person", "partnership", "role"), name="one_assignment_per_role"
+            ),
         ),
     ]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from escalate.organisations.models import Person
+
+
+class CurrentPersonMiddleware:
+    """Sets ``request.person``: the signed-in user's directory entry, read fresh each request.
+
+    Reading it on every request is what makes a leaver or mover lose access at once.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        person = None
+        if request.user.is_authenticated:
+            person = (
+                Person.objects.select_related("agency", "agency__partnership")
+                .filter(user_id=request.user.pk, is_active=True)
+                .first()
+            )
+        request.person = person  # type: ignore[attr-defined]
+        return self.get_response(request)

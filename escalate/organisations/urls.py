@@ -1,0 +1,2 @@
+app_name = "organisations"
+urlpatterns: list[object] = []

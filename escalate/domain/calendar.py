@@ -109,10 +109,15 @@ class WorkingCalendar:
         return self._nth_working_ordinal(index, counting_from=start)
 
     def working_day_of_procedure(self, raised_on: date, day_number: int) -> date:
-        """Working day ``day_number`` of a procedure raised on ``raised_on``."""
+        """Working day ``day_number`` of a procedure raised on ``raised_on``.
+
+        The raise day is working day 1 if it is a working day; otherwise the next one is.
+        """
         if day_number < 1:
             raise ValueError("Working days of a procedure are numbered from 1.")
-        return self.add_working_days(raised_on - timedelta(days=1), day_number)
+        offset = self._offset(raised_on)
+        first_index = self._worked_through[offset] - (1 if self._is_working(raised_on) else 0)
+        return self._nth_working_ordinal(first_index + day_number - 1, counting_from=raised_on)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""

@@ -59,6 +59,7 @@ def timeline(
     (DOMAIN.md decision 5) and allows only the stages the policy names as starts.
     """
     first_number = _starting_stage(rules, immediate_risk=immediate_risk, start_at=start_at)
+    calendar.is_working_day(raised_on)  # refuses a date outside the calendar, for every policy
     entered_on: date | None = raised_on
     stages: list[TimelineStage] = []
     for stage in rules.stages:

@@ -258,11 +258,15 @@ def _read_policy(reader: _Reader, data: dict[str, Any]) -> PolicyRules:
     agency_kinds: tuple[AgencyKind, ...] = parts.get("agency_kinds", ())
     stages = _read_stages(reader, data, agency_kinds)
     numbers = {stage.number for stage in stages}
-    try:
-        parts["immediate_risk"] = _read_immediate_risk(reader, data, numbers)
-        parts["entry_routes"] = _read_entry_routes(reader, data, numbers)
-    except _Invalid:
-        failed = True
+    later_steps: dict[str, Callable[[], Any]] = {
+        "immediate_risk": lambda: _read_immediate_risk(reader, data, numbers),
+        "entry_routes": lambda: _read_entry_routes(reader, data, numbers),
+    }
+    for name, step in later_steps.items():
+        try:
+            parts[name] = step()
+        except _Invalid:
+            failed = True
     if failed or not stages:
         raise _Invalid
     nation, closure_days = parts.pop("calendar")

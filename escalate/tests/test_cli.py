@@ -321,11 +321,6 @@ def test_timeline_refuses_a_bad_raise_date_on_one_line(
     assert "Traceback" not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the refusal names the day before the raise date ('1849-12-31 is outside ...'), "
-    "because working_day_of_procedure counts from raised_on - 1 day",
-)
 def test_a_raise_date_outside_the_calendar_is_named_as_given(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -335,11 +330,6 @@ def test_a_raise_date_outside_the_calendar_is_named_as_given(
     assert "1850-01-01" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a policy with no timescales never consults the calendar, so a raise date "
-    "outside the calendar's years (1850) gives a timeline and exit code 0",
-)
 def test_a_raise_date_outside_the_calendar_is_refused_for_every_policy(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

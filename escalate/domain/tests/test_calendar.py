@@ -140,11 +140,6 @@ def test_working_days_of_a_procedure_are_numbered_from_1(
         calendar.working_day_of_procedure(date(2026, 12, 18), day_number)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: working_day_of_procedure counts from the day before the raise date, so a "
-    "procedure raised on 1 January of the calendar's first year raises OutsideCalendar",
-)
 def test_working_day_of_procedure_on_the_first_day_of_the_calendar(
     calendar: WorkingCalendar,
 ) -> None:

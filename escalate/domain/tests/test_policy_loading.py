@@ -291,11 +291,6 @@ def test_problems_in_several_stages_are_all_reported() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _read_policy reads immediate_risk and entry_routes in one try block, so a "
-    "malformed [immediate_risk] table stops the entry routes from being checked",
-)
 def test_a_bad_immediate_risk_table_does_not_hide_entry_route_problems() -> None:
     text = nel_with(("may_start_at = [1]", "may_start_at = []")) + ENTRY_ROUTE_TO_STAGE_6
 

@@ -32,6 +32,7 @@ setup: $(INSTALLED) $(FRONTEND)
 demo: setup
 	$(BIN)/escalate migrate --no-input -v 0
 	$(BIN)/escalate load_policies
+	$(BIN)/escalate seed_demo
 	@echo "Escalate is running on http://$(HOST_PORT)/ (stop with Ctrl+C)"
 	$(BIN)/escalate runserver $(HOST_PORT)
 

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from escalate.common.views import sign_out_everywhere
+
 urlpatterns = [
     path("", include("escalate.policies.urls")),
     path("sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-out/everywhere/", sign_out_everywhere, name="sign_out_everywhere"),
     path("escalations/", include("escalate.escalations.urls")),
     path("register/", include("escalate.reporting.urls")),
     path("directory/", include("escalate.organisations.urls")),

@@ -189,9 +189,14 @@ def _timeline_text(rules: PolicyRules, result: Timeline, *, immediate_risk: bool
 
 def _run_django(args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["escalate", *args])
+    try:
+        execute_from_command_line(["escalate", *args])
+    except ImproperlyConfigured as error:  # e.g. production started without its secrets
+        print(f"escalate: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "escalate.common",
     "escalate.policies",
     "escalate.organisations",
@@ -47,10 +48,25 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "escalate.organisations.middleware.CurrentPersonMiddleware",
+    "escalate.common.middleware.SessionLifetimeMiddleware",
+    "escalate.common.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Guessing is stopped both for one account (username) and across many (ip_address).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -95,6 +111,10 @@ PASSWORD_HASHERS = [
 ]
 
 LOGIN_URL = "login"
+LOGIN_URL_PATH = "/sign-in/"
+SESSION_COOKIE_AGE = 10 * 60 * 60
+ESCALATE_SESSION_IDLE_SECONDS = int(env("ESCALATE_SESSION_IDLE_MINUTES") or "30") * 60
+ESCALATE_SESSION_ABSOLUTE_SECONDS = int(env("ESCALATE_SESSION_ABSOLUTE_HOURS") or "10") * 60 * 60
 LOGIN_REDIRECT_URL = "escalations:mine"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -138,3 +158,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("ESCALATE_LOG_LEVEL", "INFO")},
 }
+AXES_VERBOSE = False

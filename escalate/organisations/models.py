@@ -60,6 +60,9 @@ class Person(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Leavers are made inactive, never deleted."
     )
+    sessions_revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Sessions that began before this moment are ended."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -35,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}@example.org")
     email = factory.SelfAttribute("username")
-    password = factory.PostGenerationMethodCall("set_password", DEMO_PASSWORD)
+    password = factory.django.Password(DEMO_PASSWORD)
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):

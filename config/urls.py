@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from escalate.common import second_factor
 from escalate.common.views import sign_out_everywhere
 
 urlpatterns = [
     path("", include("escalate.policies.urls")),
     path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("sign-in/second-factor/", second_factor.verify, name="second_factor_verify"),
+    path("sign-in/second-factor/set-up/", second_factor.set_up, name="second_factor_set_up"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("sign-out/everywhere/", sign_out_everywhere, name="sign_out_everywhere"),
     path("escalations/", include("escalate.escalations.urls")),

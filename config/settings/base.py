@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "escalate.common",
     "escalate.policies",
     "escalate.organisations",
@@ -47,7 +49,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "escalate.organisations.middleware.CurrentPersonMiddleware",
+    "escalate.common.second_factor.SecondFactorMiddleware",
     "escalate.common.middleware.SessionLifetimeMiddleware",
     "escalate.common.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -110,6 +114,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# Who needs a one-time code as well as a password: above_practitioner, everyone or nobody.
+ESCALATE_SECOND_FACTOR = env("ESCALATE_SECOND_FACTOR") or "above_practitioner"
+OTP_TOTP_ISSUER = "Escalate"
 LOGIN_URL = "login"
 LOGIN_URL_PATH = "/sign-in/"
 SESSION_COOKIE_AGE = 10 * 60 * 60

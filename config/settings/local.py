@@ -10,5 +10,7 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders, no collectstatic
 DEMO_SIGN_IN_NOTE = (
     "This is a demo with invented people: sign in as practitioner.education@nel.example.org "
-    "with the password demo-password-not-for-real-use."
+    "with the password demo-password-not-for-real-use. In this demo no second factor is "
+    "asked for; a real deployment asks everyone above practitioner for a one-time code."
 )
+ESCALATE_SECOND_FACTOR = "nobody"  # the demo only; its sign-in page says so

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, BASE_DIR, SECRET_KEY, env
+from .base import ALLOWED_HOSTS, BASE_DIR, ESCALATE_SECOND_FACTOR, SECRET_KEY, env
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -16,6 +16,9 @@ if not ALLOWED_HOSTS:
     )
 if not env("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at the production PostgreSQL database.")
+
+if ESCALATE_SECOND_FACTOR not in {"above_practitioner", "everyone"}:
+    raise ImproperlyConfigured("ESCALATE_SECOND_FACTOR must be above_practitioner or everyone.")
 
 SECURE_SSL_REDIRECT = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -99,5 +99,5 @@ def raise_for(
         other_agency=other_agency,
         counterpart=counterpart,
         today=today,
-        **details,  # type: ignore[arg-type]
+        **details,
     )

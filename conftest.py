@@ -61,3 +61,22 @@ def axe() -> Any:
     from axe_playwright_python.sync_playwright import Axe
 
     return Axe()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_flush_may_empty_the_audit_history() -> Iterator[None]:
+    """Transactional tests end by flushing the database, which the audit triggers refuse."""
+    from django.test import TransactionTestCase
+
+    from escalate.audit.purge import allow_purge
+
+    # A private Django hook, untyped in django-stubs, hence getattr/setattr.
+    original = getattr(TransactionTestCase, "_fixture_teardown")  # noqa: B009
+
+    def teardown(self: TransactionTestCase) -> None:
+        with allow_purge():
+            original(self)
+
+    setattr(TransactionTestCase, "_fixture_teardown", teardown)  # noqa: B010
+    yield
+    setattr(TransactionTestCase, "_fixture_teardown", original)  # noqa: B010

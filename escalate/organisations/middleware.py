@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from escalate.organisations.models import Person
 
@@ -21,8 +24,11 @@ class CurrentPersonMiddleware:
         if request.user.is_authenticated:
             person = (
                 Person.objects.select_related("agency", "agency__partnership")
-                .filter(user_id=request.user.pk, is_active=True)
+                .filter(user_id=request.user.pk)
                 .first()
             )
+            if person is not None and not person.is_active:
+                logout(request)  # a leaver: their session ends with this request
+                return redirect(settings.LOGIN_URL_PATH)
         request.person = person  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -110,7 +110,11 @@ def test_a_leaver_loses_access_at_the_next_request() -> None:
     person.is_active = False
     person.save()
 
-    assert client.get(reverse("escalations:mine")).status_code == 404
+    response = client.get(reverse("escalations:mine"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    assert client.get(reverse("escalations:mine")).status_code == 302
 
 
 def test_signed_in_pages_are_never_cached_and_carry_security_headers() -> None:

@@ -33,3 +33,29 @@ class AuditEvent(models.Model):
     @property
     def label(self) -> str:
         return LABELS.get(self.event, self.event)
+
+
+class ReadEvent(models.Model):
+    """Someone saw case material: who, when, what (escalation, document, export), from where."""
+
+    class What(models.TextChoices):
+        ESCALATION = "escalation", "Escalation"
+        DOCUMENT = "document", "Document"
+        EXPORT = "export", "Export"
+        SUBJECT_ACCESS_EXPORT = "subject_access_export", "Subject access export"
+
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    reader = models.ForeignKey("organisations.Person", on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=32, choices=What.choices)
+    detail = models.CharField(max_length=120, blank=True, help_text="e.g. 'record.pdf'")
+    escalation = models.ForeignKey(
+        "escalations.Escalation", on_delete=models.PROTECT, related_name="reads", null=True
+    )
+    ip_address = models.GenericIPAddressField(null=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["escalation", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()} read at {self.occurred_at:%Y-%m-%d %H:%M}"

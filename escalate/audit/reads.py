@@ -1,0 +1,30 @@
+"""The read trail: every view of an escalation, a document or an export is recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from escalate.audit.models import ReadEvent
+
+
+def record_read(
+    request: HttpRequest, *, what: str, escalation: Any = None, detail: str = ""
+) -> ReadEvent:
+    """Called by every view that shows case material, after access has been checked."""
+    return ReadEvent.objects.create(
+        reader=request.person,  # type: ignore[attr-defined]
+        what=what,
+        detail=detail[:120],
+        escalation=escalation,
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+
+
+def reads_of(escalation: Any) -> QuerySet[ReadEvent]:
+    """Who has seen this escalation and its documents, newest first."""
+    return ReadEvent.objects.filter(escalation=escalation).select_related(
+        "reader", "reader__agency"
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("sign-out/everywhere/", sign_out_everywhere, name="sign_out_everywhere"),
     path("escalations/", include("escalate.escalations.urls")),
+    path("escalations/", include("escalate.escalations.document_urls")),
     path("register/", include("escalate.reporting.urls")),
     path("directory/", include("escalate.organisations.urls")),
     path("admin/", admin.site.urls),

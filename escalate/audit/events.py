@@ -16,6 +16,7 @@ CHECKLIST_ITEM_TICKED = "checklist_item.ticked"
 REPRESENTATION_SUBMITTED = "representation.submitted"
 PANEL_MEMBER_ADDED = "panel.member_added"
 FINAL_DECISION_RECORDED = "final_decision.recorded"
+PRACTICE_ISSUE_RECORDED = "practice_issue.recorded"
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -32,4 +33,5 @@ LABELS: dict[str, str] = {
     REPRESENTATION_SUBMITTED: "Written representation submitted",
     PANEL_MEMBER_ADDED: "Panel member added",
     FINAL_DECISION_RECORDED: "Final decision recorded",
+    PRACTICE_ISSUE_RECORDED: "Policy or practice issue recorded",
 }

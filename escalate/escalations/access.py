@@ -6,6 +6,7 @@ Every list, page, export and document starts from ``escalations_visible_to``.
 from __future__ import annotations
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from escalate.domain import access
@@ -15,7 +16,7 @@ from escalate.escalations.models import Escalation
 from escalate.organisations.models import Person
 
 
-class ActionForbidden(Exception):
+class ActionForbidden(PermissionDenied):
     """The person can see the escalation but may not do this."""
 
 

@@ -1,0 +1,58 @@
+"""The register as CSV, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from escalate.reporting.selectors import RegisterRow
+
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+REGISTER_COLUMNS = (
+    "Reference",
+    "Partnership",
+    "Stage",
+    "Stage name",
+    "Raising agency",
+    "Other agency",
+    "Category",
+    "Raised on",
+    "Stage due on",
+    "Working days open",
+    "Overdue",
+    "Practice issue updates",
+)
+
+
+def safe_cell(value: object) -> str:
+    """``value`` as text, with a leading quote if a spreadsheet would run it as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def register_csv(rows: Iterable[RegisterRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(REGISTER_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            safe_cell(value)
+            for value in (
+                row.reference,
+                row.partnership,
+                row.stage_number,
+                row.stage_name,
+                row.raising_agency,
+                row.other_agency,
+                row.category,
+                row.raised_on.isoformat(),
+                row.due_on.isoformat() if row.due_on else "",
+                row.working_days_open,
+                "Yes" if row.is_overdue else "No",
+                row.practice_issue_count,
+            )
+        )
+    return buffer.getvalue()

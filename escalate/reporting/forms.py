@@ -1,0 +1,162 @@
+"""Filter and entry forms for the register. ``clean()`` checks shape; services check rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from escalate.organisations.models import Agency
+from escalate.policies.models import Partnership
+from escalate.reporting.selectors import PracticeIssueFilters, RegisterFilters, RegisterOptions
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"]
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input"}, format="%Y-%m-%d"),
+        error_messages={"invalid": f"{label} must be a real date, like 18/12/2026."},
+    )
+
+
+class _DateRangeMixin:
+    """Checks that the 'from' date is not after the 'to' date."""
+
+    range_fields: tuple[str, str]
+
+    def check_range(self, cleaned: dict[str, Any]) -> None:
+        start_name, end_name = self.range_fields
+        start: date | None = cleaned.get(start_name)
+        end: date | None = cleaned.get(end_name)
+        if start and end and start > end:
+            self.add_error(  # type: ignore[attr-defined]
+                end_name, "The end date must be the same as or after the start date."
+            )
+
+
+class RegisterFilterForm(_DateRangeMixin, forms.Form):
+    range_fields = ("raised_from", "raised_to")
+
+    partnership = forms.ModelChoiceField(
+        queryset=Partnership.objects.none(), required=False, empty_label="All partnerships"
+    )
+    stage = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label="All agencies",
+        label="Agency (either side of the disagreement)",
+    )
+    category = forms.ChoiceField(required=False, label="Category of disagreement")
+    overdue_only = forms.BooleanField(required=False, label="Only escalations past their due date")
+    raised_from = _date_field("Raised from")
+    raised_to = _date_field("Raised to")
+
+    def __init__(self, data: Any = None, *, options: RegisterOptions) -> None:
+        super().__init__(data)
+        fields = self.fields
+        fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
+        fields["agency"].queryset = options.agencies  # type: ignore[attr-defined]
+        fields["stage"].choices = [  # type: ignore[attr-defined]
+            ("", "All stages"),
+            *((str(number), f"Stage {number}") for number in options.stage_numbers),
+        ]
+        fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", "All categories"),
+            *options.categories,
+        ]
+        for name in ("partnership", "stage", "agency", "category"):
+            fields[name].widget.attrs["class"] = "govuk-select"
+        fields["overdue_only"].widget.attrs["class"] = "govuk-checkboxes__input"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.check_range(cleaned)
+        partnership, agency = cleaned.get("partnership"), cleaned.get("agency")
+        if partnership and agency and agency.partnership_id != partnership.pk:
+            self.add_error("agency", "Choose an agency in the chosen partnership.")
+        return cleaned
+
+    def problems(self) -> str:
+        """Every error in one line, for responses that are not a page (the CSV export)."""
+        return "; ".join(str(error) for errors in self.errors.values() for error in errors)
+
+    def filters(self) -> RegisterFilters:
+        """The filters to apply: none unless the form is bound and valid."""
+        if not self.is_bound or not self.is_valid():
+            return RegisterFilters()
+        data = self.cleaned_data
+        return RegisterFilters(
+            partnership_id=data["partnership"].pk if data["partnership"] else None,
+            stage_number=data["stage"],
+            agency_id=data["agency"].pk if data["agency"] else None,
+            category=data["category"],
+            overdue_only=data["overdue_only"],
+            raised_from=data["raised_from"],
+            raised_to=data["raised_to"],
+        )
+
+
+class PracticeIssueFilterForm(_DateRangeMixin, forms.Form):
+    range_fields = ("recorded_from", "recorded_to")
+    STATUS_CHOICES = [("", "Resolved or not"), ("open", "Not resolved"), ("resolved", "Resolved")]
+    SHOW_CHOICES = [("all", "Every update"), ("latest", "Latest update for each escalation")]
+
+    partnership = forms.ModelChoiceField(
+        queryset=Partnership.objects.none(), required=False, empty_label="All partnerships"
+    )
+    lead_agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(), required=False, empty_label="All lead agencies"
+    )
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+    recorded_from = _date_field("Recorded from")
+    recorded_to = _date_field("Recorded to")
+
+    def __init__(self, data: Any = None, *, options: RegisterOptions) -> None:
+        super().__init__(data)
+        self.fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
+        self.fields["lead_agency"].queryset = options.agencies  # type: ignore[attr-defined]
+        for name in ("partnership", "lead_agency", "status", "show"):
+            self.fields[name].widget.attrs["class"] = "govuk-select"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.check_range(cleaned)
+        return cleaned
+
+    def filters(self) -> PracticeIssueFilters:
+        if not self.is_bound or not self.is_valid():
+            return PracticeIssueFilters()
+        data = self.cleaned_data
+        return PracticeIssueFilters(
+            partnership_id=data["partnership"].pk if data["partnership"] else None,
+            lead_agency_id=data["lead_agency"].pk if data["lead_agency"] else None,
+            is_resolved={"open": False, "resolved": True}.get(data["status"]),
+            latest_only=data["show"] == "latest",
+            recorded_from=data["recorded_from"],
+            recorded_to=data["recorded_to"],
+        )
+
+
+class PracticeIssueForm(forms.Form):
+    issue = forms.CharField(
+        label="What policy or practice issue has this escalation shown?",
+        help_text="Describe the gap in policy, procedure or practice, or what remains of it. "
+        "Do not include the child's or adult's name.",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 6}),
+        error_messages={"required": "Describe the policy or practice issue."},
+    )
+    is_resolved = forms.TypedChoiceField(
+        label="Has the issue been resolved?",
+        choices=[("no", "No, it is still open"), ("yes", "Yes, it has been resolved")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the issue has been resolved."},
+    )

@@ -1,0 +1,423 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from escalate.escalations.tests.factories import (
+    AgencyFactory,
+    PersonFactory,
+    partnership_person,
+    shipped_policy,
+)
+from escalate.organisations.models import PartnershipRoleAssignment, Person
+from escalate.reporting.models import PracticeIssue
+from escalate.reporting.services import record_practice_issue
+from escalate.reporting.tests.conftest import TODAY, Partnerships, escalate_to, raise_between
+
+REGISTER_URLS = ["reporting:register", "reporting:register_csv", "reporting:practice_issues"]
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("escalate.reporting.views.local_today", lambda: TODAY)
+
+
+def signed_in(client: Client, person) -> Client:
+    client.force_login(person.user)
+    return client
+
+
+# Who reaches the register ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", REGISTER_URLS)
+def test_business_manager_reaches_the_register(client: Client, world: Partnerships, name: str):
+    assert signed_in(client, world.manager).get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", REGISTER_URLS)
+@pytest.mark.parametrize(
+    "who", ["practitioner", "head_of_service", "independent_scrutineer", "administrator"]
+)
+def test_everyone_else_gets_404(client: Client, world: Partnerships, name: str, who: str):
+    person: Person
+    if who in {"practitioner", "head_of_service"}:
+        person = PersonFactory(agency=world.school, ladder_role=who)
+    else:
+        person = partnership_person(role=who)
+    raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+
+    assert signed_in(client, person).get(reverse(name)).status_code == 404
+
+
+@pytest.mark.parametrize("name", REGISTER_URLS)
+def test_signed_out_visitor_is_sent_to_sign_in(client: Client, world: Partnerships, name: str):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# The register page -------------------------------------------------------------------
+
+
+def test_register_lists_open_escalations_without_names_or_narrative(
+    client: Client, world: Partnerships
+) -> None:
+    ours = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+    theirs = raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2))
+
+    response = signed_in(client, world.manager).get(reverse("reporting:register"))
+
+    text = response.content.decode()
+    assert ours.reference in text
+    assert theirs.reference not in text
+    assert "Northfield Primary (invented)" in text
+    assert "Alex Invented" not in text
+    assert "CASE-0001" not in text
+    assert "Referral judged below threshold." not in text
+    assert "Three missed appointments" not in text
+    assert 'govuk-tag--red">Overdue' in text
+    assert "no-store" in response["Cache-Control"]
+    assert ">Partnership</th>" not in text  # one partnership: no column for it
+
+
+def test_manager_of_two_partnerships_sees_a_partnership_column(
+    client: Client, world: Partnerships
+) -> None:
+    PartnershipRoleAssignment.objects.create(
+        person=world.manager, partnership=world.cscp_school.partnership, role="chair"
+    )
+    theirs = raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2))
+
+    text = signed_in(client, world.manager).get(reverse("reporting:register")).content.decode()
+
+    assert ">Partnership</th>" in text
+    assert theirs.reference in text
+
+
+def test_register_shows_stages_without_a_timescale_as_soon_as_possible(
+    client: Client, world: Partnerships
+) -> None:
+    cscp_manager = partnership_person(role="business_manager", policy=shipped_policy("cscp"))
+    theirs = raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2))
+
+    text = signed_in(client, cscp_manager).get(reverse("reporting:register")).content.decode()
+
+    assert theirs.reference in text
+    assert "As soon as possible" in text
+    assert "No fixed timescale" in text
+    assert "Northfield Primary (invented)" not in text
+
+
+def test_register_filters_by_query_string(client: Client, world: Partnerships) -> None:
+    with_police = raise_between(world.school, world.police, on=date(2026, 11, 2))
+    other = raise_between(world.school, world.social_care, on=TODAY)
+
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register"), {"agency": world.police.pk, "overdue_only": "on"}
+    )
+
+    text = response.content.decode()
+    assert with_police.reference in text
+    assert other.reference not in text
+
+
+def test_register_explains_filters_it_cannot_use(client: Client, world: Partnerships) -> None:
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register"), {"raised_from": "2026-11-20", "raised_to": "2026-11-02"}
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in text
+    assert "The end date must be the same as or after the start date." in text
+
+
+def test_agency_from_another_partnership_is_not_a_filter_choice(
+    client: Client, world: Partnerships
+) -> None:
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register"), {"agency": world.cscp_health.pk}
+    )
+
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_register_page_query_count_does_not_grow_with_rows(
+    client: Client, world: Partnerships, django_assert_num_queries
+) -> None:
+    signed_in(client, world.manager).get(reverse("reporting:register"))  # settle the session
+    agencies = [world.school, world.social_care, world.police]
+    for index in range(3):
+        raise_between(agencies[index % 3], agencies[(index + 1) % 3], on=date(2026, 11, 2))
+    with django_assert_num_queries(REGISTER_PAGE_QUERIES):
+        client.get(reverse("reporting:register"))
+
+    for index in range(7):
+        raise_between(agencies[index % 3], agencies[(index + 2) % 3], on=date(2026, 11, 9))
+    with django_assert_num_queries(REGISTER_PAGE_QUERIES):
+        response = client.get(reverse("reporting:register"))
+    assert response.content.decode().count('<tr class="govuk-table__row">') == 11  # + heading
+
+
+# Middleware: session, user, person, and the session's idle-timeout save (3 + 3). The view:
+# the person's roles and account (4, each access check reads them fresh); current
+# procedures, escalations, their procedure versions (3); the filter's agency choices (1;
+# with one partnership there is no partnership filter). Equal for 3 and 10 rows is the
+# point; the number pins it.
+REGISTER_PAGE_QUERIES = 14
+REGISTER_CSV_QUERIES = 13  # the page's, less the agency choices
+
+
+def test_csv_query_count_does_not_grow_with_rows(
+    client: Client, world: Partnerships, django_assert_num_queries
+) -> None:
+    signed_in(client, world.manager).get(reverse("reporting:register_csv"))
+    for index in range(3):
+        raise_between(world.school, world.police, on=date(2026, 11, 2 + index))
+    with django_assert_num_queries(REGISTER_CSV_QUERIES):
+        client.get(reverse("reporting:register_csv"))
+    for index in range(7):
+        raise_between(world.police, world.social_care, on=date(2026, 11, 9 + index))
+    with django_assert_num_queries(REGISTER_CSV_QUERIES):
+        response = client.get(reverse("reporting:register_csv"))
+    assert len(read_csv(response)) == 11
+
+
+# CSV ---------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[list[str]]:
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+
+
+def test_csv_export_is_a_utf8_attachment_with_the_register(
+    client: Client, world: Partnerships
+) -> None:
+    escalation = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+
+    response = signed_in(client, world.manager).get(reverse("reporting:register_csv"))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="escalation-register-2026-11-23.csv"'
+    )
+    assert "no-store" in response["Cache-Control"]
+    header, row = read_csv(response)
+    assert header[0] == "Reference"
+    record = dict(zip(header, row, strict=True))
+    assert record["Reference"] == escalation.reference
+    assert record["Stage"] == "1"
+    assert record["Raised on"] == "2026-11-02"
+    assert record["Stage due on"] == "2026-11-03"
+    assert record["Working days open"] == "15"
+    assert record["Overdue"] == "Yes"
+    assert "Alex Invented" not in response.content.decode()
+
+
+def test_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(
+    client: Client, world: Partnerships
+) -> None:
+    partnership = world.school.partnership
+    formula = AgencyFactory(partnership=partnership, name='=HYPERLINK("http://example.invalid")')
+    plus = AgencyFactory(partnership=partnership, name="+Café Sûr (invented)")
+    raise_between(formula, plus, on=date(2026, 11, 2))
+
+    response = signed_in(client, world.manager).get(reverse("reporting:register_csv"))
+
+    header, row = read_csv(response)
+    record = dict(zip(header, row, strict=True))
+    assert record["Raising agency"] == '\'=HYPERLINK("http://example.invalid")'
+    assert record["Other agency"] == "'+Café Sûr (invented)"
+
+
+def test_csv_applies_the_same_filters(client: Client, world: Partnerships) -> None:
+    stage3 = escalate_to(
+        raise_between(world.school, world.police, on=date(2026, 11, 2)), 3, on=TODAY
+    )
+    raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register_csv"), {"stage": "3"}
+    )
+
+    rows = read_csv(response)[1:]
+    assert [row[0] for row in rows] == [stage3.reference]
+
+
+def test_csv_refuses_filters_it_cannot_use(client: Client, world: Partnerships) -> None:
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register_csv"), {"raised_from": "not a date"}
+    )
+
+    assert response.status_code == 400
+    assert "Raised from must be a real date" in response.content.decode()
+
+
+# Practice issues ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def at_stage_3(world: Partnerships):
+    return escalate_to(
+        raise_between(world.school, world.social_care, on=date(2026, 11, 2)), 3, on=TODAY
+    )
+
+
+def test_practice_issues_log_lists_the_overseen_partnerships_issues(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    record_practice_issue(
+        escalation=at_stage_3,
+        actor=at_stage_3.raised_by,
+        issue="Threshold guidance is silent on missed health appointments.",
+        is_resolved=False,
+    )
+    theirs = escalate_to(
+        raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2)), 3, on=TODAY
+    )
+    record_practice_issue(
+        escalation=theirs, actor=theirs.raised_by, issue="Not for NEL eyes.", is_resolved=False
+    )
+
+    text = signed_in(client, world.manager).get(reverse("reporting:practice_issues")).content
+    assert b"Threshold guidance is silent on missed health appointments." in text
+    assert b"Not for NEL eyes." not in text
+
+
+def test_practice_issues_log_filters_resolved_and_latest(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    for text, resolved in [("First word.", False), ("Second word.", False), ("Fixed.", True)]:
+        record_practice_issue(
+            escalation=at_stage_3, actor=at_stage_3.raised_by, issue=text, is_resolved=resolved
+        )
+    signed_in(client, world.manager)
+    url = reverse("reporting:practice_issues")
+
+    open_only = client.get(url, {"status": "open"}).content.decode()
+    latest = client.get(url, {"show": "latest"}).content.decode()
+
+    assert "First word." in open_only and "Second word." in open_only
+    assert "Fixed." not in open_only
+    assert "Fixed." in latest
+    assert "First word." not in latest and "Second word." not in latest
+
+
+def test_practice_issues_log_query_count_does_not_grow_with_rows(
+    client: Client, world: Partnerships, django_assert_num_queries
+) -> None:
+    signed_in(client, world.manager).get(reverse("reporting:practice_issues"))
+    escalations = [
+        escalate_to(raise_between(world.school, other, on=date(2026, 11, 2)), 3, on=TODAY)
+        for other in (world.social_care, world.police)
+    ]
+    record_practice_issue(
+        escalation=escalations[0], actor=world.manager, issue="One.", is_resolved=False
+    )
+    with django_assert_num_queries(PRACTICE_ISSUES_PAGE_QUERIES):
+        client.get(reverse("reporting:practice_issues"))
+    for escalation in escalations * 3:
+        record_practice_issue(
+            escalation=escalation, actor=world.manager, issue="More.", is_resolved=False
+        )
+    with django_assert_num_queries(PRACTICE_ISSUES_PAGE_QUERIES):
+        response = client.get(reverse("reporting:practice_issues"))
+    assert response.content.decode().count("More.") == 6
+
+
+# Middleware (6, as for the register); the person's roles and account (4); current
+# procedures (1); the issues (1); the filter's agency choices (1).
+PRACTICE_ISSUES_PAGE_QUERIES = 13
+
+
+def test_party_records_a_practice_issue_at_stage_3(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+    signed_in(client, at_stage_3.raised_by)
+
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"issue": "Gap in the threshold guidance.", "is_resolved": "no"})
+
+    assert response.status_code == 302
+    assert response["Location"] == at_stage_3.get_absolute_url()
+    issue = PracticeIssue.objects.get()
+    assert (issue.issue, issue.is_resolved, issue.stage_number) == (
+        "Gap in the threshold guidance.",
+        False,
+        3,
+    )
+
+
+def test_practice_issue_form_shows_earlier_updates(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    record_practice_issue(
+        escalation=at_stage_3, actor=at_stage_3.raised_by, issue="Earlier word.", is_resolved=False
+    )
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+
+    text = signed_in(client, world.manager).get(url).content.decode()
+
+    assert "Earlier updates" in text
+    assert "Earlier word." in text
+
+
+def test_practice_issue_form_needs_an_issue_and_an_answer(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+
+    response = signed_in(client, at_stage_3.raised_by).post(url, {"issue": ""})
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Describe the policy or practice issue." in text
+    assert "Say whether the issue has been resolved." in text
+    assert not PracticeIssue.objects.exists()
+
+
+def test_practice_issue_before_stage_3_is_refused(client: Client, world: Partnerships) -> None:
+    escalation = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": escalation.pk})
+    signed_in(client, escalation.raised_by)
+
+    page = client.get(url)
+    response = client.post(url, {"issue": "Gap.", "is_resolved": "no"})
+
+    assert "recorded from stage 3" in page.content.decode()
+    assert response.status_code == 409
+    assert not PracticeIssue.objects.exists()
+
+
+def test_unrelated_agency_gets_404_on_the_practice_issue_form(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    outsider = PersonFactory(agency=AgencyFactory(name="Unrelated Trust (invented)"))
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+    signed_in(client, outsider)
+
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"issue": "Gap.", "is_resolved": "no"}).status_code == 404
+
+
+def test_scrutineer_who_may_only_view_gets_403(client: Client, world: Partnerships) -> None:
+    final = escalate_to(
+        raise_between(world.school, world.social_care, on=date(2026, 11, 2)), 5, on=TODAY
+    )
+    scrutineer = partnership_person(role="independent_scrutineer")
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": final.pk})
+
+    response = signed_in(client, scrutineer).post(url, {"issue": "Gap.", "is_resolved": "no"})
+
+    assert response.status_code == 403
+    assert not PracticeIssue.objects.exists()

@@ -1,0 +1,141 @@
+"""The partnership's register, its CSV export and the practice issues log.
+
+Only the business managers and chairs of a partnership reach these pages; everyone
+else gets a 404, as if the pages did not exist. Recording a practice issue is open to
+anyone who may act on the escalation.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
+
+from escalate.domain.access import Action
+from escalate.domain.engine import TransitionRefused
+from escalate.escalations.access import ActionForbidden, get_for
+from escalate.escalations.clock import local_today
+from escalate.organisations.models import Person
+from escalate.reporting.exports import register_csv
+from escalate.reporting.forms import PracticeIssueFilterForm, PracticeIssueForm, RegisterFilterForm
+from escalate.reporting.models import PracticeIssue
+from escalate.reporting.selectors import (
+    overseen_partnership_ids,
+    practice_issues,
+    register,
+    register_options,
+)
+from escalate.reporting.services import practice_issue_refusal, record_practice_issue
+
+
+def _overseer(request: HttpRequest) -> tuple[Person, list[int]]:
+    person = getattr(request, "person", None)
+    partnership_ids = overseen_partnership_ids(person) if person is not None else []
+    if person is None or not partnership_ids:
+        raise Http404("No such page.")
+    return person, partnership_ids
+
+
+@login_required
+@require_GET
+def register_page(request: HttpRequest) -> HttpResponse:
+    person, partnership_ids = _overseer(request)
+    form = RegisterFilterForm(request.GET or None, options=register_options(partnership_ids))
+    rows = register(person, filters=form.filters(), today=local_today())
+    response = render(
+        request,
+        "reporting/register.html",
+        {
+            "form": form,
+            "rows": rows,
+            "query": request.GET.urlencode(),
+            "show_partnership": len(partnership_ids) > 1,
+            "nav": "register",
+        },
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def register_export(request: HttpRequest) -> HttpResponse:
+    person, partnership_ids = _overseer(request)
+    form = RegisterFilterForm(request.GET or None, options=register_options(partnership_ids))
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(
+            f"Check the filters: {form.problems()}",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    today = local_today()
+    rows = register(person, filters=form.filters(), today=today)
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
+    response = HttpResponse("\ufeff" + register_csv(rows), content_type="text/csv; charset=utf-8")
+    filename = f"escalation-register-{today.isoformat()}.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def practice_issue_list(request: HttpRequest) -> HttpResponse:
+    person, partnership_ids = _overseer(request)
+    form = PracticeIssueFilterForm(request.GET or None, options=register_options(partnership_ids))
+    issues = practice_issues(person, filters=form.filters())
+    response = render(
+        request,
+        "reporting/practice_issues.html",
+        {
+            "form": form,
+            "issues": issues,
+            "show_partnership": len(partnership_ids) > 1,
+            "nav": "register",
+        },
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice_issue_new(request: HttpRequest, pk: UUID) -> HttpResponse:
+    person = getattr(request, "person", None)
+    if person is None:
+        raise Http404("No such escalation.")
+    try:
+        escalation = get_for(person, str(pk), Action.ACT)
+    except ActionForbidden as refused:
+        raise PermissionDenied(str(refused)) from None
+    refusal = practice_issue_refusal(escalation)
+    form = PracticeIssueForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not refusal and form.is_valid():
+        try:
+            record_practice_issue(
+                escalation=escalation,
+                actor=person,
+                issue=form.cleaned_data["issue"],
+                is_resolved=form.cleaned_data["is_resolved"],
+            )
+        except TransitionRefused as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The practice issue has been sent to the partnership.")
+            return redirect(escalation)
+    history = PracticeIssue.objects.filter(escalation=escalation).select_related(
+        "lead_agency", "updated_by"
+    )
+    return render(
+        request,
+        "reporting/practice_issue_form.html",
+        {"escalation": escalation, "form": form, "refusal": refusal, "history": history},
+        status=409 if refusal and request.method == "POST" else 200,
+    )

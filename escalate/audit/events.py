@@ -17,6 +17,11 @@ REPRESENTATION_SUBMITTED = "representation.submitted"
 PANEL_MEMBER_ADDED = "panel.member_added"
 FINAL_DECISION_RECORDED = "final_decision.recorded"
 PRACTICE_ISSUE_RECORDED = "practice_issue.recorded"
+AGENCY_CREATED = "agency.created"
+AGENCY_UPDATED = "agency.updated"
+PERSON_CREATED = "person.created"
+PERSON_UPDATED = "person.updated"
+DIRECTORY_IMPORTED = "directory.imported"
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -34,4 +39,9 @@ LABELS: dict[str, str] = {
     PANEL_MEMBER_ADDED: "Panel member added",
     FINAL_DECISION_RECORDED: "Final decision recorded",
     PRACTICE_ISSUE_RECORDED: "Policy or practice issue recorded",
+    AGENCY_CREATED: "Agency added to the directory",
+    AGENCY_UPDATED: "Agency changed",
+    PERSON_CREATED: "Person added to the directory",
+    PERSON_UPDATED: "Person's directory entry changed",
+    DIRECTORY_IMPORTED: "Directory imported from a CSV file",
 }

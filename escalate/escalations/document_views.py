@@ -15,6 +15,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from escalate.audit.models import ReadEvent
+from escalate.audit.reads import record_read
 from escalate.escalations.access import get_for
 from escalate.escalations.clock import local_today
 from escalate.escalations.documents import (
@@ -33,7 +35,7 @@ TEXT = "text/plain; charset=utf-8"
 @login_required
 @require_GET
 def record_pdf(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk)
+    record = _record_for(request, pk, detail="record.pdf")
     return _attachment(
         render_pdf(record), content_type=PDF, filename=f"{record.file_stem}-record.pdf"
     )
@@ -42,7 +44,7 @@ def record_pdf(request: HttpRequest, pk: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def record_docx(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk)
+    record = _record_for(request, pk, detail="record.docx")
     return _attachment(
         render_docx(record), content_type=DOCX, filename=f"{record.file_stem}-record.docx"
     )
@@ -51,7 +53,7 @@ def record_docx(request: HttpRequest, pk: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def summary_text(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk)
+    record = _record_for(request, pk, detail="summary.txt")
     return _attachment(
         render_summary_text(record).encode("utf-8"),
         content_type=TEXT,
@@ -59,11 +61,12 @@ def summary_text(request: HttpRequest, pk: UUID) -> HttpResponse:
     )
 
 
-def _record_for(request: HttpRequest, pk: UUID) -> EscalationRecord:
+def _record_for(request: HttpRequest, pk: UUID, *, detail: str) -> EscalationRecord:
     person = getattr(request, "person", None)
     if person is None:
         raise Http404("No such escalation.")
     escalation = get_for(person, str(pk))
+    record_read(request, what=ReadEvent.What.DOCUMENT, escalation=escalation, detail=detail)
     return build_record(escalation, prepared_on=local_today())
 
 

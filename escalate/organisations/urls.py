@@ -1,2 +1,13 @@
+from django.urls import path
+
+from escalate.organisations import views
+
 app_name = "organisations"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("agencies/new/", views.agency_create, name="agency_create"),
+    path("agencies/<int:pk>/edit/", views.agency_edit, name="agency_edit"),
+    path("people/new/", views.person_create, name="person_create"),
+    path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("import/", views.directory_import, name="import"),
+]

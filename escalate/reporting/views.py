@@ -18,6 +18,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
+from escalate.audit.models import ReadEvent
+from escalate.audit.reads import record_read
 from escalate.domain.access import Action
 from escalate.domain.engine import TransitionRefused
 from escalate.escalations.access import ActionForbidden, get_for
@@ -77,6 +79,7 @@ def register_export(request: HttpRequest) -> HttpResponse:
         )
     today = local_today()
     rows = register(person, filters=form.filters(), today=today)
+    record_read(request, what=ReadEvent.What.EXPORT, detail=f"register.csv ({len(rows)} rows)")
     # The byte-order mark makes spreadsheet programs read the file as UTF-8.
     response = HttpResponse("\ufeff" + register_csv(rows), content_type="text/csv; charset=utf-8")
     filename = f"escalation-register-{today.isoformat()}.csv"

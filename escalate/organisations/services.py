@@ -1,0 +1,477 @@
+"""Every change to the directory: agencies, people, their sign-in accounts and roles.
+
+A leaver is made inactive, never deleted: their name stays on the escalations they
+took part in, and they can no longer sign in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from escalate.audit import events
+from escalate.audit.services import record
+from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
+from escalate.organisations.importing import (
+    AgencyRow,
+    ImportKind,
+    ImportReport,
+    ImportRow,
+    PersonRow,
+    RowProblem,
+    check_rows,
+)
+from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
+from escalate.organisations.selectors import PartnershipDirectory
+from escalate.policies.models import Partnership
+
+_BATCH = 500
+
+
+class DirectoryRefused(ValueError):
+    """A change the directory's rules do not allow; the message says why in one sentence."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ImportRefused(Exception):
+    """The rows no longer pass the checks (the directory changed); nothing was imported."""
+
+    def __init__(self, problems: Sequence[RowProblem] = (), *, file_problem: str = "") -> None:
+        super().__init__(file_problem or f"{len(problems)} problem(s); nothing was imported.")
+        self.problems = tuple(problems)
+        self.file_problem = file_problem
+
+    def report(self, *, kind: ImportKind, rows_read: int) -> ImportReport:
+        return ImportReport(
+            kind=kind,
+            rows_read=rows_read,
+            file_problems=(self.file_problem,) if self.file_problem else (),
+            row_problems=self.problems,
+        )
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    name: str
+    email: str
+    job_title: str = ""
+    agency: Agency | None = None
+    ladder_role: LadderRole | None = None
+    line_manager: Person | None = None
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: ImportKind
+    agencies_created: int = 0
+    people_created: int = 0
+    roles_assigned: int = 0
+
+    def describe(self) -> str:
+        if self.kind is ImportKind.AGENCIES:
+            return f"{_count(self.agencies_created, 'agency', 'agencies')} imported."
+        roles = _count(self.roles_assigned, "partnership role", "partnership roles")
+        return f"{_count(self.people_created, 'person', 'people')} imported, with {roles}."
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
+# Agencies -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_agency(
+    *, actor: Person | None, partnership: Partnership, name: str, kind: AgencyKind
+) -> Agency:
+    name = name.strip()
+    _ensure_agency_name_free(partnership, name)
+    agency = Agency.objects.create(partnership=partnership, name=name, kind=kind.value)
+    record(events.AGENCY_CREATED, actor=actor, data=_agency_data(agency))
+    return agency
+
+
+@transaction.atomic
+def update_agency(*, agency: Agency, actor: Person | None, name: str, kind: AgencyKind) -> Agency:
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    name = name.strip()
+    _ensure_agency_name_free(agency.partnership, name, excluding=agency)
+    before = _agency_data(agency)
+    agency.name = name
+    agency.kind = kind.value
+    agency.save(update_fields=["name", "kind"])
+    record(
+        events.AGENCY_UPDATED, actor=actor, data={"before": before, "after": _agency_data(agency)}
+    )
+    return agency
+
+
+def _ensure_agency_name_free(
+    partnership: Partnership, name: str, *, excluding: Agency | None = None
+) -> None:
+    if not name:
+        raise DirectoryRefused("Enter the agency's name.", field="name")
+    taken = Agency.objects.filter(partnership=partnership, name__iexact=name)
+    if excluding is not None:
+        taken = taken.exclude(pk=excluding.pk)
+    if taken.exists():
+        raise DirectoryRefused(f"{partnership} already has an agency called {name}.", field="name")
+
+
+def _agency_data(agency: Agency) -> dict[str, Any]:
+    return {
+        "agency": agency.pk,
+        "partnership": agency.partnership_id,
+        "name": agency.name,
+        "kind": agency.kind,
+    }
+
+
+# People -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_person(
+    *,
+    actor: Person | None,
+    details: PersonDetails,
+    partnership_roles: Mapping[Partnership, Collection[PartnershipRole]],
+) -> Person:
+    """Add someone, with a sign-in account (username = email) that has no password yet."""
+    _ensure_named(details)
+    email = _normalise_email(details.email)
+    _ensure_email_free(email)
+    holds_role = any(roles for roles in partnership_roles.values())
+    _ensure_belongs(agency=details.agency, holds_role=holds_role)
+    if details.line_manager is not None:
+        _ensure_current(details.line_manager)
+    user = get_user_model().objects.create_user(
+        username=email, email=email, password=None, is_active=details.is_active
+    )
+    person = Person.objects.create(
+        user=user,
+        name=details.name.strip(),
+        email=email,
+        job_title=details.job_title.strip(),
+        agency=details.agency,
+        ladder_role=details.ladder_role.value if details.ladder_role else "",
+        line_manager=details.line_manager,
+        is_active=details.is_active,
+    )
+    _replace_roles(person, partnership_roles)
+    record(events.PERSON_CREATED, actor=actor, data=_person_data(person))
+    return person
+
+
+@transaction.atomic
+def update_person(
+    *,
+    person: Person,
+    actor: Person | None,
+    details: PersonDetails,
+    partnership_roles: Mapping[Partnership, Collection[PartnershipRole]],
+) -> Person:
+    """Change someone's details; their roles in ``partnership_roles``' partnerships become
+    exactly those given, and roles in other partnerships are left alone.
+
+    Making someone inactive (a leaver) also stops their account signing in.
+    """
+    person = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+    before = _person_data(person)
+    _ensure_named(details)
+    email = _normalise_email(details.email)
+    _ensure_email_free(email, excluding=person)
+    other_roles = PartnershipRoleAssignment.objects.filter(person=person).exclude(
+        partnership__in=list(partnership_roles)
+    )
+    holds_role = other_roles.exists() or any(roles for roles in partnership_roles.values())
+    _ensure_belongs(agency=details.agency, holds_role=holds_role)
+    if details.line_manager is not None and details.line_manager.pk != person.line_manager_id:
+        _ensure_current(details.line_manager)
+        _ensure_no_loop(person, details.line_manager)
+    if actor is not None and actor.pk == person.pk:
+        _ensure_not_locking_out_self(person, details, partnership_roles)
+    elif email != person.email or details.is_active != person.is_active:
+        _ensure_may_change_account(person, actor)
+    person.name = details.name.strip()
+    person.email = email
+    person.job_title = details.job_title.strip()
+    person.agency = details.agency
+    person.ladder_role = details.ladder_role.value if details.ladder_role else ""
+    person.line_manager = details.line_manager
+    person.is_active = details.is_active
+    person.save(
+        update_fields=[
+            "name",
+            "email",
+            "job_title",
+            "agency",
+            "ladder_role",
+            "line_manager",
+            "is_active",
+        ]
+    )
+    _sync_account(person)
+    _replace_roles(person, partnership_roles)
+    after = _person_data(person)
+    changed = {key: after[key] for key in after if after[key] != before[key]}
+    record(events.PERSON_UPDATED, actor=actor, data={"person": person.pk, "changed": changed})
+    return person
+
+
+def _ensure_named(details: PersonDetails) -> None:
+    if not details.name.strip():
+        raise DirectoryRefused("Enter the person's full name.", field="name")
+
+
+def _normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not email:
+        raise DirectoryRefused("Enter the person's email address.", field="email")
+    return email
+
+
+def _ensure_email_free(email: str, *, excluding: Person | None = None) -> None:
+    people = Person.objects.annotate(key=Lower("email")).filter(key=email)
+    accounts = get_user_model().objects.annotate(key=Lower("username")).filter(key=email)
+    if excluding is not None:
+        people = people.exclude(pk=excluding.pk)
+        if excluding.user_id is not None:
+            accounts = accounts.exclude(pk=excluding.user_id)
+    if people.exists() or accounts.exists():
+        raise DirectoryRefused(f"{email} is already in the directory.", field="email")
+
+
+def _ensure_belongs(*, agency: Agency | None, holds_role: bool) -> None:
+    if agency is None and not holds_role:
+        raise DirectoryRefused(
+            "Choose the person's agency, or a partnership role for someone who works for "
+            "the partnership itself.",
+            field="agency",
+        )
+
+
+def _ensure_current(line_manager: Person) -> None:
+    if not line_manager.is_active:
+        raise DirectoryRefused(
+            f"{line_manager} has left (is inactive); choose a current line manager.",
+            field="line_manager",
+        )
+
+
+def _ensure_no_loop(person: Person, line_manager: Person) -> None:
+    if line_manager.pk == person.pk:
+        raise DirectoryRefused("A person cannot be their own line manager.", field="line_manager")
+    seen = {person.pk}
+    current: int | None = line_manager.pk
+    while current is not None:
+        if current in seen:
+            raise DirectoryRefused(
+                f"{line_manager} cannot be {person}'s line manager: "
+                "that would make a loop of line managers.",
+                field="line_manager",
+            )
+        seen.add(current)
+        current = Person.objects.filter(pk=current).values_list("line_manager_id", flat=True)[0]
+
+
+def _ensure_may_change_account(person: Person, actor: Person | None) -> None:
+    """Only a superuser may change the sign-in email or active status of a staff account:
+    otherwise an administrator could redirect a more powerful account to their own mailbox."""
+    user = person.user
+    if user is None or not (user.is_staff or user.is_superuser):
+        return
+    if actor is None or (actor.user is not None and actor.user.is_superuser):
+        return
+    raise DirectoryRefused(
+        f"{person} has a staff account: only a superuser can change its email address "
+        "or make it inactive.",
+        field="email",
+    )
+
+
+def _ensure_not_locking_out_self(
+    person: Person,
+    details: PersonDetails,
+    partnership_roles: Mapping[Partnership, Collection[PartnershipRole]],
+) -> None:
+    if not details.is_active:
+        raise DirectoryRefused(
+            "You cannot make yourself inactive; ask another administrator.", field="is_active"
+        )
+    administrator = PartnershipRole.ADMINISTRATOR
+    held = set(
+        PartnershipRoleAssignment.objects.filter(
+            person=person, role=administrator.value, partnership__in=list(partnership_roles)
+        ).values_list("partnership_id", flat=True)
+    )
+    kept = {
+        partnership.pk for partnership, roles in partnership_roles.items() if administrator in roles
+    }
+    if held - kept:
+        raise DirectoryRefused(
+            "You cannot remove your own administrator role; ask another administrator.",
+            field="partnership_roles",
+        )
+
+
+def _sync_account(person: Person) -> None:
+    """Keep the sign-in account's username and email equal to the person's email, and let
+    it sign in only while the person is active."""
+    user = person.user
+    if user is None:
+        user = get_user_model().objects.create_user(
+            username=person.email, email=person.email, password=None
+        )
+        person.user = user
+        person.save(update_fields=["user"])
+    wanted = (person.email, person.email, person.is_active)
+    if (user.get_username(), user.email, user.is_active) != wanted:
+        user.username = person.email
+        user.email = person.email
+        user.is_active = person.is_active
+        user.save(update_fields=["username", "email", "is_active"])
+
+
+def _replace_roles(
+    person: Person, partnership_roles: Mapping[Partnership, Collection[PartnershipRole]]
+) -> None:
+    for partnership, roles in partnership_roles.items():
+        wanted = {role.value for role in roles}
+        current = PartnershipRoleAssignment.objects.filter(person=person, partnership=partnership)
+        current.exclude(role__in=wanted).delete()
+        have = set(current.values_list("role", flat=True))
+        PartnershipRoleAssignment.objects.bulk_create(
+            PartnershipRoleAssignment(person=person, partnership=partnership, role=role)
+            for role in sorted(wanted - have)
+        )
+
+
+def _person_data(person: Person) -> dict[str, Any]:
+    return {
+        "person": person.pk,
+        "name": person.name,
+        "email": person.email,
+        "job_title": person.job_title,
+        "agency": person.agency_id,
+        "ladder_role": person.ladder_role,
+        "line_manager": person.line_manager_id,
+        "is_active": person.is_active,
+        "partnership_roles": sorted(
+            f"{partnership_id}:{role}"
+            for partnership_id, role in person.partnership_roles.values_list(
+                "partnership_id", "role"
+            )
+        ),
+    }
+
+
+# Importing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_directory(
+    *, partnership: Partnership, actor: Person | None, rows: Sequence[ImportRow]
+) -> ImportResult:
+    """Import rows that passed ``importing.check_text``: all of them, or none.
+
+    The rows are checked again against the directory inside this transaction; if
+    anything changed so that a row no longer passes, ``ImportRefused`` says which.
+    """
+    problems = check_rows(rows, directory=PartnershipDirectory(partnership))
+    if problems:
+        raise ImportRefused(problems)
+    agencies = [row for row in rows if isinstance(row, AgencyRow)]
+    people = [row for row in rows if isinstance(row, PersonRow)]
+    try:
+        with transaction.atomic():
+            if agencies:
+                result = _import_agencies(partnership, agencies)
+            else:
+                result = _import_people(partnership, people)
+    except IntegrityError:
+        raise ImportRefused(
+            file_problem="The directory changed while importing, so nothing was imported. "
+            "Upload the file again."
+        ) from None
+    record(
+        events.DIRECTORY_IMPORTED,
+        actor=actor,
+        data={
+            "partnership": partnership.pk,
+            "kind": result.kind.value,
+            "agencies_created": result.agencies_created,
+            "people_created": result.people_created,
+            "roles_assigned": result.roles_assigned,
+        },
+    )
+    return result
+
+
+def _import_agencies(partnership: Partnership, rows: Sequence[AgencyRow]) -> ImportResult:
+    created = Agency.objects.bulk_create(
+        [Agency(partnership=partnership, name=row.name, kind=row.kind.value) for row in rows],
+        batch_size=_BATCH,
+    )
+    return ImportResult(kind=ImportKind.AGENCIES, agencies_created=len(created))
+
+
+def _import_people(partnership: Partnership, rows: Sequence[PersonRow]) -> ImportResult:
+    user_model = get_user_model()
+    users = []
+    for row in rows:
+        user = user_model(username=row.email, email=row.email)
+        user.set_unusable_password()
+        users.append(user)
+    user_model.objects.bulk_create(users, batch_size=_BATCH)
+    agencies = {
+        agency.name.casefold(): agency for agency in Agency.objects.filter(partnership=partnership)
+    }
+    people = Person.objects.bulk_create(
+        [
+            Person(
+                user=user,
+                name=row.name,
+                email=row.email,
+                job_title=row.job_title,
+                agency=agencies[row.agency.casefold()] if row.agency else None,
+                ladder_role=row.ladder_role.value if row.ladder_role else "",
+            )
+            for row, user in zip(rows, users, strict=True)
+        ],
+        batch_size=_BATCH,
+    )
+    by_email = {person.email: person for person in people}
+    outside = {row.line_manager_email for row in rows if row.line_manager_email} - set(by_email)
+    managers = {
+        manager.key: manager
+        for manager in Person.objects.annotate(key=Lower("email")).filter(key__in=outside)
+    }
+    managed = []
+    for row, person in zip(rows, people, strict=True):
+        if row.line_manager_email:
+            email = row.line_manager_email
+            person.line_manager = by_email.get(email) or managers[email]
+            managed.append(person)
+    Person.objects.bulk_update(managed, ["line_manager"], batch_size=_BATCH)
+    roles = PartnershipRoleAssignment.objects.bulk_create(
+        [
+            PartnershipRoleAssignment(person=person, partnership=partnership, role=role.value)
+            for row, person in zip(rows, people, strict=True)
+            for role in row.partnership_roles
+        ],
+        batch_size=_BATCH,
+    )
+    return ImportResult(
+        kind=ImportKind.PEOPLE, people_created=len(people), roles_assigned=len(roles)
+    )

@@ -349,7 +349,7 @@ def test_the_installed_escalate_command_prints_the_timeline(tmp_path: Path) -> N
     script = Path(sys.executable).parent / "escalate"
     assert script.is_file(), f"{script} is missing: pip install -e . installs it"
 
-    completed = subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+    completed = subprocess.run(
         [str(script), "policy", "timeline", "nel", "--raised", "2026-12-18", "--json"],
         capture_output=True,
         text=True,

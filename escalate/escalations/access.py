@@ -5,8 +5,8 @@ Every list, page, export and document starts from ``escalations_visible_to``.
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from escalate.domain import access

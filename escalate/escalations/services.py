@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from escalate.audit import events
@@ -47,6 +47,12 @@ class SubjectDetails:
     nhs_number: str = ""
 
 
+_SUBJECT_WORDS = {
+    SubjectKind.CHILD: "a child",
+    SubjectKind.ADULT: "an adult with care and support needs",
+}
+
+
 @dataclass(frozen=True)
 class AgreedActionDetails:
     description: str
@@ -80,7 +86,7 @@ def raise_escalation(
         raise engine.TransitionRefused("The other agency must be a different agency from your own.")
     if subject.kind not in rules.covers:
         raise engine.TransitionRefused(
-            f"This partnership's procedure does not cover a {subject.kind.value}."
+            f"This partnership's procedure does not cover {_SUBJECT_WORDS[subject.kind]}."
         )
     if category not in {c.key for c in rules.categories}:
         raise engine.TransitionRefused("Choose one of the procedure's categories of disagreement.")
@@ -147,11 +153,18 @@ def raise_escalation(
     return escalation
 
 
+# Serialises numbering: a row lock on the latest reference is not enough, because a
+# second raise waiting on it still reads the same latest row once the first commits.
+_REFERENCE_LOCK_KEY = 7_316_002
+
+
 def _next_reference(today: date) -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REFERENCE_LOCK_KEY])
     prefix = f"ESC-{today.year}-"
     last = (
-        Escalation.objects.select_for_update()
-        .filter(reference__startswith=prefix)
+        Escalation.objects.filter(reference__startswith=prefix)
         .order_by("-reference")
         .values_list("reference", flat=True)
         .first()
@@ -164,7 +177,11 @@ def _locked(
     escalation: Escalation, *, actor: Person, action: Action, revision: int | None
 ) -> Escalation:
     """Re-read the escalation under a row lock and check the actor's view is current."""
-    current = Escalation.objects.select_for_update().select_related("policy").get(pk=escalation.pk)
+    current = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .get(pk=escalation.pk)
+    )
     ensure_allowed(actor, action, current)
     if revision is not None and current.revision != revision:
         raise StaleEscalation(_what_changed(current, since=revision))
@@ -288,7 +305,7 @@ def resolve_escalation(
     escalation.status = engine.resolve(escalation.facts()).value
     _end_stage(escalation, engine.StageOutcome.RESOLVED, reason=agreed_outcome, today=today)
     for details in actions:
-        AgreedAction.objects.create(
+        agreed = AgreedAction.objects.create(
             escalation=escalation,
             stage_number=escalation.stage_number,
             description=details.description,
@@ -296,6 +313,17 @@ def resolve_escalation(
             due_on=details.due_on,
         )
         escalation.participants.add(details.owner)
+        record(
+            events.AGREED_ACTION_ADDED,
+            actor=actor,
+            escalation=escalation,
+            stage_number=escalation.stage_number,
+            data={
+                "agreed_action": agreed.pk,
+                "owner": details.owner.pk,
+                "due_on": details.due_on.isoformat(),
+            },
+        )
     escalation.participants.add(actor)
     _bump(escalation, "status")
     record(
@@ -400,6 +428,7 @@ def tick_checklist_item(
     review_on: date | None = None,
 ) -> ChecklistTick:
     escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=None)
+    item = ChecklistItem(item)  # a view may pass the plain value
     if escalation.status != Escalation.Status.RESOLVED:
         raise engine.TransitionRefused(
             "The checklist is completed once the escalation is resolved."

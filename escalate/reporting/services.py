@@ -48,7 +48,9 @@ def record_practice_issue(
     ``TransitionRefused`` before the procedure's notification stage.
     """
     escalation = (
-        Escalation.objects.select_for_update().select_related("policy").get(pk=escalation.pk)
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .get(pk=escalation.pk)
     )
     ensure_allowed(actor, Action.ACT, escalation)
     refusal = practice_issue_refusal(escalation)

@@ -26,4 +26,5 @@ class Command(BaseCommand):
                 loaded = load_policy(text=text, origin=str(path))
             except PolicyRefused as refusal:
                 raise CommandError(str(refusal)) from None
-            self.stdout.write(f"{loaded.policy}: {loaded.outcome}")
+            if options["verbosity"] > 0:
+                self.stdout.write(f"{loaded.policy}: {loaded.outcome}")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from escalate.audit.models import AuditEvent
+from escalate.domain.policy import ChecklistItem
+from escalate.escalations import services
+from escalate.escalations.models import Contact
+from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
+
+MONDAY = date(2026, 12, 21)
+
+
+@pytest.fixture
+def history(db: None) -> list[AuditEvent]:
+    """The events several services leave behind: one escalation from raise to close."""
+    school = AgencyFactory(name="Brookfield Primary")
+    social_care = AgencyFactory(name="Children's Social Care", kind="childrens_social_care")
+    teacher = PersonFactory(agency=school, name="Tess Teacher")
+    social_worker = PersonFactory(agency=social_care, name="Sol Worker")
+    escalation = raise_for(
+        raised_by=teacher,
+        other_agency=social_care,
+        counterpart=social_worker,
+        immediate_risk=True,
+        same_day_route_taken=True,
+    )
+    services.record_contact(
+        escalation=escalation,
+        actor=social_worker,
+        kind=Contact.Kind.TELEPHONE,
+        between="Tess Teacher and Sol Worker",
+        summary="Talked it through.",
+        outcome="No agreement.",
+        decision_makers="",
+        happened_on=MONDAY,
+    )
+    escalation = services.escalate_stage(
+        escalation=escalation, actor=teacher, reason="No agreement.", today=MONDAY
+    )
+    escalation = services.resolve_escalation(
+        escalation=escalation,
+        actor=social_worker,
+        agreed_outcome="Strategy discussion.",
+        actions=[services.AgreedActionDetails("Hold it.", social_worker, MONDAY)],
+        today=MONDAY,
+    )
+    action = escalation.agreed_actions.get()
+    services.confirm_understanding(action=action, actor=social_worker)
+    services.check_back_action(action=action, actor=teacher, implemented=True, note="Held.")
+    for item in services.checklist_for(escalation):
+        services.tick_checklist_item(
+            escalation=escalation, actor=teacher, item=ChecklistItem(item), is_done=True
+        )
+    services.close_escalation(escalation=escalation, actor=teacher)
+    return list(AuditEvent.objects.order_by("pk"))

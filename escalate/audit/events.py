@@ -22,6 +22,7 @@ AGENCY_UPDATED = "agency.updated"
 PERSON_CREATED = "person.created"
 PERSON_UPDATED = "person.updated"
 DIRECTORY_IMPORTED = "directory.imported"
+ESCALATION_ANONYMISED = "escalation.anonymised"
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -44,4 +45,5 @@ LABELS: dict[str, str] = {
     PERSON_CREATED: "Person added to the directory",
     PERSON_UPDATED: "Person's directory entry changed",
     DIRECTORY_IMPORTED: "Directory imported from a CSV file",
+    ESCALATION_ANONYMISED: "Anonymised at the end of its retention period",
 }

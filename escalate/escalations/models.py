@@ -80,6 +80,11 @@ class Escalation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    legal_hold = models.BooleanField(
+        default=False, help_text="Held for legal reasons: never anonymised while set."
+    )
+    legal_hold_reason = models.TextField(blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
     participants = models.ManyToManyField(
         Person, related_name="escalations_involved_in", blank=True
     )

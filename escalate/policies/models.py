@@ -25,6 +25,31 @@ class Partnership(models.Model):
         return self.policies.order_by("-version").first()  # type: ignore[return-value]
 
 
+class RetentionRule(models.Model):
+    """How long a partnership keeps a kind of finished record before anonymising it."""
+
+    class RecordType(models.TextChoices):
+        CLOSED_ESCALATION = "closed_escalation", "Closed escalations"
+        WITHDRAWN_ESCALATION = "withdrawn_escalation", "Withdrawn escalations"
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="retention_rules"
+    )
+    record_type = models.CharField(max_length=32, choices=RecordType.choices)
+    keep_for_days = models.PositiveIntegerField(help_text="Days after closing before anonymising.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "record_type"], name="one_retention_rule_per_record_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        kind = self.get_record_type_display()
+        return f"{self.partnership.slug}: {kind} for {self.keep_for_days} days"
+
+
 class Policy(models.Model):
     """One version of a partnership's procedure, stored as the text it was loaded from.
 

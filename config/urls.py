@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from escalate.common import second_factor
 from escalate.common.views import sign_out_everywhere
+from escalate.escalations import subject_access_views
 
 urlpatterns = [
     path("", include("escalate.policies.urls")),
@@ -16,5 +17,7 @@ urlpatterns = [
     path("escalations/", include("escalate.escalations.document_urls")),
     path("register/", include("escalate.reporting.urls")),
     path("directory/", include("escalate.organisations.urls")),
+    path("subject-access/", subject_access_views.search, name="subject_access"),
+    path("subject-access/<int:pk>.json", subject_access_views.export, name="subject_access_export"),
     path("admin/", admin.site.urls),
 ]

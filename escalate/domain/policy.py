@@ -54,6 +54,7 @@ class PartnershipRole(StrEnum):
     PANEL_MEMBER = "panel_member"
     INDEPENDENT_SCRUTINEER = "independent_scrutineer"
     ADMINISTRATOR = "administrator"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 
 class DeadlineKind(StrEnum):

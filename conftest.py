@@ -80,3 +80,20 @@ def _test_flush_may_empty_the_audit_history() -> Iterator[None]:
     setattr(TransactionTestCase, "_fixture_teardown", teardown)  # noqa: B010
     yield
     setattr(TransactionTestCase, "_fixture_teardown", original)  # noqa: B010
+
+
+@pytest.fixture(autouse=True)
+def _no_subject_identifier_in_logs_or_mail(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """After every test: no seeded subject name or identifier in its logs or its mail."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    yield
+    from django.core import mail
+
+    from escalate.common.privacy import leaked_identifiers
+
+    texts = [record.getMessage() for record in caplog.records]
+    texts += [f"{message.subject}\n{message.body}" for message in getattr(mail, "outbox", [])]
+    leaked = leaked_identifiers(texts)
+    assert not leaked, f"A subject's name or identifier reached a log or an email: {leaked}"

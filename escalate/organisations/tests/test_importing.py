@@ -311,7 +311,8 @@ def test_apostrophes_and_spaces_in_kinds_and_roles_are_understood() -> None:
             "Sam,sam@example.org,,,,,chair;mayor",
             "partnership_roles",
             "is not a partnership role; use any of: business_manager, chair, executive_member, "
-            "panel_member, independent_scrutineer, administrator, separated by ';'",
+            "panel_member, independent_scrutineer, administrator, data_protection_officer, "
+            "separated by ';'",
         ),
     ],
     ids=[

@@ -34,7 +34,6 @@ from escalate.domain.policy import (
 from escalate.domain.policy import (
     Contact as PolicyContact,
 )
-from escalate.escalations import selectors
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.forms import DateParts, GovukDateField, GovukForm, PersonChoiceField
 from escalate.escalations.identifiers import format_nhs_number
@@ -349,7 +348,7 @@ class EscalationPage:
 
 def escalation_page(record: EscalationRecord, *, person: Person, today: date) -> EscalationPage:
     escalation = record.escalation
-    rules = selectors.rules_of(escalation.policy)
+    rules = escalation.policy.rules
     calendar = calendar_for(rules)
     viewer = person.viewer()
     facts = escalation.access_facts()
@@ -712,7 +711,7 @@ class NextStagePreview:
 
 
 def next_stage_preview(escalation: Escalation, *, today: date) -> NextStagePreview:
-    rules = selectors.rules_of(escalation.policy)
+    rules = escalation.policy.rules
     try:
         change = engine.escalate(
             escalation.facts(), rules, today=today, calendar=calendar_for(rules)
@@ -749,7 +748,7 @@ class EscalationHeading:
 
 
 def escalation_heading(escalation: Escalation) -> EscalationHeading:
-    stage = selectors.rules_of(escalation.policy).stage(escalation.stage_number)
+    stage = escalation.policy.rules.stage(escalation.stage_number)
     return EscalationHeading(
         reference=escalation.reference,
         url=escalation.get_absolute_url(),

@@ -25,16 +25,6 @@ from escalate.escalations.models import (
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
 
-_RULES_BY_TEXT_HASH: dict[str, PolicyRules] = {}
-
-
-def rules_of(policy: Policy) -> PolicyRules:
-    """A policy version's rules, parsed once per process: stored versions never change."""
-    rules = _RULES_BY_TEXT_HASH.get(policy.sha256)
-    if rules is None:
-        rules = _RULES_BY_TEXT_HASH[policy.sha256] = policy.rules
-    return rules
-
 
 def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
     """What a person's list shows: no narrative, only what a row needs."""
@@ -57,7 +47,7 @@ def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
 
 
 def policy_rules_by_id(policy_ids: Iterable[int]) -> dict[int, PolicyRules]:
-    return {policy.pk: rules_of(policy) for policy in Policy.objects.filter(pk__in=set(policy_ids))}
+    return {policy.pk: policy.rules for policy in Policy.objects.filter(pk__in=set(policy_ids))}
 
 
 @dataclass(frozen=True)
@@ -100,7 +90,7 @@ def escalation_record(escalation: Escalation) -> EscalationRecord:
         )
         .get(pk=escalation.pk)
     )
-    stage = rules_of(full.policy).stage(full.stage_number)
+    stage = full.policy.rules.stage(full.stage_number)
     is_open = full.status == Escalation.Status.OPEN
     return EscalationRecord(
         escalation=full,

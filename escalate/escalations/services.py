@@ -184,11 +184,11 @@ def _locked(
     )
     ensure_allowed(actor, action, current)
     if revision is not None and current.revision != revision:
-        raise StaleEscalation(_what_changed(current, since=revision))
+        raise StaleEscalation(what_changed(current, since=revision))
     return current
 
 
-def _what_changed(escalation: Escalation, *, since: int) -> str:
+def what_changed(escalation: Escalation, *, since: int) -> str:
     latest = (
         AuditEvent.objects.filter(escalation_id=escalation.pk)
         .select_related("actor")
@@ -363,8 +363,10 @@ def withdraw_escalation(
 
 
 @transaction.atomic
-def confirm_understanding(*, action: AgreedAction, actor: Person) -> AgreedAction:
-    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=None)
+def confirm_understanding(
+    *, action: AgreedAction, actor: Person, revision: int | None = None
+) -> AgreedAction:
+    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=revision)
     action = AgreedAction.objects.select_for_update().get(pk=action.pk)
     if action.understanding_confirmed_at is not None:
         raise engine.TransitionRefused("Shared understanding of this action is already confirmed.")
@@ -384,9 +386,14 @@ def confirm_understanding(*, action: AgreedAction, actor: Person) -> AgreedActio
 
 @transaction.atomic
 def check_back_action(
-    *, action: AgreedAction, actor: Person, implemented: bool, note: str
+    *,
+    action: AgreedAction,
+    actor: Person,
+    implemented: bool,
+    note: str,
+    revision: int | None = None,
 ) -> AgreedAction:
-    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=None)
+    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=revision)
     action = AgreedAction.objects.select_for_update().get(pk=action.pk)
     if action.understanding_confirmed_at is None:
         raise engine.TransitionRefused(
@@ -426,8 +433,9 @@ def tick_checklist_item(
     is_done: bool,
     not_done_reason: str = "",
     review_on: date | None = None,
+    revision: int | None = None,
 ) -> ChecklistTick:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=None)
+    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
     item = ChecklistItem(item)  # a view may pass the plain value
     if escalation.status != Escalation.Status.RESOLVED:
         raise engine.TransitionRefused(
@@ -490,8 +498,10 @@ def close_escalation(
 
 
 @transaction.atomic
-def submit_representation(*, escalation: Escalation, actor: Person, text: str) -> Representation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=None)
+def submit_representation(
+    *, escalation: Escalation, actor: Person, text: str, revision: int | None = None
+) -> Representation:
+    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
     if not escalation.is_at_final_stage or escalation.status != Escalation.Status.OPEN:
         raise engine.TransitionRefused("Written representations are made to an open final stage.")
     if actor.agency is None or actor.agency_id not in {
@@ -516,8 +526,10 @@ def submit_representation(*, escalation: Escalation, actor: Person, text: str) -
 
 
 @transaction.atomic
-def add_panel_member(*, escalation: Escalation, actor: Person, member: Person) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=None)
+def add_panel_member(
+    *, escalation: Escalation, actor: Person, member: Person, revision: int | None = None
+) -> Escalation:
+    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
     final = escalation.policy.rules.final_stage.final
     if final is None or FinalStageKind.RESOLUTION_PANEL not in final.decided_by:
         raise engine.TransitionRefused("This procedure's final stage has no resolution panel.")
@@ -575,8 +587,9 @@ def record_final_decision(
     decision: str,
     chaired_by_agency: Agency | None = None,
     today: date | None = None,
+    revision: int | None = None,
 ) -> FinalDecision:
-    escalation = _locked(escalation, actor=actor, action=Action.DECIDE, revision=None)
+    escalation = _locked(escalation, actor=actor, action=Action.DECIDE, revision=revision)
     final = escalation.policy.rules.final_stage.final
     if final is None or decided_by_kind not in final.decided_by:
         raise engine.TransitionRefused("This procedure's final stage is not decided that way.")

@@ -81,12 +81,6 @@ def refusals_shown_on(
         form.add_error(None, str(refused))
 
 
-def _ensure_current(escalation: Escalation, revision: int) -> None:
-    """For services that take no ``revision`` yet: refuse a change drawn from an old page."""
-    if escalation.revision != revision:
-        raise services.StaleEscalation(services._what_changed(escalation, since=revision))
-
-
 def _done(request: HttpRequest, escalation: Escalation, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect(escalation.get_absolute_url())
@@ -142,7 +136,7 @@ def _raise_context(
             request,
             "Only someone working in one of the partnership's agencies can raise an escalation.",
         )
-    return policy, selectors.rules_of(policy), forms.RaiseState.from_token(request.GET.get("state"))
+    return policy, policy.rules, forms.RaiseState.from_token(request.GET.get("state"))
 
 
 @for_person
@@ -412,8 +406,9 @@ def confirm_action(request: HttpRequest, person: Person, pk: UUID, action_id: in
     form = forms.ConfirmForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, form.cleaned_data["revision"])
-            services.confirm_understanding(action=action, actor=person)
+            services.confirm_understanding(
+                action=action, actor=person, revision=form.cleaned_data["revision"]
+            )
             return _done(request, escalation, "Shared understanding confirmed")
     return _action_page(
         request,
@@ -433,10 +428,10 @@ def check_back_action(
     form = forms.CheckBackForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, form.cleaned_data["revision"])
             services.check_back_action(
                 action=action,
                 actor=person,
+                revision=form.cleaned_data["revision"],
                 implemented=form.cleaned_data["implemented"],
                 note=form.cleaned_data["note"],
             )
@@ -465,10 +460,10 @@ def checklist_item(request: HttpRequest, person: Person, pk: UUID, item: str) ->
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, data["revision"])
             services.tick_checklist_item(
                 escalation=escalation,
                 actor=person,
+                revision=data["revision"],
                 item=checklist_entry,
                 is_done=data["is_done"],
                 not_done_reason=data["not_done_reason"] if not data["is_done"] else "",
@@ -498,9 +493,11 @@ def new_representation(request: HttpRequest, person: Person, pk: UUID) -> HttpRe
     form = forms.RepresentationForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, form.cleaned_data["revision"])
             services.submit_representation(
-                escalation=escalation, actor=person, text=form.cleaned_data["text"]
+                escalation=escalation,
+                actor=person,
+                text=form.cleaned_data["text"],
+                revision=form.cleaned_data["revision"],
             )
             return _done(request, escalation, "Written representation submitted")
     return _action_page(request, escalation, "representation.html", form)
@@ -509,7 +506,7 @@ def new_representation(request: HttpRequest, person: Person, pk: UUID) -> HttpRe
 @for_person
 def panel(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     escalation = get_for(person, str(pk), Action.ACT)
-    if not presenters.offers_panel(selectors.rules_of(escalation.policy)):
+    if not presenters.offers_panel(escalation.policy.rules):
         raise Http404("This procedure's final stage has no resolution panel.")
     form = forms.PanelMemberForm(
         _posted(request),
@@ -518,9 +515,11 @@ def panel(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, form.cleaned_data["revision"])
             services.add_panel_member(
-                escalation=escalation, actor=person, member=form.cleaned_data["member"]
+                escalation=escalation,
+                actor=person,
+                member=form.cleaned_data["member"],
+                revision=form.cleaned_data["revision"],
             )
             messages.success(request, f"{form.cleaned_data['member'].name} added to the panel")
             return redirect("escalations:panel", pk=escalation.pk)
@@ -538,7 +537,7 @@ def panel(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
 @for_person
 def decision(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     escalation = get_for(person, str(pk), Action.DECIDE)
-    final = selectors.rules_of(escalation.policy).final_stage.final
+    final = escalation.policy.rules.final_stage.final
     if final is None:
         raise Http404("This procedure's final stage records no decision.")
     uninvolved = FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING in final.decided_by
@@ -550,9 +549,11 @@ def decision(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
-            _ensure_current(escalation, form.cleaned_data["revision"])
             services.record_final_decision(
-                escalation=escalation, actor=person, **form.service_arguments()
+                escalation=escalation,
+                actor=person,
+                revision=form.cleaned_data["revision"],
+                **form.service_arguments(),
             )
             return _done(request, escalation, "Final decision recorded")
     return _action_page(request, escalation, "decision.html", form)

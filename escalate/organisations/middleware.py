@@ -23,7 +23,7 @@ class CurrentPersonMiddleware:
         person = None
         if request.user.is_authenticated:
             person = (
-                Person.objects.select_related("agency", "agency__partnership")
+                Person.objects.select_related("user", "agency", "agency__partnership")
                 .filter(user_id=request.user.pk)
                 .first()
             )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 
 from django.db import models
 from django.urls import reverse
@@ -79,12 +79,18 @@ class Policy(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("policies:detail", kwargs={"slug": self.partnership.slug})
 
-    @cached_property
+    @property
     def rules(self) -> PolicyRules:
-        return self.to_rules()
+        """The parsed procedure, once per process: a stored version never changes."""
+        return _rules_from_text(self.sha256, self.text)
 
     def to_rules(self) -> PolicyRules:
-        result = load_policy_text(self.text)
-        if result.rules is None:  # stored text was checked on load; this means tampering
-            raise ValueError(f"Stored policy {self} no longer loads: {result.errors[0].line('')}")
-        return result.rules
+        return self.rules
+
+
+@lru_cache(maxsize=256)
+def _rules_from_text(sha256: str, text: str) -> PolicyRules:
+    result = load_policy_text(text)
+    if result.rules is None:  # stored text was checked on load; this means tampering
+        raise ValueError(f"A stored policy no longer loads: {result.errors[0].line('')}")
+    return result.rules

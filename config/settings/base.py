@@ -40,6 +40,12 @@ INSTALLED_APPS = [
     "escalate.escalations",
     "escalate.audit",
     "escalate.reporting",
+    "escalate.notifications",
+    "escalate.api",
+    "rest_framework",
+    "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -166,3 +172,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("ESCALATE_LOG_LEVEL", "INFO")},
 }
 AXES_VERBOSE = False
+
+# Each area keeps its own settings beside this file; they read the environment through env().
+from .api import *  # noqa: E402, F403
+from .notifications import *  # noqa: E402, F403
+from .sign_in import *  # noqa: E402, F403

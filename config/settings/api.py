@@ -1,0 +1,1 @@
+"""Settings for the REST API (escalate/api)."""

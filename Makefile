@@ -33,8 +33,8 @@ demo: setup
 	$(BIN)/escalate migrate --no-input -v 0
 	$(BIN)/escalate load_policies
 	$(BIN)/escalate seed_demo
-	@echo "Escalate is running on http://$(HOST_PORT)/ (stop with Ctrl+C)"
-	$(BIN)/escalate runserver $(HOST_PORT)
+	@echo "Escalate is running on http://$(HOST_PORT)/ with a notifications worker (stop with Ctrl+C)"
+	$(BIN)/escalate notifications_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/escalate runserver $(HOST_PORT)
 
 check: setup
 	$(BIN)/ruff check .
@@ -52,6 +52,7 @@ fmt: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_deadlines.py
+	$(BIN)/python benchmarks/bench_deadline_sweep.py
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# Prints the figures the security tests record (matrix, headers, injection sweep) at the end.
+pytest_plugins = ["escalate.common.tests.figures"]
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -9,6 +9,7 @@ from escalate.escalations import subject_access_views
 urlpatterns = [
     path("", include("escalate.policies.urls")),
     path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("", include("escalate.common.urls")),  # sign-in with an organisation's account
     path("sign-in/second-factor/", second_factor.verify, name="second_factor_verify"),
     path("sign-in/second-factor/set-up/", second_factor.set_up, name="second_factor_set_up"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,5 +20,7 @@ urlpatterns = [
     path("directory/", include("escalate.organisations.urls")),
     path("subject-access/", subject_access_views.search, name="subject_access"),
     path("subject-access/<int:pk>.json", subject_access_views.export, name="subject_access_export"),
+    path("api/", include("escalate.api.urls")),
+    path("notifications/", include("escalate.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

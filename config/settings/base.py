@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "escalate.common.context_processors.demo",
+                "escalate.common.context_processors.navigation",
             ],
         },
     },

@@ -17,6 +17,8 @@ if not ALLOWED_HOSTS:
 if not env("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at the production PostgreSQL database.")
 
+if not env("ESCALATE_SITE_URL"):
+    raise ImproperlyConfigured("ESCALATE_SITE_URL must be set: links in messages point there.")
 if ESCALATE_SECOND_FACTOR not in {"above_practitioner", "everyone"}:
     raise ImproperlyConfigured("ESCALATE_SECOND_FACTOR must be above_practitioner or everyone.")
 

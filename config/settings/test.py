@@ -11,3 +11,16 @@ TIME_ZONE = "Europe/London"
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders, no collectstatic
 # Most tests exercise pages, not sign-in: the second factor has its own tests, which turn it on.
 ESCALATE_SECOND_FACTOR = "nobody"
+
+# --- notifications (escalate/notifications) -------------------------------------------
+# Tasks run at once, in the test's process, after the transaction commits; retries that
+# would be deferred are left to requeue_stalled (the immediate backend cannot defer).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": TASK_QUEUES,  # noqa: F405 - from config/settings/notifications.py via base
+    }
+}
+NOTIFICATIONS_SITE_URL = "http://testserver"
+NOTIFICATIONS_CHANNEL = "email"
+# --- end notifications ----------------------------------------------------------------

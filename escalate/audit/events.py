@@ -23,6 +23,8 @@ PERSON_CREATED = "person.created"
 PERSON_UPDATED = "person.updated"
 DIRECTORY_IMPORTED = "directory.imported"
 ESCALATION_ANONYMISED = "escalation.anonymised"
+API_TOKEN_ISSUED = "api_token.issued"  # noqa: S105 - an event name, not a secret
+API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an event name, not a secret
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -46,4 +48,6 @@ LABELS: dict[str, str] = {
     PERSON_UPDATED: "Person's directory entry changed",
     DIRECTORY_IMPORTED: "Directory imported from a CSV file",
     ESCALATION_ANONYMISED: "Anonymised at the end of its retention period",
+    API_TOKEN_ISSUED: "API token issued",
+    API_TOKEN_REVOKED: "API token revoked",
 }

@@ -15,6 +15,12 @@ from django import forms
 from django.core import signing
 from django.db.models import QuerySet
 
+from escalate.common.text import (
+    LONG_TEXT_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
+    text_error_messages,
+    text_validators,
+)
 from escalate.domain.policy import (
     CHECKLIST_LABELS,
     FINAL_STAGE_LABELS,
@@ -149,17 +155,26 @@ def _text(
     max_length: int | None = None,
     long: bool = True,
 ) -> forms.CharField:
+    """Free text: refused when too long or holding characters no one types (common/text.py)."""
+    if max_length is None:
+        max_length = LONG_TEXT_MAX_LENGTH if long else SHORT_TEXT_MAX_LENGTH
     return forms.CharField(
         label=label,
         help_text=hint,
         required=bool(required_message),
         max_length=max_length,
         widget=forms.Textarea if long else forms.TextInput,
-        error_messages={
-            "required": required_message,
-            "max_length": f"{label} must be {max_length} characters or fewer",
-        },
+        validators=text_validators(single_line=not long),
+        error_messages=_text_messages(label, required_message, max_length),
     )
+
+
+def _text_messages(label: str, required_message: str, max_length: int) -> dict[str, str]:
+    return {
+        "required": required_message,
+        "max_length": f"{label} must be {max_length:,} characters or fewer",
+        **text_error_messages(label),
+    }
 
 
 def _revision() -> forms.IntegerField:
@@ -316,6 +331,10 @@ class RaiseForm(GovukForm):
         required=False,
         max_length=20,
         help_text="For example, 485 777 3456",
+        error_messages={
+            "max_length": "Enter a valid NHS number, like 485 777 3456",
+            **text_error_messages("NHS number"),
+        },
     )
     other_agency = forms.ModelChoiceField(
         label="Which agency do you disagree with?",
@@ -374,8 +393,13 @@ class RaiseForm(GovukForm):
         ]
         noun = "child" if state.kind is SubjectKind.CHILD else "adult"
         fields["subject_name"].label = f"The {noun}'s full name"
-        fields["subject_name"].error_messages["required"] = f"Enter the {noun}'s full name"
+        fields["subject_name"].error_messages.update(
+            _text_messages(f"The {noun}'s full name", f"Enter the {noun}'s full name", 200)
+        )
         fields["subject_views"].label = f"The {noun}'s views and wishes"
+        fields["subject_views"].error_messages.update(
+            _text_messages(f"The {noun}'s views and wishes", "", LONG_TEXT_MAX_LENGTH)
+        )
         may_start_at = rules.immediate_risk.may_start_at
         if state.immediate_risk and len(may_start_at) > 1:
             fields["start_at"] = forms.TypedChoiceField(
@@ -505,7 +529,7 @@ class ReasonForm(ActionForm):
         super().__init__(*args, **kwargs)
         field = self.fields["reason"]
         field.label, field.help_text = label, hint
-        field.error_messages["required"] = required_message
+        field.error_messages.update(_text_messages(label, required_message, LONG_TEXT_MAX_LENGTH))
 
 
 class ResolveForm(ActionForm):

@@ -13,9 +13,11 @@ from itertools import groupby
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from escalate.audit.models import ReadEvent
 from escalate.domain import engine
 from escalate.domain.access import Action, can
 from escalate.domain.calendar import SkippedDay, WorkingCalendar
@@ -685,6 +687,64 @@ def _links(
 def offers_panel(rules: PolicyRules) -> bool:
     final = rules.final_stage.final
     return final is not None and FinalStageKind.RESOLUTION_PANEL in final.decided_by
+
+
+# --- Who has seen this case --------------------------------------------------------------
+
+SEEN_BY_LIMIT = 50
+_READ_WHAT: dict[str, str] = {
+    ReadEvent.What.ESCALATION: "Opened the escalation",
+    ReadEvent.What.DOCUMENT: "Downloaded the record",
+    ReadEvent.What.EXPORT: "Exported",
+    ReadEvent.What.SUBJECT_ACCESS_EXPORT: "Subject access export",
+}
+
+
+@dataclass(frozen=True)
+class SeenByRow:
+    who: str
+    agency: str
+    when: str
+    what: str
+
+
+@dataclass(frozen=True)
+class SeenBy:
+    rows: list[SeenByRow]
+    is_cut_short: bool
+    """True when there are more reads than ``SEEN_BY_LIMIT``; the newest are shown."""
+
+
+def seen_by(reads: QuerySet[ReadEvent], *, escalation: Escalation, person: Person) -> SeenBy | None:
+    """Who has seen this escalation, newest first; None for anyone not entitled to know.
+
+    Entitled: everyone who may act on it (the people named on it, the managers and leads
+    of both party agencies, the partnership's business manager and chair). Read-only
+    viewers, such as the independent scrutineer, are not. ``reads`` is only evaluated for
+    those entitled. Addresses are recorded but never shown.
+    """
+    if not can(person.viewer(), Action.ACT, escalation.access_facts()):
+        return None
+    found = list(reads[: SEEN_BY_LIMIT + 1])
+    return SeenBy(
+        rows=[
+            SeenByRow(
+                who=read.reader.name,
+                agency=read.reader.agency.name if read.reader.agency else "The partnership",
+                when=moment(read.occurred_at),
+                what=_read_what(read),
+            )
+            for read in found[:SEEN_BY_LIMIT]
+        ],
+        is_cut_short=len(found) > SEEN_BY_LIMIT,
+    )
+
+
+def _read_what(read: ReadEvent) -> str:
+    what = _READ_WHAT.get(read.what) or str(read.get_what_display())
+    if read.what == ReadEvent.What.DOCUMENT and read.detail:
+        return f"{what} ({read.detail})"
+    return what
 
 
 # --- Pieces of the raise journey and the action pages ------------------------------------

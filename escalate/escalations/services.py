@@ -30,6 +30,7 @@ from escalate.escalations.models import (
     StageEntry,
     Subject,
 )
+from escalate.notifications.services import notify_outcome, notify_raised, notify_stage_entered
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Policy
 
@@ -150,6 +151,7 @@ def raise_escalation(
             escalation=escalation,
             stage_number=change.stage.number,
         )
+    notify_raised(escalation=escalation, actor=raised_by)
     return escalation
 
 
@@ -279,6 +281,7 @@ def escalate_stage(
         stage_number=change.stage.number,
         data={"from": previous, "to": change.stage.number, "reason": reason},
     )
+    notify_stage_entered(escalation=escalation, actor=actor)
     return escalation
 
 
@@ -333,6 +336,7 @@ def resolve_escalation(
         stage_number=escalation.stage_number,
         data={"agreed_actions": len(actions)},
     )
+    notify_outcome(escalation=escalation, actor=actor)
     return escalation
 
 
@@ -359,6 +363,7 @@ def withdraw_escalation(
         stage_number=escalation.stage_number,
         data={"reason": reason},
     )
+    notify_outcome(escalation=escalation, actor=actor)
     return escalation
 
 
@@ -623,4 +628,5 @@ def record_final_decision(
         stage_number=escalation.stage_number,
         data={"decided_by": decided_by_kind.value},
     )
+    notify_outcome(escalation=escalation, actor=actor)
     return decision_row

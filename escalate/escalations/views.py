@@ -21,6 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from escalate.audit.models import ReadEvent
+from escalate.audit.reads import reads_of, record_read
 from escalate.domain import engine
 from escalate.domain.access import Action
 from escalate.domain.policy import ChecklistItem, FinalStageKind, PolicyRules
@@ -108,10 +110,14 @@ def my_escalations(request: HttpRequest, person: Person) -> HttpResponse:
 @for_person
 def escalation_detail(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     escalation = get_for(person, str(pk))
+    record_read(request, what=ReadEvent.What.ESCALATION, escalation=escalation)
     page = presenters.escalation_page(
         selectors.escalation_record(escalation), person=person, today=clock.local_today()
     )
-    return render(request, "escalations/detail.html", {"page": page, "nav": "mine"})
+    seen_by = presenters.seen_by(reads_of(escalation), escalation=escalation, person=person)
+    return render(
+        request, "escalations/detail.html", {"page": page, "seen_by": seen_by, "nav": "mine"}
+    )
 
 
 # --- Raising: triage, the same-day route, the right route, then the details -------------

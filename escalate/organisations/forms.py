@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
+from escalate.common.text import text_error_messages, text_validators
 from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
 from escalate.organisations.importing import MAX_BYTES, ImportKind
 from escalate.organisations.models import (
@@ -101,9 +102,11 @@ class AgencyForm(GovukForm):
     name = forms.CharField(
         max_length=200,
         label="Name",
+        validators=text_validators(single_line=True),
         error_messages={
             "required": "Enter the agency's name",
             "max_length": "Name must be 200 characters or fewer",
+            **text_error_messages("Name"),
         },
     )
     kind = forms.ChoiceField(
@@ -147,9 +150,11 @@ class PersonForm(GovukForm):
     name = forms.CharField(
         max_length=200,
         label="Full name",
+        validators=text_validators(single_line=True),
         error_messages={
             "required": "Enter the person's full name",
             "max_length": "Full name must be 200 characters or fewer",
+            **text_error_messages("Full name"),
         },
     )
     email = forms.EmailField(
@@ -165,7 +170,11 @@ class PersonForm(GovukForm):
         max_length=200,
         required=False,
         label="Job title (optional)",
-        error_messages={"max_length": "Job title must be 200 characters or fewer"},
+        validators=text_validators(single_line=True),
+        error_messages={
+            "max_length": "Job title must be 200 characters or fewer",
+            **text_error_messages("Job title"),
+        },
     )
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.none(),

@@ -186,7 +186,7 @@ def update_person(
 
     Making someone inactive (a leaver) also stops their account signing in.
     """
-    person = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
     before = _person_data(person)
     _ensure_named(details)
     email = _normalise_email(details.email)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from escalate.common.text import text_error_messages, text_validators
 from escalate.organisations.models import Agency
 from escalate.policies.models import Partnership
 from escalate.reporting.selectors import PracticeIssueFilters, RegisterFilters, RegisterOptions
@@ -151,7 +152,12 @@ class PracticeIssueForm(forms.Form):
         "Do not include the child's or adult's name.",
         max_length=5000,
         widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 6}),
-        error_messages={"required": "Describe the policy or practice issue."},
+        validators=text_validators(single_line=False),
+        error_messages={
+            "required": "Describe the policy or practice issue.",
+            "max_length": "The policy or practice issue must be 5,000 characters or fewer.",
+            **text_error_messages("The policy or practice issue"),
+        },
     )
     is_resolved = forms.TypedChoiceField(
         label="Has the issue been resolved?",

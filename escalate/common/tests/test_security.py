@@ -138,6 +138,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "escalate.example.org",
         "DATABASE_URL": "sqlite:////tmp/escalate-deploy-check.sqlite3",
+        "ESCALATE_SITE_URL": "https://escalate.example.org",
     }
     env.update(overrides)
     return env

@@ -1,0 +1,156 @@
+"""The API under /api/v1/, its OpenAPI document and reference, and the token pages.
+
+Mounted by ``config/urls.py`` as ``path("api/", include("escalate.api.urls"))``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
+from drf_spectacular.renderers import OpenApiJsonRenderer2
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authentication import SessionAuthentication
+
+from escalate.api.authentication import ApiTokenAuthentication
+from escalate.api.permissions import PersonWithTokenScope
+from escalate.api.problems import PROBLEM_CONTENT_TYPE
+from escalate.api.routing import by_method
+from escalate.api.views import directory, escalations, notifications, pages, reporting
+
+app_name = "api"
+
+
+class OpenApiDocumentApi(SpectacularAPIView):
+    """The OpenAPI document, for anyone with a token or signed in."""
+
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    permission_classes = [PersonWithTokenScope]
+    renderer_classes = [OpenApiJsonRenderer2]
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/: a problem document, not the HTML 404 page."""
+    import json
+
+    body = {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No such resource.",
+        "instance": request.path,
+    }
+    return HttpResponse(json.dumps(body), status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+E = "v1/escalations/<str:pk>/"
+v1 = [
+    path("v1/openapi.json", OpenApiDocumentApi.as_view(), name="openapi"),
+    path("v1/docs/", pages.docs, name="docs"),
+    path("v1/docs", RedirectView.as_view(pattern_name="api:docs")),
+    path("v1/partnerships/", directory.PartnershipListApi.as_view(), name="partnerships"),
+    path(
+        "v1/partnerships/<str:slug>/",
+        directory.PartnershipDetailApi.as_view(),
+        name="partnership",
+    ),
+    path(
+        "v1/partnerships/<str:slug>/policies/",
+        directory.PolicyListApi.as_view(),
+        name="policies",
+    ),
+    path(
+        "v1/partnerships/<str:slug>/policies/<str:version>/",
+        directory.PolicyDetailApi.as_view(),
+        name="policy",
+    ),
+    path(
+        "v1/partnerships/<str:slug>/policies/<str:version>/timeline/",
+        directory.PolicyTimelineApi.as_view(),
+        name="policy_timeline",
+    ),
+    path(
+        "v1/agencies/",
+        by_method(get=directory.AgencyListApi, post=directory.AgencyCreateApi),
+        name="agencies",
+    ),
+    path(
+        "v1/agencies/<str:pk>/",
+        by_method(get=directory.AgencyDetailApi, put=directory.AgencyUpdateApi),
+        name="agency",
+    ),
+    path(
+        "v1/people/",
+        by_method(get=directory.PersonListApi, post=directory.PersonCreateApi),
+        name="people",
+    ),
+    path("v1/people/me/", directory.PersonMeApi.as_view(), name="me"),
+    path(
+        "v1/people/<str:pk>/",
+        by_method(get=directory.PersonDetailApi, put=directory.PersonUpdateApi),
+        name="person",
+    ),
+    path(
+        "v1/escalations/",
+        by_method(get=escalations.EscalationListApi, post=escalations.EscalationRaiseApi),
+        name="escalations",
+    ),
+    path(E, escalations.EscalationDetailApi.as_view(), name="escalation"),
+    path(
+        f"{E}contacts/",
+        by_method(get=escalations.ContactListApi, post=escalations.ContactRecordApi),
+        name="contacts",
+    ),
+    path(f"{E}escalate/", escalations.EscalationEscalateApi.as_view(), name="escalate"),
+    path(f"{E}resolve/", escalations.EscalationResolveApi.as_view(), name="resolve"),
+    path(f"{E}withdraw/", escalations.EscalationWithdrawApi.as_view(), name="withdraw"),
+    path(f"{E}close/", escalations.EscalationCloseApi.as_view(), name="close"),
+    path(f"{E}agreed-actions/", escalations.AgreedActionListApi.as_view(), name="agreed_actions"),
+    path(
+        f"{E}agreed-actions/<str:action_id>/confirm/",
+        escalations.AgreedActionConfirmApi.as_view(),
+        name="agreed_action_confirm",
+    ),
+    path(
+        f"{E}agreed-actions/<str:action_id>/check-back/",
+        escalations.AgreedActionCheckBackApi.as_view(),
+        name="agreed_action_check_back",
+    ),
+    path(f"{E}checklist/", escalations.ChecklistApi.as_view(), name="checklist"),
+    path(
+        f"{E}checklist/<str:item>/",
+        escalations.ChecklistItemRecordApi.as_view(),
+        name="checklist_item",
+    ),
+    path(
+        f"{E}representations/",
+        by_method(get=escalations.RepresentationListApi, post=escalations.RepresentationSubmitApi),
+        name="representations",
+    ),
+    path(f"{E}panel/", escalations.PanelApi.as_view(), name="panel"),
+    path(f"{E}panel/members/", escalations.PanelMemberAddApi.as_view(), name="panel_members"),
+    path(f"{E}decision/", escalations.FinalDecisionRecordApi.as_view(), name="decision"),
+    path(f"{E}history/", escalations.EscalationHistoryApi.as_view(), name="history"),
+    path(
+        f"{E}practice-issues/",
+        escalations.PracticeIssueRecordApi.as_view(),
+        name="escalation_practice_issues",
+    ),
+    path("v1/register/", reporting.RegisterApi.as_view(), name="register"),
+    path("v1/practice-issues/", reporting.PracticeIssueLogApi.as_view(), name="practice_issues"),
+    path("v1/notifications/", notifications.NotificationListApi.as_view(), name="notifications"),
+    re_path(r"^v1/(?P<rest>.*)$", not_found),
+]
+
+tokens = [
+    path("tokens/", pages.token_list, name="tokens"),
+    path("tokens/new/", pages.token_new, name="token_new"),
+    path("tokens/<int:pk>/revoke/", pages.token_revoke, name="token_revoke"),
+    path("tokens/people/", pages.find_person, name="find_person"),
+    path("tokens/people/<int:person_pk>/", pages.person_token_list, name="person_tokens"),
+    path("tokens/people/<int:person_pk>/new/", pages.person_token_new, name="person_token_new"),
+]
+
+urlpatterns = v1 + tokens

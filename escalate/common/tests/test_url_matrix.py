@@ -1,0 +1,673 @@
+"""The permission matrix: every URL pattern x role and relation x method -> expected status.
+
+``MATRIX`` names every URL pattern of ``config.urls`` (walked through every include) and
+builds its requests; ``test_every_url_pattern_is_in_the_matrix`` fails as soon as a new
+pattern is not in it. Each pattern is asked, as each of the roles below, with GET and,
+where the view accepts it, POST (an empty form, so nothing is ever saved by an entitled
+person). Anyone who may not see an escalation gets 404 from every escalation's URL, never
+403, and nothing is written; anyone signed out is sent to sign in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from escalate.audit.models import AuditEvent, ReadEvent
+from escalate.common.tests.figures import record_figure
+from escalate.domain.access import Action
+from escalate.escalations import services
+from escalate.escalations.forms import RaiseState, RouteForm
+from escalate.escalations.models import Escalation
+from escalate.escalations.tests.factories import (
+    AgencyFactory,
+    PersonFactory,
+    partnership_person,
+    raise_for,
+)
+from escalate.organisations.models import Person
+
+RAISED_ON = date(2026, 12, 18)
+
+# Who asks, and how they stand to the escalations of the world below.
+RAISER = "raiser"
+COUNTERPART = "counterpart"
+PARTY_MANAGER = "manager of a party agency"
+UNRELATED_MANAGER = "manager of an unrelated agency"
+UNRELATED_PRACTITIONER = "practitioner of an unrelated agency"
+BUSINESS_MANAGER = "business manager"
+CHAIR = "chair"
+SCRUTINEER_BEFORE = "scrutineer, before the final stage"
+SCRUTINEER_AT_FINAL = "scrutineer, at the final stage"
+ADMINISTRATOR = "administrator"
+DATA_PROTECTION_OFFICER = "data protection officer"
+ANONYMOUS = "signed out"
+
+ROLES = (
+    RAISER,
+    COUNTERPART,
+    PARTY_MANAGER,
+    UNRELATED_MANAGER,
+    UNRELATED_PRACTITIONER,
+    BUSINESS_MANAGER,
+    CHAIR,
+    SCRUTINEER_BEFORE,
+    SCRUTINEER_AT_FINAL,
+    ADMINISTRATOR,
+    DATA_PROTECTION_OFFICER,
+    ANONYMOUS,
+)
+# May act on the escalations: named on them, on a party agency's ladder, or overseeing.
+INVOLVED = frozenset({RAISER, COUNTERPART, PARTY_MANAGER, BUSINESS_MANAGER, CHAIR})
+# May not even see them: each of their requests to an escalation's URL is an attempt
+# across the agencies' boundary, and must be refused with 404.
+OUTSIDERS = frozenset(
+    {
+        UNRELATED_MANAGER,
+        UNRELATED_PRACTITIONER,
+        SCRUTINEER_BEFORE,
+        ADMINISTRATOR,
+        DATA_PROTECTION_OFFICER,
+    }
+)
+IN_AN_AGENCY = frozenset(
+    {RAISER, COUNTERPART, PARTY_MANAGER, UNRELATED_MANAGER, UNRELATED_PRACTITIONER}
+)
+SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
+
+# Areas other engineers are building now. Listed here, one by one, ONLY so their new URLs
+# do not fail this test while they land; remove each line once its URLs are in MATRIX.
+NOT_YET_IN_THE_MATRIX = frozenset(
+    {
+        "api",  # the REST API (escalate/api): its own permission tests for now
+        "notifications",  # notification preferences (escalate/notifications)
+    }
+)
+
+
+# --- The world ---------------------------------------------------------------------------
+
+
+class World:
+    """Two agencies in disagreement, an unrelated third, and the partnership's people.
+
+    Escalations are raised on first use: ``early`` (open at stage 1), ``final`` (open at
+    the final stage), and ``resolved`` / ``resolved_final`` (resolved with an agreed action
+    at stage 1 and at the final stage). All have the same raiser and counterpart.
+    """
+
+    def __init__(self) -> None:
+        self.school = AgencyFactory(name="Matrix Primary School", kind="education")
+        self.social_care = AgencyFactory(
+            name="Matrix Children's Services", kind="childrens_social_care"
+        )
+        self.police = AgencyFactory(name="Matrix Police", kind="police")
+        scrutineer = partnership_person(role="independent_scrutineer", name="Matrix Scrutineer")
+        self.people: dict[str, Person] = {
+            RAISER: PersonFactory(agency=self.school, name="Matrix Raiser"),
+            COUNTERPART: PersonFactory(agency=self.social_care, name="Matrix Counterpart"),
+            PARTY_MANAGER: PersonFactory(
+                agency=self.social_care, name="Matrix Manager", ladder_role="line_manager"
+            ),
+            UNRELATED_MANAGER: PersonFactory(
+                agency=self.police, name="Matrix Police Manager", ladder_role="line_manager"
+            ),
+            UNRELATED_PRACTITIONER: PersonFactory(agency=self.police, name="Matrix Officer"),
+            BUSINESS_MANAGER: partnership_person(role="business_manager", name="Matrix BM"),
+            CHAIR: partnership_person(role="chair", name="Matrix Chair"),
+            SCRUTINEER_BEFORE: scrutineer,
+            SCRUTINEER_AT_FINAL: scrutineer,
+            ADMINISTRATOR: partnership_person(role="administrator", name="Matrix Admin"),
+            DATA_PROTECTION_OFFICER: partnership_person(
+                role="data_protection_officer", name="Matrix DPO"
+            ),
+        }
+
+    def _raise(self) -> Escalation:
+        return raise_for(
+            raised_by=self.people[RAISER],
+            other_agency=self.social_care,
+            counterpart=self.people[COUNTERPART],
+            today=RAISED_ON,
+        )
+
+    def _to_final(self, escalation: Escalation) -> Escalation:
+        while not escalation.is_at_final_stage:
+            escalation = services.escalate_stage(
+                escalation=escalation,
+                actor=self.people[RAISER],
+                reason="Not agreed.",
+                today=RAISED_ON,
+            )
+        return escalation
+
+    def _resolve(self, escalation: Escalation) -> Escalation:
+        return services.resolve_escalation(
+            escalation=escalation,
+            actor=self.people[RAISER],
+            agreed_outcome="Agreed.",
+            actions=[
+                services.AgreedActionDetails(
+                    description="Hold a strategy discussion.",
+                    owner=self.people[COUNTERPART],
+                    due_on=date(2027, 1, 8),
+                )
+            ],
+            today=RAISED_ON,
+        )
+
+    @cached_property
+    def early(self) -> Escalation:
+        return self._raise()
+
+    @cached_property
+    def final(self) -> Escalation:
+        return self._to_final(self._raise())
+
+    @cached_property
+    def resolved(self) -> Escalation:
+        return self._resolve(self._raise())
+
+    @cached_property
+    def resolved_final(self) -> Escalation:
+        return self._resolve(self._to_final(self._raise()))
+
+
+@dataclass(frozen=True)
+class Case:
+    role: str
+    method: str
+    path: str
+    expected: int
+    escalation_scoped: bool = False
+    login_path: str = "/sign-in/"
+    ends_session: bool = False
+    """Asked from a session of its own, as it signs the person out."""
+
+    @property
+    def is_cross_agency(self) -> bool:
+        return self.escalation_scoped and self.role in OUTSIDERS
+
+
+Builder = Callable[[World], list[Case]]
+
+
+# --- Builders: one rule per kind of page ------------------------------------------------
+
+
+def _cases(
+    path_for: Callable[[World, str], str],
+    expected_for: Callable[[str], int],
+    methods: tuple[str, ...],
+    *,
+    escalation_scoped: bool = False,
+) -> Builder:
+    """Signed-in roles get ``expected_for(role)``; anyone signed out is sent to sign in."""
+
+    def build(world: World) -> list[Case]:
+        return [
+            Case(
+                role=role,
+                method=method,
+                path=path_for(world, role),
+                expected=expected_for(role) if role != ANONYMOUS else 302,
+                escalation_scoped=escalation_scoped,
+            )
+            for role in ROLES
+            for method in methods
+        ]
+
+    return build
+
+
+def public(name: str, *, methods: tuple[str, ...], status: int = 200, **kwargs: Any) -> Builder:
+    """Answers everyone, signed out included, the same way (the procedures, sign-in pages)."""
+
+    def build(world: World) -> list[Case]:
+        return [
+            Case(role=role, method=method, path=reverse(name, kwargs=kwargs), expected=status)
+            for role in ROLES
+            for method in methods
+        ]
+
+    return build
+
+
+def signed_in(
+    name: str,
+    *,
+    methods: tuple[str, ...] = ("GET", "POST"),
+    allowed: frozenset[str] | None = None,
+    refused: int = 404,
+    query: Callable[[World], str] = lambda w: "",
+    **kwargs: Any,
+) -> Builder:
+    """For signed-in people; ``allowed`` roles get 200, others ``refused``."""
+
+    def expected(role: str) -> int:
+        return 200 if allowed is None or role in allowed else refused
+
+    return _cases(lambda w, r: reverse(name, kwargs=kwargs) + query(w), expected, methods)
+
+
+# Which escalation each role is asked about: (usual, scrutineer before, scrutineer at final).
+ORDINARY = ("early", "early", "final")
+FINAL_STAGE = ("final", "early", "final")
+AGREED_ACTION = ("resolved_final", "resolved", "resolved_final")
+
+
+def _escalation_for(world: World, role: str, kinds: tuple[str, str, str]) -> Escalation:
+    usual, before, at_final = kinds
+    kind = {SCRUTINEER_BEFORE: before, SCRUTINEER_AT_FINAL: at_final}.get(role, usual)
+    escalation: Escalation = getattr(world, kind)
+    return escalation
+
+
+def escalation_url(
+    name: str,
+    *,
+    needs: Action,
+    kinds: tuple[str, str, str] = ORDINARY,
+    methods: tuple[str, ...] = ("GET", "POST"),
+    extra: Callable[[Escalation], dict[str, Any]] = lambda e: {},
+    view_only: int = 403,
+) -> Builder:
+    """A URL about one escalation: 404 to outsiders, 403 where seeing is not enough."""
+
+    def path(world: World, role: str) -> str:
+        escalation = _escalation_for(world, role, kinds)
+        return reverse(name, kwargs={"pk": escalation.pk, **extra(escalation)})
+
+    def expected(role: str) -> int:
+        if role in OUTSIDERS:
+            return 404
+        if role == SCRUTINEER_AT_FINAL:  # sees the final stage, read-only
+            return 200 if needs is Action.VIEW else view_only
+        if needs is Action.DECIDE:
+            return 200 if role == CHAIR else 403
+        return 200
+
+    return _cases(path, expected, methods, escalation_scoped=True)
+
+
+def _first_checklist_item(escalation: Escalation) -> dict[str, Any]:
+    return {"item": services.checklist_for(escalation)[0].value}
+
+
+def _agreed_action(escalation: Escalation) -> dict[str, Any]:
+    return {"action_id": escalation.agreed_actions.get().pk}
+
+
+def _raise_state(**changes: Any) -> Callable[[World], str]:
+    state = RaiseState(subject_kind="child", immediate_risk=True, **changes)
+    return lambda world: f"?state={state.token()}"
+
+
+def raise_step(name: str, *, state: dict[str, Any] | None = None) -> Builder:
+    """Raising: for anyone working in an agency; the partnership's people are told why not.
+
+    Each step after the first is asked with the signed state the earlier steps hand on.
+    """
+    return signed_in(
+        f"escalations:{name}",
+        allowed=IN_AN_AGENCY,
+        refused=403,
+        query=_raise_state(**state) if state is not None else lambda w: "",
+    )
+
+
+def administrator_url(
+    name: str, *, methods: tuple[str, ...] = ("GET", "POST"), target: str = ""
+) -> Builder:
+    def path(world: World, role: str) -> str:
+        kwargs: dict[str, Any] = {}
+        if target == "agency":
+            kwargs = {"pk": world.school.pk}
+        elif target == "person":
+            kwargs = {"pk": world.people[RAISER].pk}
+        return reverse(f"organisations:{name}", kwargs=kwargs)
+
+    return _cases(path, lambda r: 200 if r == ADMINISTRATOR else 404, methods)
+
+
+def overseer_url(name: str) -> Builder:
+    return signed_in(
+        f"reporting:{name}", methods=("GET",), allowed=frozenset({BUSINESS_MANAGER, CHAIR})
+    )
+
+
+def subject_access_export(world: World) -> list[Case]:
+    path = reverse("subject_access_export", kwargs={"pk": world.early.subject_id})
+    return [
+        Case(
+            role=role,
+            method="GET",
+            path=path,
+            expected=302 if role == ANONYMOUS else 200 if role == DATA_PROTECTION_OFFICER else 404,
+        )
+        for role in ROLES
+    ]
+
+
+def signing_out(name: str) -> Builder:
+    """Sign out and sign out everywhere: POST only; anyone is sent to the sign-in page."""
+
+    def build(world: World) -> list[Case]:
+        path = reverse(name)
+        return [
+            Case(role=role, method=method, path=path, expected=status, ends_session=True)
+            for role in ROLES
+            for method, status in (("GET", 405), ("POST", 302))
+        ]
+
+    return build
+
+
+MATRIX: dict[str, Builder] = {
+    # The published procedures: no case material. Any method is accepted, as the views
+    # do not restrict it; POST only re-renders.
+    "policies:home": public("policies:home", methods=("GET", "POST")),
+    "policies:detail": public("policies:detail", methods=("GET", "POST"), slug="nel"),
+    "login": public("login", methods=("GET", "POST")),
+    "sign_in_organisation": public("sign_in_organisation", methods=("GET",), status=404),
+    "sign_in_organisation_callback": public(
+        "sign_in_organisation_callback", methods=("GET",), status=404
+    ),
+    "second_factor_verify": signed_in("second_factor_verify"),
+    "second_factor_set_up": signed_in("second_factor_set_up"),
+    "logout": signing_out("logout"),
+    "sign_out_everywhere": signing_out("sign_out_everywhere"),
+    "escalations:mine": signed_in("escalations:mine"),
+    "escalations:raise": raise_step("raise"),
+    "escalations:raise_same_day": raise_step("raise_same_day", state={}),
+    "escalations:raise_route": raise_step("raise_route", state={"same_day_route_taken": True}),
+    "escalations:raise_elsewhere": raise_step(
+        "raise_elsewhere", state={"same_day_route_taken": True, "route": RouteForm.REFERRAL}
+    ),
+    "escalations:raise_details": raise_step(
+        "raise_details", state={"same_day_route_taken": True, "route": RouteForm.ESCALATION}
+    ),
+    "escalations:detail": escalation_url("escalations:detail", needs=Action.VIEW),
+    "escalations:record_contact": escalation_url("escalations:record_contact", needs=Action.ACT),
+    "escalations:escalate": escalation_url("escalations:escalate", needs=Action.ACT),
+    "escalations:resolve": escalation_url("escalations:resolve", needs=Action.ACT),
+    "escalations:withdraw": escalation_url("escalations:withdraw", needs=Action.ACT),
+    "escalations:close": escalation_url("escalations:close", needs=Action.ACT),
+    "escalations:checklist_item": escalation_url(
+        "escalations:checklist_item", needs=Action.ACT, extra=_first_checklist_item
+    ),
+    "escalations:confirm_action": escalation_url(
+        "escalations:confirm_action", needs=Action.ACT, kinds=AGREED_ACTION, extra=_agreed_action
+    ),
+    "escalations:check_back_action": escalation_url(
+        "escalations:check_back_action",
+        needs=Action.ACT,
+        kinds=AGREED_ACTION,
+        extra=_agreed_action,
+    ),
+    "escalations:new_representation": escalation_url(
+        "escalations:new_representation", needs=Action.ACT, kinds=FINAL_STAGE
+    ),
+    "escalations:panel": escalation_url("escalations:panel", needs=Action.ACT, kinds=FINAL_STAGE),
+    "escalations:decision": escalation_url(
+        "escalations:decision", needs=Action.DECIDE, kinds=FINAL_STAGE
+    ),
+    "documents:record_pdf": escalation_url(
+        "documents:record_pdf", needs=Action.VIEW, methods=("GET",)
+    ),
+    "documents:record_docx": escalation_url(
+        "documents:record_docx", needs=Action.VIEW, methods=("GET",)
+    ),
+    "documents:summary_text": escalation_url(
+        "documents:summary_text", needs=Action.VIEW, methods=("GET",)
+    ),
+    "reporting:register": overseer_url("register"),
+    "reporting:register_csv": overseer_url("register_csv"),
+    "reporting:practice_issues": overseer_url("practice_issues"),
+    "reporting:practice_issue_new": escalation_url(
+        "reporting:practice_issue_new", needs=Action.ACT, kinds=FINAL_STAGE
+    ),
+    "organisations:directory": administrator_url("directory", methods=("GET",)),
+    "organisations:agency_create": administrator_url("agency_create"),
+    "organisations:agency_edit": administrator_url("agency_edit", target="agency"),
+    "organisations:person_create": administrator_url("person_create"),
+    "organisations:person_edit": administrator_url("person_edit", target="person"),
+    "organisations:import": administrator_url("import"),
+    "subject_access": signed_in(
+        "subject_access", methods=("GET",), allowed=frozenset({DATA_PROTECTION_OFFICER})
+    ),
+    "subject_access_export": subject_access_export,
+}
+# Views that refuse POST: checked once each, so a view that starts accepting it is noticed.
+GET_ONLY = (
+    "documents:record_pdf",
+    "documents:record_docx",
+    "documents:summary_text",
+    "reporting:register",
+    "reporting:register_csv",
+    "reporting:practice_issues",
+    "organisations:directory",
+    "subject_access",
+    "subject_access_export",
+    "sign_in_organisation",
+    "sign_in_organisation_callback",
+)
+
+
+# --- Every URL pattern, walked through every include ------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    namespace: str
+    name: str | None
+    route: str
+
+    @property
+    def key(self) -> str:
+        name = self.name or f"<{self.route}>"
+        return f"{self.namespace}:{name}" if self.namespace else name
+
+
+def url_patterns(
+    resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""
+) -> Iterator[Pattern]:
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            joined = f"{namespace}:{inner}" if namespace and inner else namespace or inner
+            yield from url_patterns(entry, prefix + str(entry.pattern), joined)
+        elif isinstance(entry, URLPattern):
+            yield Pattern(namespace=namespace, name=entry.name, route=prefix + str(entry.pattern))
+
+
+def _not_yet_in_the_matrix(pattern: Pattern) -> bool:
+    names = {*pattern.namespace.split(":"), pattern.name or ""}
+    return bool(names & NOT_YET_IN_THE_MATRIX) or pattern.route.startswith(
+        tuple(f"{area}/" for area in NOT_YET_IN_THE_MATRIX)
+    )
+
+
+# The admin site is Django's, for staff only, and answers everyone else alike: every one
+# of its pages, present and future, is asked below without being named one by one.
+NAMESPACES_ASKED_WHOLE = frozenset({"admin"})
+
+
+def test_every_url_pattern_is_in_the_matrix() -> None:
+    missing = [
+        pattern.key
+        for pattern in url_patterns()
+        if pattern.key not in MATRIX
+        and pattern.namespace.split(":")[0] not in NAMESPACES_ASKED_WHOLE
+        and not _not_yet_in_the_matrix(pattern)
+    ]
+
+    assert not missing, (
+        f"URL patterns missing from the permission matrix (escalate/common/tests/"
+        f"test_url_matrix.py MATRIX): {missing}"
+    )
+
+
+def test_the_matrix_names_no_url_that_is_gone() -> None:
+    known = {pattern.key for pattern in url_patterns()}
+
+    assert not set(MATRIX) - known
+    assert not set(GET_ONLY) - set(MATRIX)
+
+
+# --- Asking -----------------------------------------------------------------------------
+
+
+class Clients:
+    """One signed-in browser per role, reused while its session lasts."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.kept: dict[str, Client] = {}
+
+    def for_case(self, case: Case) -> Client:
+        if case.ends_session:
+            return self._signed_in(case.role)
+        if case.role not in self.kept:
+            self.kept[case.role] = self._signed_in(case.role)
+        return self.kept[case.role]
+
+    def _signed_in(self, role: str) -> Client:
+        client = Client()
+        if role != ANONYMOUS:
+            user = self.world.people[role].user
+            assert user is not None
+            client.force_login(user)
+        return client
+
+
+def _written() -> tuple[int, int]:
+    return AuditEvent.objects.count(), ReadEvent.objects.count()
+
+
+@dataclass
+class Outcome:
+    wrong: list[str] = field(default_factory=list)
+    cross_agency: int = 0
+    refused: int = 0
+
+
+def ask(world: World, cases: list[Case]) -> Outcome:
+    outcome = Outcome()
+    clients = Clients(world)
+    for case in cases:
+        client = clients.for_case(case)
+        before = _written() if case.is_cross_agency else None
+        send = client.get if case.method == "GET" else client.post
+        response = send(case.path)
+        status = response.status_code
+        problem = ""
+        if status != case.expected:
+            problem = f"got {status}"
+        elif (
+            case.role == ANONYMOUS
+            and status == 302
+            and not response["Location"].startswith(case.login_path)
+        ):
+            problem = f"redirected to {response['Location']}, not to sign in"
+        if case.is_cross_agency:
+            outcome.cross_agency += 1
+            nothing_written = _written() == before
+            if status == 404 and nothing_written:
+                outcome.refused += 1
+            elif not nothing_written:
+                problem = problem or "wrote to the audit history or the read trail"
+        if problem:
+            outcome.wrong.append(
+                f"{case.method} {case.path} as {case.role}: expected {case.expected}, {problem}"
+            )
+    return outcome
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+def test_permission_matrix(url_name: str, record_property: Any) -> None:
+    world = World()
+    cases = MATRIX[url_name](world)
+    if url_name in GET_ONLY:
+        cases.append(Case(role=RAISER, method="POST", path=cases[0].path, expected=405))
+
+    outcome = ask(world, cases)
+
+    record_figure(record_property, "matrix_cases", len(cases))
+    record_figure(record_property, "matrix_urls", 1)
+    record_figure(record_property, "cross_agency_attempts", outcome.cross_agency)
+    record_figure(record_property, "cross_agency_refused", outcome.refused)
+    assert not outcome.wrong, "\n".join(outcome.wrong)
+    assert outcome.refused == outcome.cross_agency, (
+        f"{outcome.refused} of {outcome.cross_agency} cross-agency attempts refused"
+    )
+
+
+# --- The admin site, every pattern of it ------------------------------------------------
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+_SAMPLES = {"int": "1", "path": "1", "str": "1", "slug": "x"}
+
+
+def sample_path(route: str) -> str:
+    """A path matching ``route``: regular expressions resolved, converters filled in."""
+    path = re.sub(r"\(\?P<\w+>\.\*\)", "no-such-page/", route)
+    path = re.sub(r"\(\?P<\w+>(\w+)(\|[^)]*)?\)", r"\1", path)
+    path = _CONVERTER.sub(lambda m: _SAMPLES.get(m.group(1) or "str", "1"), path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def admin_cases() -> list[Case]:
+    """Every admin page, as every role: its sign-in page answers, all else sends them there."""
+    return [
+        Case(
+            role=role,
+            method=method,
+            path=sample_path(pattern.route),
+            expected=200 if pattern.name == "login" else 302,
+            login_path=reverse("admin:login"),
+        )
+        for pattern in url_patterns()
+        if pattern.namespace == "admin"
+        for role in ROLES
+        for method in ("GET", "POST")
+    ]
+
+
+@pytest.mark.django_db
+def test_the_admin_site_lets_in_none_of_these_roles(record_property: Any) -> None:
+    world = World()
+    cases = admin_cases()
+    login = reverse("admin:login")
+    index = reverse("admin:index")
+
+    clients = Clients(world)
+    wrong = []
+    for case in cases:
+        response = clients.for_case(case).generic(case.method, case.path)
+        status = response.status_code
+        if status != case.expected:
+            wrong.append(f"{case.method} {case.path} as {case.role}: got {status}")
+        # Django sends a signed-in non-staff person asking to sign out to the admin's index,
+        # which in turn sends them to the admin's sign-in page.
+        elif status == 302 and not response["Location"].startswith((login, index)):
+            wrong.append(f"{case.method} {case.path} as {case.role}: to {response['Location']}")
+
+    record_figure(record_property, "matrix_cases", len(cases))
+    record_figure(record_property, "matrix_urls", len({case.path for case in cases}))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_sample_paths_resolve_to_their_pattern() -> None:
+    assert sample_path("admin/^(?P<app_label>auth|axes)/$") == "/admin/auth/"
+    assert sample_path("admin/(?P<url>.*)$") == "/admin/no-such-page/"
+    assert sample_path("admin/auth/user/<id>/password/") == "/admin/auth/user/1/password/"

@@ -1,0 +1,79 @@
+"""What free text typed into a form may contain: checked in the forms, before any service runs.
+
+Text is stored as typed and escaped wherever it is shown, so markup, template syntax and
+spreadsheet formulas are harmless words here (exports neutralise formulas themselves).
+What forms refuse is what cannot be shown faithfully anywhere:
+
+- control characters other than tab and line breaks (a NUL byte, form feeds, escape
+  codes): no one types them, and Word documents and PostgreSQL cannot hold some of them;
+- in names, references and titles, the Unicode controls that reverse or embed the
+  direction of text, which could make a name read as another on screen;
+- text made only of invisible characters, which would look like a blank answer.
+
+Every refusal is a form error the person can act on, so nothing is written in part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+
+LONG_TEXT_MAX_LENGTH = 20_000
+"""Narrative answers: about 3,000 words, far more than any answer in a procedure needs."""
+SHORT_TEXT_MAX_LENGTH = 200
+
+# NUL is refused by Django's own CharField validator; its message is set with the others.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DIRECTION_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+CONTROL_CHARACTERS = "control_characters"
+DIRECTION_CONTROLS = "direction_controls"
+INVISIBLE = "invisible"
+NULL_CHARACTERS = "null_characters_not_allowed"  # Django's code for a NUL byte
+
+
+def no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError(
+            "Remove the hidden control characters from this text, or type it again",
+            code=CONTROL_CHARACTERS,
+        )
+
+
+def no_direction_controls(value: str) -> None:
+    if _DIRECTION_CONTROL.search(value):
+        raise ValidationError(
+            "Remove the hidden characters that change the direction of the text",
+            code=DIRECTION_CONTROLS,
+        )
+
+
+def has_visible_characters(value: str) -> None:
+    if value and all(
+        character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}
+        for character in value
+    ):
+        raise ValidationError("Enter some text you can see", code=INVISIBLE)
+
+
+def text_validators(*, single_line: bool) -> list[Callable[[str], None]]:
+    """Validators for a free-text field; ``single_line`` for names, references and titles."""
+    validators: list[Callable[[str], None]] = [no_control_characters, has_visible_characters]
+    if single_line:
+        validators.append(no_direction_controls)
+    return validators
+
+
+def text_error_messages(label: str) -> dict[str, str]:
+    """The refusals above, naming the field, as GOV.UK error messages do."""
+    control = f"{label} must not contain hidden control characters"
+    return {
+        CONTROL_CHARACTERS: control,
+        NULL_CHARACTERS: control,
+        DIRECTION_CONTROLS: f"{label} must not contain hidden characters that change the "
+        "direction of the text",
+        INVISIBLE: f"{label} must contain some text you can see",
+    }

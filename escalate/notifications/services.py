@@ -1,0 +1,234 @@
+"""Turning what happened into outbox rows, inside the transaction of the change itself.
+
+``escalations/services.py`` calls one ``notify_*`` function per change, after its
+audit record. The domain decides who hears (``domain/recipients.py``); this
+module writes one row per person, with an idempotency key of kind, escalation,
+event and recipient, and queues delivery for after the commit. If the change
+rolls back, so do its notifications; if it commits, they exist and will be sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from escalate.audit.models import AuditEvent
+from escalate.domain.policy import PolicyRules
+from escalate.domain.recipients import URGENT_OCCASIONS, Occasion, Recipient, recipients_for
+from escalate.escalations.models import Escalation
+from escalate.notifications import channels
+from escalate.notifications.delivery import enqueue_after_commit
+from escalate.notifications.facts import CaseRow, parties_for
+from escalate.notifications.models import Notification, NotificationPreference
+from escalate.organisations.models import Person
+
+KIND_FOR_OCCASION = {
+    Occasion.RAISED: Notification.Kind.RAISED,
+    Occasion.STAGE_ENTERED: Notification.Kind.STAGE_ENTERED,
+    Occasion.OUTCOME: Notification.Kind.OUTCOME,
+    Occasion.DUE_SOON: Notification.Kind.DUE_SOON,
+    Occasion.DUE_TODAY: Notification.Kind.DUE_TODAY,
+    Occasion.OVERDUE: Notification.Kind.OVERDUE,
+}
+
+
+class Outcome:
+    RESOLVED = "resolved"
+    WITHDRAWN = "withdrawn"
+    DECIDED = "decided"
+
+
+# --- the hooks the escalation services call ---------------------------------------------
+
+
+def notify_raised(*, escalation: Escalation, actor: Person) -> list[Notification]:
+    """The counterpart, both line managers, the first stage's people; the DSL on immediate risk."""
+    return _notify_event(escalation, Occasion.RAISED, actor=actor)
+
+
+def notify_stage_entered(*, escalation: Escalation, actor: Person) -> list[Notification]:
+    """Those who act at the new stage in both agencies, and whoever the policy names."""
+    return _notify_event(escalation, Occasion.STAGE_ENTERED, actor=actor)
+
+
+def notify_outcome(*, escalation: Escalation, actor: Person) -> list[Notification]:
+    """Every party, the raiser included: resolved, withdrawn or decided at the final stage."""
+    if escalation.status == Escalation.Status.WITHDRAWN:
+        outcome = Outcome.WITHDRAWN
+    elif escalation.is_at_final_stage and hasattr(escalation, "final_decision"):
+        outcome = Outcome.DECIDED
+    else:
+        outcome = Outcome.RESOLVED
+    return _notify_event(escalation, Occasion.OUTCOME, actor=actor, extra={"outcome": outcome})
+
+
+# --- building rows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One row to write: who, what, and the key that makes writing it twice harmless."""
+
+    recipient: Recipient
+    kind: str
+    key: str
+    escalation_id: UUID | None
+    context: dict[str, Any]
+    is_urgent: bool
+    stage_number: int | None = None
+    due_on: date | None = None
+    agreed_action_id: int | None = None
+
+
+def _notify_event(
+    escalation: Escalation,
+    occasion: Occasion,
+    *,
+    actor: Person,
+    extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Notifications are written inside the transaction of their change.")
+    rules = escalation.policy.rules
+    parties = parties_for([CaseRow.of(escalation)], with_involved=occasion is Occasion.OUTCOME)[
+        escalation.pk
+    ]
+    recipients = recipients_for(
+        occasion,
+        rules,
+        stage_number=escalation.stage_number,
+        parties=parties,
+        actor_id=actor.pk,
+        immediate_risk=escalation.immediate_risk,
+    )
+    event = (
+        AuditEvent.objects.filter(escalation_id=escalation.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    kind = KIND_FOR_OCCASION[occasion]
+    context = {
+        **case_context(escalation, rules),
+        "actor_name": actor.name,
+        "immediate_risk": escalation.immediate_risk,
+        "due_on": escalation.stage_due_on.isoformat() if escalation.stage_due_on else None,
+        "event": event,
+        **(extra or {}),
+    }
+    planned = [
+        Planned(
+            recipient=recipient,
+            kind=kind,
+            key=f"{kind}:{escalation.pk}:event{event}:{recipient.person_id}",
+            escalation_id=escalation.pk,
+            context=context,
+            is_urgent=escalation.immediate_risk or occasion in URGENT_OCCASIONS,
+            stage_number=escalation.stage_number,
+        )
+        for recipient in recipients
+    ]
+    return write(planned)
+
+
+def case_context(escalation: Escalation, rules: PolicyRules) -> dict[str, Any]:
+    """What every message about an escalation may say: never the subject's details."""
+    stage = rules.stage(escalation.stage_number)
+    return {
+        "reference": escalation.reference,
+        "partnership": rules.partnership,
+        "stage_number": stage.number,
+        "stage_name": stage.name,
+        "raising_agency": escalation.raising_agency.name,
+        "other_agency": escalation.other_agency.name,
+        "path": escalation.get_absolute_url(),
+    }
+
+
+def write(planned: Sequence[Planned]) -> list[Notification]:
+    """Write the rows not written before, and queue their delivery for after the commit."""
+    created: list[Notification] = []
+    for start in range(0, len(planned), WRITE_BATCH):
+        created.extend(_write_batch(planned[start : start + WRITE_BATCH]))
+    enqueue_after_commit(row.pk for row in created if not row.awaits_digest)
+    return created
+
+
+WRITE_BATCH = 2000  # rows per existence check and insert; SQLite splits larger inserts itself
+
+
+def _write_batch(planned: Sequence[Planned]) -> list[Notification]:
+    keys = [plan.key for plan in planned]
+    existing = set(
+        Notification.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    fresh = [plan for plan in planned if plan.key not in existing]
+    if not fresh:
+        return []
+    digesting = _wants_digest({plan.recipient.person_id for plan in fresh})
+    channel = channels.configured_channel()
+    now = timezone.now()
+    rows = [
+        Notification(
+            recipient_id=plan.recipient.person_id,
+            kind=plan.kind,
+            escalation_id=plan.escalation_id,
+            agreed_action_id=plan.agreed_action_id,
+            stage_number=plan.stage_number,
+            due_on=plan.due_on,
+            context={
+                **plan.context,
+                "reasons": [reason.value for reason in plan.recipient.reasons],
+            },
+            channel=channel,
+            is_urgent=plan.is_urgent,
+            awaits_digest=not plan.is_urgent and plan.recipient.person_id in digesting,
+            next_attempt_at=now,
+            idempotency_key=plan.key,
+        )
+        for plan in fresh
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # Read back what this batch wrote (ignore_conflicts leaves primary keys unset).
+    return list(
+        Notification.objects.filter(
+            idempotency_key__in=[row.idempotency_key for row in rows], created_at__gte=now
+        )
+    )
+
+
+def _wants_digest(person_ids: Iterable[int]) -> set[int]:
+    return set(
+        NotificationPreference.objects.filter(
+            person_id__in=list(person_ids), daily_digest=True
+        ).values_list("person_id", flat=True)
+    )
+
+
+@transaction.atomic
+def set_daily_digest(*, person: Person, daily_digest: bool) -> NotificationPreference:
+    """Turn the daily digest on or off; turning it off sends what it was holding now."""
+    preference, _ = NotificationPreference.objects.update_or_create(
+        person=person, defaults={"daily_digest": daily_digest}
+    )
+    if not daily_digest:
+        from escalate.notifications.digests import release_held
+
+        release_held(person_id=person.pk)
+    return preference
+
+
+def mark_read(*, person: Person, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the person's own notifications read (all unread ones when no ids are given)."""
+    rows = Notification.objects.filter(recipient=person, read_at__isnull=True)
+    if notification_ids is not None:
+        rows = rows.filter(pk__in=list(notification_ids))
+    return rows.update(read_at=timezone.now())

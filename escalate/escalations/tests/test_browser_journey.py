@@ -33,6 +33,9 @@ class Journey:
         if name in self.checked:
             return
         self.checked.add(name)
+        # A click may still be navigating: scan the page that arrived, not the one leaving.
+        self.page.wait_for_load_state("load")
+        expect(self.page.locator("main h1")).to_be_visible()
         results = self.axe.run(self.page)
         assert results.violations_count == 0, f"{name}: {results.generate_report()}"
 

@@ -208,9 +208,19 @@ def what_changed(escalation: Escalation, *, since: int) -> str:
     )
 
 
-def _bump(escalation: Escalation, *fields: str) -> None:
+def _changed(
+    escalation: Escalation,
+    event: str,
+    *,
+    actor: Person,
+    stage_number: int | None = None,
+    data: dict[str, object] | None = None,
+    fields: tuple[str, ...] = (),
+) -> None:
+    """Save the changed ``fields`` with a new revision, and record the audit event for it."""
     escalation.revision += 1
     escalation.save(update_fields=["revision", *fields])
+    record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
 
 
 @transaction.atomic
@@ -241,11 +251,10 @@ def record_contact(
         recorded_by=actor,
     )
     escalation.participants.add(actor)
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.CONTACT_RECORDED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"contact": contact.pk, "kind": kind},
     )
@@ -273,13 +282,16 @@ def escalate_stage(
     escalation.stage_number = change.stage.number
     escalation.stage_due_on = change.due_on
     escalation.participants.add(actor)
-    _bump(escalation, "stage_number", "stage_due_on")
-    record(
+    _changed(
+        escalation,
         events.STAGE_ESCALATED,
         actor=actor,
-        escalation=escalation,
         stage_number=change.stage.number,
         data={"from": previous, "to": change.stage.number, "reason": reason},
+        fields=(
+            "stage_number",
+            "stage_due_on",
+        ),
     )
     notify_stage_entered(escalation=escalation, actor=actor)
     return escalation
@@ -328,13 +340,13 @@ def resolve_escalation(
             },
         )
     escalation.participants.add(actor)
-    _bump(escalation, "status")
-    record(
+    _changed(
+        escalation,
         events.ESCALATION_RESOLVED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"agreed_actions": len(actions)},
+        fields=("status",),
     )
     notify_outcome(escalation=escalation, actor=actor)
     return escalation
@@ -355,13 +367,16 @@ def withdraw_escalation(
         escalation, engine.StageOutcome.WITHDRAWN, reason=reason, today=today or local_today()
     )
     escalation.closed_at = timezone.now()
-    _bump(escalation, "status", "closed_at")
-    record(
+    _changed(
+        escalation,
         events.ESCALATION_WITHDRAWN,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"reason": reason},
+        fields=(
+            "status",
+            "closed_at",
+        ),
     )
     notify_outcome(escalation=escalation, actor=actor)
     return escalation
@@ -378,11 +393,10 @@ def confirm_understanding(
     action.understanding_confirmed_at = timezone.now()
     action.understanding_confirmed_by = actor
     action.save(update_fields=["understanding_confirmed_at", "understanding_confirmed_by"])
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.AGREED_ACTION_UNDERSTANDING_CONFIRMED,
         actor=actor,
-        escalation=escalation,
         stage_number=action.stage_number,
         data={"agreed_action": action.pk},
     )
@@ -413,11 +427,10 @@ def check_back_action(
     action.checked_by = actor
     action.check_note = note
     action.save(update_fields=["implementation", "checked_at", "checked_by", "check_note"])
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.AGREED_ACTION_CHECKED,
         actor=actor,
-        escalation=escalation,
         stage_number=action.stage_number,
         data={"agreed_action": action.pk, "implemented": implemented},
     )
@@ -463,11 +476,10 @@ def tick_checklist_item(
             "ticked_by": actor,
         },
     )
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.CHECKLIST_ITEM_TICKED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"item": item.value, "done": is_done},
     )
@@ -492,12 +504,15 @@ def close_escalation(
         escalation.facts(), outstanding=outstanding_checklist(escalation)
     ).value
     escalation.closed_at = timezone.now()
-    _bump(escalation, "status", "closed_at")
-    record(
+    _changed(
+        escalation,
         events.ESCALATION_CLOSED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
+        fields=(
+            "status",
+            "closed_at",
+        ),
     )
     return escalation
 
@@ -519,11 +534,10 @@ def submit_representation(
     representation = Representation.objects.create(
         escalation=escalation, agency=actor.agency, author=actor, text=text
     )
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.REPRESENTATION_SUBMITTED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"agency": actor.agency_id},
     )
@@ -541,11 +555,10 @@ def add_panel_member(
     if not escalation.is_at_final_stage:
         raise engine.TransitionRefused("A panel is convened at the final stage.")
     escalation.panel_members.add(member)
-    _bump(escalation)
-    record(
+    _changed(
+        escalation,
         events.PANEL_MEMBER_ADDED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"member": member.pk},
     )
@@ -620,13 +633,13 @@ def record_final_decision(
     )
     escalation.status = engine.resolve(escalation.facts()).value
     _end_stage(escalation, engine.StageOutcome.RESOLVED, reason=decision, today=today)
-    _bump(escalation, "status")
-    record(
+    _changed(
+        escalation,
         events.FINAL_DECISION_RECORDED,
         actor=actor,
-        escalation=escalation,
         stage_number=escalation.stage_number,
         data={"decided_by": decided_by_kind.value},
+        fields=("status",),
     )
     notify_outcome(escalation=escalation, actor=actor)
     return decision_row

@@ -21,6 +21,12 @@ OVERSEEING_RUNGS = frozenset(
     }
 )
 PARTNERSHIP_OVERSIGHT = frozenset({PartnershipRole.BUSINESS_MANAGER, PartnershipRole.CHAIR})
+# Roles that read an escalation only once it reaches the final stage: the scrutineer, and
+# the executive, which decides the final stage in some procedures (cscp).
+FINAL_STAGE_READERS = frozenset(
+    {PartnershipRole.INDEPENDENT_SCRUTINEER, PartnershipRole.EXECUTIVE_MEMBER}
+)
+FINAL_STAGE_DECIDERS = frozenset({PartnershipRole.CHAIR, PartnershipRole.EXECUTIVE_MEMBER})
 
 
 class Action(StrEnum):
@@ -55,7 +61,7 @@ class CaseAccessFacts:
 def can_view(viewer: Viewer, case: CaseAccessFacts) -> bool:
     if not viewer.is_active:
         return False
-    return _is_involved(viewer, case) or _is_scrutineer_at_final_stage(viewer, case)
+    return _is_involved(viewer, case) or _reads_the_final_stage(viewer, case)
 
 
 def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
@@ -68,7 +74,7 @@ def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
         return _is_involved(viewer, case)
     return case.at_final_stage and (
         viewer.person_id in case.panel_member_ids
-        or viewer.has_partnership_role(case.partnership_id, frozenset({PartnershipRole.CHAIR}))
+        or viewer.has_partnership_role(case.partnership_id, FINAL_STAGE_DECIDERS)
     )
 
 
@@ -81,7 +87,7 @@ def _is_involved(viewer: Viewer, case: CaseAccessFacts) -> bool:
     )
 
 
-def _is_scrutineer_at_final_stage(viewer: Viewer, case: CaseAccessFacts) -> bool:
+def _reads_the_final_stage(viewer: Viewer, case: CaseAccessFacts) -> bool:
     return case.at_final_stage and viewer.has_partnership_role(
-        case.partnership_id, frozenset({PartnershipRole.INDEPENDENT_SCRUTINEER})
+        case.partnership_id, FINAL_STAGE_READERS
     )

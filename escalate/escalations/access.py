@@ -25,7 +25,7 @@ def escalations_visible_to(person: Person) -> QuerySet[Escalation]:
     if not viewer.is_active:
         return Escalation.objects.none()
     involved = _involved_filter(viewer)
-    scrutinised = _partnership_role_filter(viewer, {PartnershipRole.INDEPENDENT_SCRUTINEER})
+    scrutinised = _partnership_role_filter(viewer, set(access.FINAL_STAGE_READERS))
     final_stage = Q(stage_number=F("final_stage_number"))
     return Escalation.objects.filter(involved | (scrutinised & final_stage)).distinct()
 

@@ -134,6 +134,7 @@ NOTHING = (False, False, False)
 VIEW = (True, False, False)
 ACT = (True, True, False)
 DECIDE = (True, True, True)
+VIEW_AND_DECIDE = (True, False, True)  # the executive deciding a final stage (cscp)
 
 # (stage, who) -> (can view, can act, can decide)
 TABLE: list[tuple[str, str, tuple[bool, bool, bool]]] = [
@@ -165,7 +166,7 @@ TABLE: list[tuple[str, str, tuple[bool, bool, bool]]] = [
     ("final stage", "scrutineer of another partnership", NOTHING),
     ("final stage", "on this panel", DECIDE),
     ("final stage", "panel member role, not on this panel", NOTHING),
-    ("final stage", "executive member", NOTHING),
+    ("final stage", "executive member", VIEW_AND_DECIDE),
 ]
 
 

@@ -34,6 +34,9 @@ ESCALATE_API_IDEMPOTENCY_HOURS = 24
 ESCALATE_API_TOKEN_LIFETIMES_DAYS = (30, 90, 180, 365)
 
 SPECTACULAR_SETTINGS = {
+    # Swagger UI's files come from drf-spectacular-sidecar, served as our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "TITLE": "Escalate API",
     "DESCRIPTION": (
         "Raise and record professional disagreements about the safety of children and "

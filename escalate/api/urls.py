@@ -5,13 +5,15 @@ Mounted by ``config/urls.py`` as ``path("api/", include("escalate.api.urls"))``.
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.renderers import OpenApiJsonRenderer2
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
 
 from escalate.api.authentication import ApiTokenAuthentication
 from escalate.api.permissions import PersonWithTokenScope
@@ -28,6 +30,18 @@ class OpenApiDocumentApi(SpectacularAPIView):
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [PersonWithTokenScope]
     renderer_classes = [OpenApiJsonRenderer2]
+
+
+class InteractiveDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI for signed-in people, from our own static files.
+
+    The split view serves its start-up script as a separate file, so the Content
+    Security Policy needs no inline script.
+    """
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    url_name = "api:openapi"
 
 
 @csrf_exempt
@@ -48,8 +62,9 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 E = "v1/escalations/<str:pk>/"
 v1 = [
     path("v1/openapi.json", OpenApiDocumentApi.as_view(), name="openapi"),
-    path("v1/docs/", pages.docs, name="docs"),
+    path("v1/docs/", login_required(InteractiveDocsView.as_view()), name="docs"),
     path("v1/docs", RedirectView.as_view(pattern_name="api:docs")),
+    path("v1/reference/", pages.docs, name="reference"),
     path("v1/partnerships/", directory.PartnershipListApi.as_view(), name="partnerships"),
     path(
         "v1/partnerships/<str:slug>/",

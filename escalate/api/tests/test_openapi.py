@@ -70,14 +70,31 @@ def test_the_document_needs_a_token_or_a_session(world: World):
 
 def test_the_reference_page_lists_the_operations_for_signed_in_people(world: World):
     client = Client()
-    assert client.get("/api/v1/docs/").status_code == 302
+    assert client.get("/api/v1/reference/").status_code == 302
     client.force_login(world.raiser.user)
 
-    response = client.get("/api/v1/docs/")
+    response = client.get("/api/v1/reference/")
 
     assert response.status_code == 200
     page = response.content.decode()
     assert "Raise an escalation" in page
     assert "/api/v1/escalations/{id}/escalate/" in page
     assert "<script>" not in page  # the Content Security Policy forbids inline scripts
+
+
+def test_interactive_docs_run_swagger_ui_from_our_own_files_for_signed_in_people(world: World):
+    client = Client()
+    assert client.get("/api/v1/docs/").status_code == 302
+    client.force_login(world.raiser.user)
+
+    page = client.get("/api/v1/docs/")
+    script = client.get("/api/v1/docs/?script")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "<script>" not in html and "<style>" not in html
+    assert "unsafe-inline" not in page["Content-Security-Policy"]
+    assert script.status_code == 200
+    assert "/api/v1/openapi.json" in script.content.decode()
     assert client.get("/api/v1/docs")["Location"] == "/api/v1/docs/"

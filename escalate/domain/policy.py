@@ -152,6 +152,28 @@ CHECKLIST_LABELS: dict[ChecklistItem, str] = {
 }
 
 
+SYSTEM_KNOWN_ITEMS: frozenset[ChecklistItem] = frozenset(
+    {
+        ChecklistItem.RECORD_OUTCOME,
+        ChecklistItem.CHECK_BACK_UNDERSTANDING,
+        ChecklistItem.CHECK_BACK_IMPLEMENTED,
+        ChecklistItem.CONFIRM_IN_WRITING,
+        ChecklistItem.FEEDBACK_TO_ALL_PARTIES,
+    }
+)
+"""Items the record itself answers: the agreed outcome, the agreed actions' check-backs, and
+the written confirmation of the outcome that Escalate sends to every party."""
+
+PER_AGENCY_ITEMS: frozenset[ChecklistItem] = frozenset(
+    {
+        ChecklistItem.RECORD_ON_SUBJECT_FILE,
+        ChecklistItem.LOG_PER_AGENCY_PROCEDURE,
+        ChecklistItem.FEEDBACK_TO_OPERATIONAL_STAFF,
+    }
+)
+"""Items each party agency attests for its own files and staff; one agency cannot for another."""
+
+
 class FinalStageKind(StrEnum):
     """How the last stage of a procedure reaches a decision."""
 
@@ -179,12 +201,75 @@ class ContactKind(StrEnum):
     PARTNERSHIP = "partnership"
 
 
+class Sides(StrEnum):
+    """Which agencies in the disagreement a stage rule is for."""
+
+    RAISING = "raising"
+    """The agency that raised the disagreement, and any that joined on its side."""
+    CHALLENGED = "challenged"
+    """The agency whose decision is challenged, and any that joined on its side."""
+    BOTH = "both"
+
+    def includes(self, side: str) -> bool:
+        """Whether this covers ``side`` (a ``Sides`` value, or a case's own side)."""
+        return self is Sides.BOTH or self.value == side
+
+
+class Agreement(StrEnum):
+    """What a resolution at a stage needs before the stage ends (DOMAIN.md decision 8)."""
+
+    EVERY_PARTY = "every_party"
+    """One agency records it; the acting rung of every other party agency confirms it."""
+    RECORDING_SIDE = "recording_side"
+    """Recording it ends the stage: only one side is involved (a talk with one's own
+    supervisor, DOMAIN.md decision 13)."""
+
+
+@dataclass(frozen=True)
+class StageAuthority:
+    """Who may move a stage, beyond its rung (``StageRule.ladder_role``)."""
+
+    involves: Sides = Sides.BOTH
+    """Whose people take part, and so hear, while the escalation is at this stage."""
+    escalate: Sides = Sides.BOTH
+    resolve: Sides = Sides.BOTH
+    withdraw: Sides = Sides.RAISING
+    """Always the raising side (DOMAIN.md decision 9); the checker refuses anything else."""
+    agreement: Agreement = Agreement.EVERY_PARTY
+
+
+DEFAULT_AUTHORITY = StageAuthority()
+
+
+class MeetingChair(StrEnum):
+    """Who may chair the final stage's meeting, where the procedure has one."""
+
+    NONE = "none"
+    """No appointed chair: the partnership's own chair or executive decides."""
+    INDEPENDENT = "independent"
+    """Independent of the agencies in the disagreement."""
+    UNINVOLVED_AGENCY = "uninvolved_agency"
+    """A board member from an agency that is not a party."""
+
+
 @dataclass(frozen=True)
 class PanelRule:
     """Who may sit on a resolution panel."""
 
     min_agencies: int
     include_disputing_agencies: bool
+    """The agencies in the disagreement sit on it unless a reason is recorded (decision 10)."""
+
+
+DEFAULT_APPOINTERS: tuple[PartnershipRole, ...] = (
+    PartnershipRole.BUSINESS_MANAGER,
+    PartnershipRole.CHAIR,
+)
+DEFAULT_APPOINTEES: tuple[PartnershipRole, ...] = (
+    PartnershipRole.PANEL_MEMBER,
+    PartnershipRole.CHAIR,
+    PartnershipRole.EXECUTIVE_MEMBER,
+)
 
 
 @dataclass(frozen=True)
@@ -194,6 +279,19 @@ class FinalStageRule:
     reports_to: str = ""
     recommendation_working_days: int | None = None
     written_representations: bool = True
+    appointed_by: tuple[PartnershipRole, ...] = DEFAULT_APPOINTERS
+    """Who appoints panel members and the meeting's chair (never themselves)."""
+    appointees_from: tuple[PartnershipRole, ...] = DEFAULT_APPOINTEES
+    """The partnership roles a panel member or chair must hold."""
+    meeting_chair: MeetingChair = MeetingChair.NONE
+
+    @property
+    def has_panel(self) -> bool:
+        return FinalStageKind.RESOLUTION_PANEL in self.decided_by
+
+    @property
+    def needs_appointed_chair(self) -> bool:
+        return self.meeting_chair is not MeetingChair.NONE
 
 
 @dataclass(frozen=True)
@@ -210,6 +308,7 @@ class StageRule:
     on_outcome: tuple[StageAction, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     final: FinalStageRule | None = None
+    authority: StageAuthority = DEFAULT_AUTHORITY
 
     def titles_for(self, agency_kind: AgencyKind) -> tuple[str, ...]:
         return dict(self.job_titles).get(agency_kind, ())
@@ -282,6 +381,26 @@ class PolicyRules:
 
     def next_after(self, number: int) -> StageRule | None:
         return next((stage for stage in self.stages if stage.number == number + 1), None)
+
+    def acting_rung(self, number: int) -> LadderRole:
+        """The rung that acts for each agency at stage ``number``.
+
+        A stage that names no rung (the partnership's final stage) falls back to the
+        rung of the stage before it (DOMAIN.md decision 7).
+        """
+        for stage in reversed(self.stages):
+            if stage.number <= number and stage.ladder_role is not None:
+                return stage.ladder_role
+        return LadderRole.PRACTITIONER
+
+    @property
+    def has_lead_agency(self) -> bool:
+        """Whether the procedure gives one agency the Escalation Notification Form (decision 11)."""
+        return any(
+            StageAction.SEND_NOTIFICATION_FORM in stage.on_entry
+            or StageAction.UPDATE_NOTIFICATION_FORM in stage.on_entry
+            for stage in self.stages
+        )
 
     def entry_route(self, key: str) -> EntryRoute:
         for route in self.entry_routes:

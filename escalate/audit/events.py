@@ -17,6 +17,14 @@ REPRESENTATION_SUBMITTED = "representation.submitted"
 PANEL_MEMBER_ADDED = "panel.member_added"
 FINAL_DECISION_RECORDED = "final_decision.recorded"
 PRACTICE_ISSUE_RECORDED = "practice_issue.recorded"
+RESOLUTION_PROPOSED = "resolution.proposed"
+RESOLUTION_CONFIRMED = "resolution.confirmed"
+PARTY_ADDED = "party.added"
+LEAD_AGENCY_CHOSEN = "party.lead_agency_chosen"
+PANEL_MEMBER_REMOVED = "panel.member_removed"
+MEETING_CHAIR_APPOINTED = "panel.chair_appointed"
+PANEL_REASON_RECORDED = "panel.reason_recorded"
+ESCALATION_REOPENED = "escalation.reopened"
 AGENCY_CREATED = "agency.created"
 AGENCY_UPDATED = "agency.updated"
 PERSON_CREATED = "person.created"
@@ -39,9 +47,17 @@ LABELS: dict[str, str] = {
     AGREED_ACTION_CHECKED: "Agreed action checked back",
     CHECKLIST_ITEM_TICKED: "Checklist item recorded",
     REPRESENTATION_SUBMITTED: "Written representation submitted",
-    PANEL_MEMBER_ADDED: "Panel member added",
+    PANEL_MEMBER_ADDED: "Panel member appointed",
     FINAL_DECISION_RECORDED: "Final decision recorded",
     PRACTICE_ISSUE_RECORDED: "Policy or practice issue recorded",
+    RESOLUTION_PROPOSED: "Resolution proposed, waiting for the other agencies to confirm",
+    RESOLUTION_CONFIRMED: "Resolution confirmed by an agency",
+    PARTY_ADDED: "Agency added to the disagreement",
+    LEAD_AGENCY_CHOSEN: "Lead agency chosen",
+    PANEL_MEMBER_REMOVED: "Panel member removed",
+    MEETING_CHAIR_APPOINTED: "Chair of the final meeting appointed",
+    PANEL_REASON_RECORDED: "Reason recorded for the panel's make-up",
+    ESCALATION_REOPENED: "Reopened after a failed check-back",
     AGENCY_CREATED: "Agency added to the directory",
     AGENCY_UPDATED: "Agency changed",
     PERSON_CREATED: "Person added to the directory",

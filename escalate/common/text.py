@@ -77,3 +77,30 @@ def text_error_messages(label: str) -> dict[str, str]:
         "direction of the text",
         INVISIBLE: f"{label} must contain some text you can see",
     }
+
+
+def text_problem(
+    value: str,
+    label: str,
+    *,
+    required: bool = True,
+    single_line: bool = False,
+    max_length: int = LONG_TEXT_MAX_LENGTH,
+) -> str:
+    """What is wrong with ``value`` as the answer called ``label``, or "" when nothing is.
+
+    The services ask this, so the API and commands refuse what the forms refuse, with the
+    same words.
+    """
+    if "\x00" in value:
+        return text_error_messages(label)[NULL_CHARACTERS]
+    if not value.strip():
+        return f"Enter {label.lower()}" if required else ""
+    if len(value) > max_length:
+        return f"{label} must be {max_length:,} characters or fewer"
+    for check in text_validators(single_line=single_line):
+        try:
+            check(value)
+        except ValidationError as error:
+            return text_error_messages(label)[error.code or ""]
+    return ""

@@ -56,6 +56,8 @@ class CaseAccessFacts:
     named_person_ids: frozenset[int]
     panel_member_ids: frozenset[int]
     at_final_stage: bool
+    is_finished: bool = False
+    """Closed or withdrawn: appointees to the final stage no longer see it (decision 10)."""
 
 
 def can_view(viewer: Viewer, case: CaseAccessFacts) -> bool:
@@ -81,7 +83,7 @@ def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
 def _is_involved(viewer: Viewer, case: CaseAccessFacts) -> bool:
     return (
         viewer.person_id in case.named_person_ids
-        or viewer.person_id in case.panel_member_ids
+        or (viewer.person_id in case.panel_member_ids and not case.is_finished)
         or (viewer.agency_id in case.party_agency_ids and viewer.ladder_role in OVERSEEING_RUNGS)
         or viewer.has_partnership_role(case.partnership_id, PARTNERSHIP_OVERSIGHT)
     )

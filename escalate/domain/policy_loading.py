@@ -15,7 +15,11 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from escalate.domain.policy import (
+    DEFAULT_APPOINTEES,
+    DEFAULT_APPOINTERS,
+    DEFAULT_AUTHORITY,
     AgencyKind,
+    Agreement,
     Category,
     ChecklistItem,
     Contact,
@@ -27,10 +31,14 @@ from escalate.domain.policy import (
     FinalStageRule,
     ImmediateRiskRule,
     LadderRole,
+    MeetingChair,
     Nation,
     PanelRule,
+    PartnershipRole,
     PolicyRules,
+    Sides,
     StageAction,
+    StageAuthority,
     StageRule,
     SubjectKind,
 )
@@ -81,6 +89,10 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem(Severity.ERROR, path, message))
@@ -424,7 +436,7 @@ def _read_entry_routes(
 
 _STAGE_KEYS = (
     "number", "key", "name", "summary", "acts", "job_titles", "deadline",
-    "on_entry", "on_outcome", "checklist", "final",
+    "on_entry", "on_outcome", "checklist", "authority", "final",
 )  # fmt: skip
 
 
@@ -475,7 +487,10 @@ def _read_stage(
             f"{path}.acts", "is missing: say which rung of each agency's ladder acts at this stage"
         )
         raise _Invalid
-    return StageRule(
+    authority: StageAuthority | None = None
+    with contextlib.suppress(_Invalid):  # recorded; still read the rest of the stage
+        authority = _read_authority(reader, item, path, is_last=is_last)
+    stage = StageRule(
         number=reader.integer(item, "number", path),
         key=reader.text(item, "key", path),
         name=reader.text(item, "name", path),
@@ -491,7 +506,106 @@ def _read_stage(
         on_outcome=reader.choices(StageAction, item, "on_outcome", path),
         checklist=reader.choices(ChecklistItem, item, "checklist", path),
         final=_read_final(reader, final_table, f"{path}.final") if final_table else None,
+        authority=authority or DEFAULT_AUTHORITY,
     )
+    if authority is None:
+        raise _Invalid
+    return stage
+
+
+_AUTHORITY_FIELDS: dict[str, type[StrEnum]] = {
+    "involves": Sides,
+    "escalate": Sides,
+    "resolve": Sides,
+    "withdraw": Sides,
+    "agreement": Agreement,
+}
+_FINAL_STAGE_AUTHORITY_FIELDS = ("withdraw",)
+_ONE_SIDE = {Sides.RAISING, Sides.CHALLENGED}
+
+
+def _read_authority(
+    reader: _Reader, item: dict[str, Any], path: str, *, is_last: bool
+) -> StageAuthority:
+    """The stage's ``[stages.authority]`` table (DOMAIN.md decisions 7 to 9 and 13).
+
+    Stricter than other tables: an unknown field is an error, because a misspelt one would
+    leave a default in place and could give people a move the procedure does not.
+    """
+    table = reader.table(item, "authority", path, required=False)
+    if not table:
+        return DEFAULT_AUTHORITY
+    path = f"{path}.authority"
+    known = _FINAL_STAGE_AUTHORITY_FIELDS if is_last else tuple(_AUTHORITY_FIELDS)
+    unknown = sorted(set(table) - set(known))
+    for key in unknown:
+        if is_last and key in _AUTHORITY_FIELDS:
+            reader.error(
+                _join(path, key),
+                "is not allowed on the final stage: the partnership acts there, as "
+                "[stages.final] says; only 'withdraw' may be given here",
+            )
+        else:
+            reader.error(
+                _join(path, key), f"is not an authority field; expected one of: {', '.join(known)}"
+            )
+    _collect(  # records every bad value, then raises
+        [key for key in known if key in table],
+        lambda key, _: reader.choice(_AUTHORITY_FIELDS[key], table[key], _join(path, key)),
+    )
+    if unknown:
+        raise _Invalid
+    involves = Sides(table.get("involves", Sides.BOTH))
+    authority = StageAuthority(
+        involves=involves,
+        # Who escalates or resolves defaults to whoever the stage involves.
+        escalate=Sides(table.get("escalate", involves)),
+        resolve=Sides(table.get("resolve", involves)),
+        withdraw=Sides(table.get("withdraw", Sides.RAISING)),
+        agreement=Agreement(table.get("agreement", Agreement.EVERY_PARTY)),
+    )
+    if not _check_authority(reader, authority, path):
+        raise _Invalid
+    return authority
+
+
+def _check_authority(reader: _Reader, authority: StageAuthority, path: str) -> bool:
+    """Record every inconsistency between the authority fields; True when there is none."""
+    errors_before = len(reader.errors)
+    involves = authority.involves
+    if authority.withdraw is not Sides.RAISING:
+        reader.error(
+            f"{path}.withdraw", "only the raising side may withdraw (DOMAIN.md decision 9)"
+        )
+    for key, sides in (("escalate", authority.escalate), ("resolve", authority.resolve)):
+        if sides is not involves and involves is not Sides.BOTH:
+            reader.error(
+                f"{path}.{key}",
+                f"{sides.value!r} is wider than the stage involves ({involves.value!r}): "
+                "only those taking part in a stage can move it",
+            )
+    if authority.agreement is Agreement.RECORDING_SIDE and involves not in _ONE_SIDE:
+        reader.error(
+            f"{path}.agreement",
+            "'recording_side' needs a stage that involves one side only "
+            '(involves = "raising" or "challenged"); where both sides take part, '
+            "every party agency confirms the resolution (DOMAIN.md decision 8)",
+        )
+    if involves in _ONE_SIDE and authority.agreement is not Agreement.RECORDING_SIDE:
+        reader.error(
+            f"{path}.agreement",
+            f'must be "recording_side": the stage involves the {involves.value} side only, '
+            "so no other agency takes part to confirm a resolution",
+        )
+    errors = len(reader.errors) > errors_before
+    if involves is Sides.CHALLENGED and not errors:
+        reader.warn(
+            f"{path}.involves",
+            "a stage for the challenged side only lets it record a resolution alone, which "
+            "ends the challenge without the raising side agreeing (DOMAIN.md decisions 8 and 9); "
+            "say why in notes",
+        )
+    return not errors
 
 
 def _read_job_titles(
@@ -541,6 +655,9 @@ def _read_final(reader: _Reader, table: dict[str, Any], path: str) -> FinalStage
             "reports_to",
             "recommendation_working_days",
             "written_representations",
+            "appointed_by",
+            "appointees_from",
+            "meeting_chair",
         ),
         path,
     )
@@ -570,13 +687,129 @@ def _read_final(reader: _Reader, table: dict[str, Any], path: str) -> FinalStage
         if "recommendation_working_days" in table
         else None
     )
-    return FinalStageRule(
+    reads: dict[str, Callable[[], Any]] = {
+        "meeting_chair": lambda: _read_meeting_chair(reader, table, path, decided_by),
+        "appointed_by": lambda: _read_roles(
+            reader, table, "appointed_by", path, DEFAULT_APPOINTERS, verb="appoint"
+        ),
+        "appointees_from": lambda: _read_roles(
+            reader, table, "appointees_from", path, DEFAULT_APPOINTEES, verb="be appointed"
+        ),
+    }
+    parts: dict[str, Any] = {}
+    for name, read in reads.items():
+        with contextlib.suppress(_Invalid):  # recorded; read the other fields too
+            parts[name] = read()
+    if len(parts) != len(reads):
+        raise _Invalid
+    final = FinalStageRule(
         decided_by=decided_by,
         panel=panel,
         reports_to=reader.text(table, "reports_to", path, required=False),
         recommendation_working_days=recommendation,
         written_representations=reader.flag(table, "written_representations", path, default=True),
+        **parts,
     )
+    if "appointees_from" in table and not (final.has_panel or final.needs_appointed_chair):
+        reader.warn(
+            f"{path}.appointees_from",
+            "has no effect: this final stage has no resolution panel and no meeting chair, "
+            "so nobody is appointed",
+        )
+    return final
+
+
+def _chair_needed(decided_by: tuple[FinalStageKind, ...]) -> MeetingChair:
+    """The chair a final stage's meetings need; also the default for ``meeting_chair``.
+
+    Defaulting from ``decided_by`` keeps files written before the field existed reading as
+    their procedure meant. Where both kinds of meeting are allowed, the stricter chair wins:
+    a board member from an uninvolved agency is also independent of the parties.
+    """
+    if FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING in decided_by:
+        return MeetingChair.UNINVOLVED_AGENCY
+    if FinalStageKind.INDEPENDENTLY_CHAIRED_MEETING in decided_by:
+        return MeetingChair.INDEPENDENT
+    return MeetingChair.NONE
+
+
+_MEETING_FOR_CHAIR = {
+    MeetingChair.INDEPENDENT: FinalStageKind.INDEPENDENTLY_CHAIRED_MEETING,
+    MeetingChair.UNINVOLVED_AGENCY: FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING,
+}
+
+
+def _read_meeting_chair(
+    reader: _Reader, table: dict[str, Any], path: str, decided_by: tuple[FinalStageKind, ...]
+) -> MeetingChair:
+    needed = _chair_needed(decided_by)
+    if "meeting_chair" not in table:
+        return needed
+    field_path = f"{path}.meeting_chair"
+    chair = reader.choice(MeetingChair, table["meeting_chair"], field_path)
+    if needed is MeetingChair.NONE and chair is not MeetingChair.NONE:
+        reader.error(
+            field_path,
+            f"{chair.value!r} needs a meeting to chair, but decided_by has neither "
+            "'independently_chaired_meeting' nor 'uninvolved_board_member_meeting': "
+            'add one, or use meeting_chair = "none"',
+        )
+        raise _Invalid
+    if needed is not MeetingChair.NONE and chair is MeetingChair.NONE:
+        reader.error(
+            field_path,
+            f"{_MEETING_FOR_CHAIR[needed].value!r} in decided_by needs an appointed chair: "
+            f'use meeting_chair = "{needed.value}"',
+        )
+        raise _Invalid
+    if needed is MeetingChair.UNINVOLVED_AGENCY and chair is not needed:
+        reader.error(
+            field_path,
+            "'uninvolved_board_member_meeting' is chaired by a board member from an agency "
+            'that is not a party: use meeting_chair = "uninvolved_agency"',
+        )
+        raise _Invalid
+    return chair
+
+
+_OFF_CASE_ROLES = {
+    PartnershipRole.ADMINISTRATOR: "administrators keep the directory of agencies and people",
+    PartnershipRole.DATA_PROTECTION_OFFICER: "the data protection officer oversees the records",
+    PartnershipRole.INDEPENDENT_SCRUTINEER: "the independent scrutineer looks at the "
+    "partnership's work from outside it",
+}
+"""Partnership roles that neither make final-stage appointments nor are appointed."""
+
+
+def _read_roles(
+    reader: _Reader,
+    table: dict[str, Any],
+    key: str,
+    path: str,
+    default: tuple[PartnershipRole, ...],
+    *,
+    verb: str,
+) -> tuple[PartnershipRole, ...]:
+    """``appointed_by`` or ``appointees_from``: who appoints, and whom they may appoint."""
+    if key not in table:
+        return default
+    field_path = f"{path}.{key}"
+    roles = reader.choices(PartnershipRole, table, key, path)
+    if not roles:
+        reader.error(field_path, f"must name at least one partnership role, or nobody can {verb}")
+        raise _Invalid
+    failed = False
+    for index, role in enumerate(roles, start=1):
+        if role in _OFF_CASE_ROLES:
+            failed = True
+            reader.error(
+                f"{field_path}[{index}]",
+                f"{role.value!r} cannot {verb}: {_OFF_CASE_ROLES[role]}, and does not sit on "
+                "panels, chair meetings or appoint to them (DOMAIN.md decision 10)",
+            )
+    if failed:
+        raise _Invalid
+    return tuple(dict.fromkeys(roles))
 
 
 def _check_stage_order(reader: _Reader, stages: list[StageRule]) -> None:

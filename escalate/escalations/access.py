@@ -12,7 +12,7 @@ from django.http import Http404
 from escalate.domain import access
 from escalate.domain.access import Action
 from escalate.domain.policy import PartnershipRole
-from escalate.escalations.models import Escalation
+from escalate.escalations.models import Escalation, Party
 from escalate.organisations.models import Person
 
 
@@ -41,16 +41,21 @@ def _involved_filter(viewer: access.Viewer) -> Q:
                 )
             )
         )
-        | Q(
-            Exists(
-                Escalation.panel_members.through.objects.filter(
-                    escalation_id=OuterRef("pk"), person_id=viewer.person_id
+        | (
+            Q(
+                Exists(
+                    Escalation.panel_members.through.objects.filter(
+                        escalation_id=OuterRef("pk"), person_id=viewer.person_id
+                    )
                 )
             )
+            & ~Q(status__in=[Escalation.Status.CLOSED, Escalation.Status.WITHDRAWN])
         )
     )
     if viewer.agency_id is not None and viewer.ladder_role in access.OVERSEEING_RUNGS:
-        named |= Q(raising_agency_id=viewer.agency_id) | Q(other_agency_id=viewer.agency_id)
+        named |= Q(
+            Exists(Party.objects.filter(escalation_id=OuterRef("pk"), agency_id=viewer.agency_id))
+        )
     return named | _partnership_role_filter(viewer, set(access.PARTNERSHIP_OVERSIGHT))
 
 

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.urls import reverse
 
-from escalate.domain import engine
+from escalate.domain import engine, moves
 from escalate.domain.access import CaseAccessFacts
 from escalate.domain.policy import SubjectKind
 from escalate.organisations.models import Agency, Person
@@ -88,7 +88,23 @@ class Escalation(models.Model):
     participants = models.ManyToManyField(
         Person, related_name="escalations_involved_in", blank=True
     )
-    panel_members = models.ManyToManyField(Person, related_name="escalations_on_panel", blank=True)
+    panel_members = models.ManyToManyField(
+        Person,
+        related_name="escalations_on_panel",
+        blank=True,
+        help_text="Everyone appointed to the final stage (panel members and the meeting's "
+        "chair): they see the case until it ends. Kept by the appointment services.",
+    )
+    panel_reason = models.TextField(
+        blank=True,
+        help_text="Why the agencies in the disagreement are not all on the panel, if not.",
+    )
+    waiting_on = models.CharField(
+        max_length=16,
+        choices=[(state.value, state.value.replace("_", " ")) for state in moves.WaitingOn],
+        default=moves.WaitingOn.PARTIES.value,
+        help_text="Whose move it is now (domain/moves.py waiting_on), kept by the services.",
+    )
 
     class Meta:
         ordering = ["-raised_on", "-created_at"]
@@ -115,17 +131,128 @@ class Escalation(models.Model):
     def is_at_final_stage(self) -> bool:
         return self.stage_number == self.final_stage_number
 
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.CLOSED, self.Status.WITHDRAWN}
+
     def access_facts(self) -> CaseAccessFacts:
         named = {self.raised_by_id, *self.participants.values_list("pk", flat=True)}
         if self.counterpart_id:
             named.add(self.counterpart_id)
+        party_ids = set(self.parties.values_list("agency_id", flat=True))
         return CaseAccessFacts(
             partnership_id=self.partnership_id,
-            party_agency_ids=frozenset({self.raising_agency_id, self.other_agency_id}),
+            party_agency_ids=frozenset({self.raising_agency_id, self.other_agency_id, *party_ids}),
             named_person_ids=frozenset(named),
             panel_member_ids=frozenset(self.panel_members.values_list("pk", flat=True)),
             at_final_stage=self.is_at_final_stage,
+            is_finished=self.is_finished,
         )
+
+
+class Party(models.Model):
+    """An agency in the disagreement, on the raising or the challenged side.
+
+    The raising agency and the first challenged agency are also kept on the escalation
+    row (``raising_agency``, ``other_agency``) for the register; every agency, those two
+    included, has a row here.
+    """
+
+    class Side(models.TextChoices):
+        RAISING = moves.Side.RAISING.value, "Raising"
+        CHALLENGED = moves.Side.CHALLENGED.value, "Challenged"
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="parties")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=12, choices=Side.choices)
+    is_lead = models.BooleanField(
+        default=False, help_text="Completes the Escalation Notification Form (decision 11)."
+    )
+    practitioner = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    joined_on = models.DateField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "agency"], name="one_party_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} on {self.escalation}"
+
+
+class Appointment(models.Model):
+    """Someone appointed to the final stage: a panel member or the meeting's chair."""
+
+    class Role(models.TextChoices):
+        PANEL_MEMBER = moves.AppointeeRole.PANEL_MEMBER.value, "Panel member"
+        MEETING_CHAIR = moves.AppointeeRole.MEETING_CHAIR.value, "Chair of the meeting"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="appointments"
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="appointments")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    appointed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    appointed_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["appointed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} on {self.escalation}"
+
+
+class ResolutionProposal(models.Model):
+    """A resolution recorded by one agency, agreed once every other party agency confirms."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for confirmation"
+        AGREED = "agreed", "Agreed"
+        LAPSED = "lapsed", "Lapsed"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="resolution_proposals"
+    )
+    stage_number = models.PositiveSmallIntegerField()
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    agreed_outcome = models.TextField()
+    actions = models.JSONField(
+        default=list,
+        help_text="The agreed actions proposed: description, owner id and due date each; "
+        "they become agreed actions once everyone confirms.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["proposed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Resolution proposed on {self.escalation}"
+
+
+class ResolutionConfirmation(models.Model):
+    proposal = models.ForeignKey(
+        ResolutionProposal, on_delete=models.CASCADE, related_name="confirmations"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "agency"], name="one_confirmation_per_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Confirmation of {self.proposal}"
 
 
 class StageEntry(models.Model):
@@ -145,10 +272,8 @@ class StageEntry(models.Model):
     ended_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        ordering = ["number"]
-        constraints = [
-            models.UniqueConstraint(fields=["escalation", "number"], name="one_entry_per_stage")
-        ]
+        # A stage is entered again when an escalation is reopened after a failed check-back.
+        ordering = ["entered_on", "pk"]
 
     def __str__(self) -> str:
         return f"{self.escalation} stage {self.number}"
@@ -208,6 +333,12 @@ class AgreedAction(models.Model):
         Person, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     check_note = models.TextField(blank=True)
+    superseded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the escalation reopened after a failed check-back: a new "
+        "resolution agrees new actions; these stay on the record.",
+    )
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -224,6 +355,14 @@ class ChecklistTick(models.Model):
     )
     stage_number = models.PositiveSmallIntegerField()
     item = models.CharField(max_length=60)
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The agency attesting, for items each agency answers for itself.",
+    )
     is_done = models.BooleanField(default=False)
     not_done_reason = models.TextField(blank=True)
     review_on = models.DateField(null=True, blank=True)
@@ -233,7 +372,8 @@ class ChecklistTick(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["escalation", "stage_number", "item"], name="one_tick_per_item"
+                fields=["escalation", "stage_number", "item", "agency"],
+                name="one_tick_per_item_and_agency",
             )
         ]
 
@@ -257,8 +397,8 @@ class Representation(models.Model):
 
 
 class FinalDecision(models.Model):
-    escalation = models.OneToOneField(
-        Escalation, on_delete=models.CASCADE, related_name="final_decision"
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="final_decisions"
     )
     decided_by_kind = models.CharField(max_length=40)
     decision = models.TextField()
@@ -267,6 +407,9 @@ class FinalDecision(models.Model):
         Agency, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_on = models.DateField()
+
+    class Meta:
+        ordering = ["pk"]  # more than one only when a decision's check-back failed and it reopened
 
     def __str__(self) -> str:
         return f"Decision on {self.escalation}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,22 +16,36 @@ from django.utils import timezone
 from escalate.audit import events
 from escalate.audit.models import AuditEvent
 from escalate.audit.services import record
-from escalate.domain import engine
+from escalate.common.text import SHORT_TEXT_MAX_LENGTH, text_problem
+from escalate.domain import engine, moves
 from escalate.domain.access import Action
+from escalate.domain.deadlines import due_on
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
+from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed
 from escalate.escalations.clock import calendar_for, local_today
 from escalate.escalations.models import (
     AgreedAction,
+    Appointment,
     ChecklistTick,
     Contact,
     Escalation,
     FinalDecision,
+    Party,
     Representation,
+    ResolutionConfirmation,
+    ResolutionProposal,
     StageEntry,
     Subject,
 )
-from escalate.notifications.services import notify_outcome, notify_raised, notify_stage_entered
+from escalate.notifications.services import (
+    notify_appointed,
+    notify_outcome,
+    notify_raised,
+    notify_reopened,
+    notify_resolution_proposed,
+    notify_stage_entered,
+)
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Policy
 
@@ -67,7 +82,7 @@ def raise_escalation(
     raised_by: Person,
     policy: Policy,
     subject: SubjectDetails,
-    other_agency: Agency,
+    other_agency: Agency | None,
     counterpart: Person | None,
     category: str,
     decision_disputed: str,
@@ -81,16 +96,20 @@ def raise_escalation(
     today: date | None = None,
 ) -> Escalation:
     rules = policy.rules
-    if raised_by.agency is None:
-        raise engine.TransitionRefused("Only someone working in an agency can raise an escalation.")
-    if other_agency.pk == raised_by.agency_id:
-        raise engine.TransitionRefused("The other agency must be a different agency from your own.")
-    if subject.kind not in rules.covers:
-        raise engine.TransitionRefused(
-            f"This partnership's procedure does not cover {_SUBJECT_WORDS[subject.kind]}."
-        )
-    if category not in {c.key for c in rules.categories}:
-        raise engine.TransitionRefused("Choose one of the procedure's categories of disagreement.")
+    other_agency = _check_raise(
+        raised_by=raised_by,
+        policy=policy,
+        subject=subject,
+        other_agency=other_agency,
+        counterpart=counterpart,
+        category=category,
+    )
+    _text(subject.name, "Their full name", single_line=True, max_length=SHORT_TEXT_MAX_LENGTH)
+    _text(subject.case_reference, "The case reference or PID", required=False, single_line=True)
+    _text(decision_disputed, "The decision, action or inaction you disagree with")
+    _text(evidence, "Why you disagree", required=False)
+    _text(desired_outcome, "The outcome you want")
+    _text(subject_views, "Their views and wishes", required=False)
     today = today or local_today()
     change = engine.start(
         rules,
@@ -108,6 +127,7 @@ def raise_escalation(
         case_reference=subject.case_reference,
         nhs_number=subject.nhs_number,
     )
+    assert raised_by.agency is not None  # _check_raise refuses anyone outside an agency
     escalation = Escalation.objects.create(
         reference=_next_reference(today),
         partnership=policy.partnership,
@@ -133,6 +153,26 @@ def raise_escalation(
     StageEntry.objects.create(
         escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
     )
+    Party.objects.bulk_create(
+        [
+            Party(
+                escalation=escalation,
+                agency=raised_by.agency,
+                side=Party.Side.RAISING,
+                practitioner=raised_by,
+                joined_on=today,
+            ),
+            Party(
+                escalation=escalation,
+                agency=other_agency,
+                side=Party.Side.CHALLENGED,
+                practitioner=counterpart,
+                joined_on=today,
+            ),
+        ]
+    )
+    escalation.waiting_on = moves.waiting_on(authority.case_of(escalation), rules).value
+    escalation.save(update_fields=["waiting_on"])
     record(
         events.ESCALATION_RAISED,
         actor=raised_by,
@@ -155,6 +195,45 @@ def raise_escalation(
     return escalation
 
 
+def _check_raise(
+    *,
+    raised_by: Person,
+    policy: Policy,
+    subject: SubjectDetails,
+    other_agency: Agency | None,
+    counterpart: Person | None,
+    category: str,
+) -> Agency:
+    """Who may raise under this procedure, against whom: the rules every door shares."""
+    rules = policy.rules
+    if not raised_by.is_active:
+        raise engine.TransitionRefused("Your account is not active, so you cannot raise one.")
+    if raised_by.agency is None:
+        raise engine.TransitionRefused("Only someone working in an agency can raise an escalation.")
+    if raised_by.agency.partnership_id != policy.partnership_id:
+        raise engine.TransitionRefused(
+            "You can raise an escalation only under your own partnership's procedure."
+        )
+    other_agency = authority.ensure_agency_in_partnership(other_agency, policy.partnership_id)
+    if other_agency.pk == raised_by.agency_id:
+        raise engine.TransitionRefused("The other agency must be a different agency from your own.")
+    if counterpart is not None:
+        candidate = authority.candidate_of(counterpart, policy.partnership_id)
+        if candidate is None or candidate.partnership_id is None or not candidate.is_active:
+            raise engine.TransitionRefused(moves.NOT_IN_PARTNERSHIP)
+        if counterpart.agency_id != other_agency.pk:
+            raise engine.TransitionRefused(
+                f"Choose someone who works in {other_agency.name}, or nobody if not known."
+            )
+    if subject.kind not in rules.covers:
+        raise engine.TransitionRefused(
+            f"This partnership's procedure does not cover {_SUBJECT_WORDS[subject.kind]}."
+        )
+    if category not in {c.key for c in rules.categories}:
+        raise engine.TransitionRefused("Choose one of the procedure's categories of disagreement.")
+    return other_agency
+
+
 # Serialises numbering: a row lock on the latest reference is not enough, because a
 # second raise waiting on it still reads the same latest row once the first commits.
 _REFERENCE_LOCK_KEY = 7_316_002
@@ -175,19 +254,38 @@ def _next_reference(today: date) -> str:
     return f"{prefix}{number:06d}"
 
 
-def _locked(
-    escalation: Escalation, *, actor: Person, action: Action, revision: int | None
-) -> Escalation:
-    """Re-read the escalation under a row lock and check the actor's view is current."""
+def _locked(escalation: Escalation, *, actor: Person, revision: int | None) -> Escalation:
+    """Re-read the escalation under a row lock and check the actor's view is current.
+
+    Someone who cannot see the escalation gets ``ActionForbidden``; everything else about
+    who may do what is the stage machine's answer (``_allowed``).
+    """
     current = (
         Escalation.objects.select_for_update(of=("self",))
-        .select_related("policy")
+        .select_related("policy", "partnership")
         .get(pk=escalation.pk)
     )
-    ensure_allowed(actor, action, current)
+    ensure_allowed(actor, Action.VIEW, current)
     if revision is not None and current.revision != revision:
         raise StaleEscalation(what_changed(current, since=revision))
     return current
+
+
+def _allowed(
+    move: moves.Move, escalation: Escalation, actor: Person
+) -> tuple[moves.Case, moves.Actor]:
+    """The case and actor facts, once the stage machine allows ``move``."""
+    case = authority.case_of(escalation)
+    facts = authority.actor_of(actor, escalation.partnership_id)
+    moves.ensure(move, case, facts, escalation.policy.rules)
+    return case, facts
+
+
+def _text(value: str, label: str, **kwargs: Any) -> str:
+    problem = text_problem(value, label, **kwargs)
+    if problem:
+        raise engine.TransitionRefused(f"{problem}.")
+    return value
 
 
 def what_changed(escalation: Escalation, *, since: int) -> str:
@@ -217,9 +315,13 @@ def _changed(
     data: dict[str, object] | None = None,
     fields: tuple[str, ...] = (),
 ) -> None:
-    """Save the changed ``fields`` with a new revision, and record the audit event for it."""
+    """Save the changed ``fields`` with a new revision and whose move it now is, and record
+    the audit event for it."""
     escalation.revision += 1
-    escalation.save(update_fields=["revision", *fields])
+    escalation.waiting_on = moves.waiting_on(
+        authority.case_of(escalation), escalation.policy.rules
+    ).value
+    escalation.save(update_fields=["revision", "waiting_on", *fields])
     record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
 
 
@@ -235,10 +337,23 @@ def record_contact(
     decision_makers: str,
     happened_on: date,
     revision: int | None = None,
+    today: date | None = None,
 ) -> Contact:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
-    if escalation.status != Escalation.Status.OPEN:
-        raise engine.TransitionRefused("Contacts are recorded while an escalation is open.")
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.RECORD_CONTACT, escalation, actor)
+    if kind not in Contact.Kind.values:
+        raise engine.TransitionRefused("Select the type of contact.")
+    _text(between, "Who the contact was between")
+    _text(summary, "A summary of the discussion")
+    _text(outcome, "The outcome and next steps")
+    _text(decision_makers, "The decision-makers", required=False)
+    today = today or local_today()
+    if happened_on > today:
+        raise engine.TransitionRefused("The date of the contact must be today or in the past.")
+    if happened_on < escalation.raised_on:
+        raise engine.TransitionRefused(
+            "The date of the contact must be on or after the day the escalation was raised."
+        )
     contact = Contact.objects.create(
         escalation=escalation,
         stage_number=escalation.stage_number,
@@ -270,17 +385,16 @@ def escalate_stage(
     revision: int | None = None,
     today: date | None = None,
 ) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.ESCALATE, escalation, actor)
+    _text(reason, "Why it cannot be resolved at this stage")
     today = today or local_today()
     rules = escalation.policy.rules
     change = engine.escalate(escalation.facts(), rules, today=today, calendar=calendar_for(rules))
     previous = escalation.stage_number
+    _lapse_proposals(escalation)
     _end_stage(escalation, engine.StageOutcome.ESCALATED, reason=reason, today=today)
-    StageEntry.objects.create(
-        escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
-    )
-    escalation.stage_number = change.stage.number
-    escalation.stage_due_on = change.due_on
+    _enter_stage(escalation, change)
     escalation.participants.add(actor)
     _changed(
         escalation,
@@ -288,21 +402,36 @@ def escalate_stage(
         actor=actor,
         stage_number=change.stage.number,
         data={"from": previous, "to": change.stage.number, "reason": reason},
-        fields=(
-            "stage_number",
-            "stage_due_on",
-        ),
+        fields=("stage_number", "stage_due_on"),
     )
     notify_stage_entered(escalation=escalation, actor=actor)
     return escalation
 
 
+def _enter_stage(escalation: Escalation, change: engine.StageChange) -> None:
+    StageEntry.objects.create(
+        escalation=escalation,
+        number=change.stage.number,
+        entered_on=change.entered_on,
+        due_on=change.due_on,
+    )
+    escalation.stage_number = change.stage.number
+    escalation.stage_due_on = change.due_on
+
+
+def _lapse_proposals(escalation: Escalation) -> None:
+    """A proposal not yet agreed by everyone lapses when the stage ends another way."""
+    escalation.resolution_proposals.filter(state=ResolutionProposal.State.PROPOSED).update(
+        state=ResolutionProposal.State.LAPSED
+    )
+
+
 def _end_stage(
     escalation: Escalation, outcome: engine.StageOutcome, *, reason: str, today: date
 ) -> None:
-    StageEntry.objects.filter(escalation=escalation, number=escalation.stage_number).update(
-        outcome=outcome.value, outcome_reason=reason, ended_on=today
-    )
+    StageEntry.objects.filter(
+        escalation=escalation, number=escalation.stage_number, ended_on=None
+    ).update(outcome=outcome.value, outcome_reason=reason, ended_on=today)
 
 
 @transaction.atomic
@@ -315,37 +444,124 @@ def resolve_escalation(
     revision: int | None = None,
     today: date | None = None,
 ) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
+    """Record a resolution with its agreed actions for the other agencies to confirm.
+
+    Where the stage involves one side only, recording it ends the stage at once
+    (DOMAIN.md decisions 8 and 13); otherwise the stage stays open and its deadline runs.
+    """
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    case, facts = _allowed(moves.Move.PROPOSE_RESOLUTION, escalation, actor)
+    step = moves.propose_resolution(case, facts, escalation.policy.rules)
+    _text(agreed_outcome, "The agreed outcome")
+    if not actions:
+        raise engine.TransitionRefused("Add at least one agreed action.")
     today = today or local_today()
-    escalation.status = engine.resolve(escalation.facts()).value
-    _end_stage(escalation, engine.StageOutcome.RESOLVED, reason=agreed_outcome, today=today)
     for details in actions:
+        _check_action(details, escalation, today=today)
+    assert actor.agency is not None  # the stage machine requires a party agency
+    proposal = ResolutionProposal.objects.create(
+        escalation=escalation,
+        stage_number=escalation.stage_number,
+        agency=actor.agency,
+        proposed_by=actor,
+        agreed_outcome=agreed_outcome,
+        actions=[
+            {
+                "description": details.description,
+                "owner": details.owner.pk,
+                "due_on": details.due_on.isoformat(),
+            }
+            for details in actions
+        ],
+    )
+    escalation.participants.add(actor)
+    if step.is_agreed:
+        return _agree(escalation, proposal, actor=actor, today=today)
+    _changed(
+        escalation,
+        events.RESOLUTION_PROPOSED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"proposal": proposal.pk, "agreed_actions": len(actions)},
+    )
+    notify_resolution_proposed(escalation=escalation, actor=actor)
+    return escalation
+
+
+def _check_action(details: AgreedActionDetails, escalation: Escalation, *, today: date) -> None:
+    _text(details.description, "What is to be done")
+    authority.ensure_in_partnership(details.owner, escalation)
+    if details.due_on < today:
+        raise engine.TransitionRefused("An agreed action's due date must be today or later.")
+
+
+@transaction.atomic
+def confirm_resolution(
+    *,
+    escalation: Escalation,
+    actor: Person,
+    revision: int | None = None,
+    today: date | None = None,
+) -> Escalation:
+    """The other agency's acting rung agrees the proposed resolution (decision 8)."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    case, facts = _allowed(moves.Move.CONFIRM_RESOLUTION, escalation, actor)
+    step = moves.confirm_resolution(case, facts, escalation.policy.rules)
+    proposal = authority.current_proposal(escalation)
+    assert proposal is not None and actor.agency is not None  # the stage machine checked both
+    ResolutionConfirmation.objects.create(
+        proposal=proposal, agency=actor.agency, confirmed_by=actor
+    )
+    escalation.participants.add(actor)
+    today = today or local_today()
+    if step.is_agreed:
+        return _agree(escalation, proposal, actor=actor, today=today)
+    _changed(
+        escalation,
+        events.RESOLUTION_CONFIRMED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"proposal": proposal.pk, "agency": actor.agency_id},
+    )
+    return escalation
+
+
+def _agree(
+    escalation: Escalation, proposal: ResolutionProposal, *, actor: Person, today: date
+) -> Escalation:
+    """Every agency agrees: the stage ends resolved and the agreed actions begin."""
+    proposal.state = ResolutionProposal.State.AGREED
+    proposal.save(update_fields=["state"])
+    owners = {
+        person.pk: person
+        for person in Person.objects.filter(pk__in=[a["owner"] for a in proposal.actions])
+    }
+    for item in proposal.actions:
         agreed = AgreedAction.objects.create(
             escalation=escalation,
             stage_number=escalation.stage_number,
-            description=details.description,
-            owner=details.owner,
-            due_on=details.due_on,
+            description=item["description"],
+            owner=owners[item["owner"]],
+            due_on=date.fromisoformat(item["due_on"]),
         )
-        escalation.participants.add(details.owner)
+        escalation.participants.add(agreed.owner)
         record(
             events.AGREED_ACTION_ADDED,
             actor=actor,
             escalation=escalation,
             stage_number=escalation.stage_number,
-            data={
-                "agreed_action": agreed.pk,
-                "owner": details.owner.pk,
-                "due_on": details.due_on.isoformat(),
-            },
+            data={"agreed_action": agreed.pk, "owner": agreed.owner_id, "due_on": item["due_on"]},
         )
-    escalation.participants.add(actor)
+    escalation.status = Escalation.Status.RESOLVED
+    _end_stage(
+        escalation, engine.StageOutcome.RESOLVED, reason=proposal.agreed_outcome, today=today
+    )
     _changed(
         escalation,
         events.ESCALATION_RESOLVED,
         actor=actor,
         stage_number=escalation.stage_number,
-        data={"agreed_actions": len(actions)},
+        data={"agreed_actions": len(proposal.actions), "proposal": proposal.pk},
         fields=("status",),
     )
     notify_outcome(escalation=escalation, actor=actor)
@@ -361,33 +577,53 @@ def withdraw_escalation(
     revision: int | None = None,
     today: date | None = None,
 ) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
+    """The raising side ends its challenge, with a reason every party hears (decision 9)."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.WITHDRAW, escalation, actor)
+    _text(reason, "Why it is withdrawn")
     escalation.status = engine.withdraw(escalation.facts()).value
+    _lapse_proposals(escalation)
     _end_stage(
         escalation, engine.StageOutcome.WITHDRAWN, reason=reason, today=today or local_today()
     )
     escalation.closed_at = timezone.now()
+    _end_appointments(escalation)
     _changed(
         escalation,
         events.ESCALATION_WITHDRAWN,
         actor=actor,
         stage_number=escalation.stage_number,
         data={"reason": reason},
-        fields=(
-            "status",
-            "closed_at",
-        ),
+        fields=("status", "closed_at"),
     )
     notify_outcome(escalation=escalation, actor=actor)
     return escalation
+
+
+def _end_appointments(escalation: Escalation) -> None:
+    """Appointees lose access when the case ends (decision 10); the record keeps who sat."""
+    escalation.panel_members.clear()
+
+
+def _action_on(escalation: Escalation, action: AgreedAction) -> AgreedAction:
+    """The agreed action, locked, if it belongs to this escalation's current resolution."""
+    locked = (
+        AgreedAction.objects.select_for_update()
+        .filter(pk=action.pk, escalation=escalation, superseded_at=None)
+        .first()
+    )
+    if locked is None:
+        raise engine.TransitionRefused("No such agreed action on this escalation.")
+    return locked
 
 
 @transaction.atomic
 def confirm_understanding(
     *, action: AgreedAction, actor: Person, revision: int | None = None
 ) -> AgreedAction:
-    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=revision)
-    action = AgreedAction.objects.select_for_update().get(pk=action.pk)
+    escalation = _locked(action.escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.CONFIRM_UNDERSTANDING, escalation, actor)
+    action = _action_on(escalation, action)
     if action.understanding_confirmed_at is not None:
         raise engine.TransitionRefused("Shared understanding of this action is already confirmed.")
     action.understanding_confirmed_at = timezone.now()
@@ -412,12 +648,16 @@ def check_back_action(
     note: str,
     revision: int | None = None,
 ) -> AgreedAction:
-    escalation = _locked(action.escalation, actor=actor, action=Action.ACT, revision=revision)
-    action = AgreedAction.objects.select_for_update().get(pk=action.pk)
+    escalation = _locked(action.escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.CHECK_BACK, escalation, actor)
+    action = _action_on(escalation, action)
     if action.understanding_confirmed_at is None:
         raise engine.TransitionRefused(
             "Confirm shared understanding of the action before checking it back."
         )
+    if action.implementation != AgreedAction.Implementation.PENDING:
+        raise engine.TransitionRefused("This action has already been checked back.")
+    _text(note, "Why the action was not done and what happens next", required=not implemented)
     action.implementation = (
         AgreedAction.Implementation.IMPLEMENTED
         if implemented
@@ -453,25 +693,30 @@ def tick_checklist_item(
     review_on: date | None = None,
     revision: int | None = None,
 ) -> ChecklistTick:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
-    item = ChecklistItem(item)  # a view may pass the plain value
-    if escalation.status != Escalation.Status.RESOLVED:
-        raise engine.TransitionRefused(
-            "The checklist is completed once the escalation is resolved."
-        )
-    if item not in checklist_for(escalation):
-        raise engine.TransitionRefused("That item is not on this stage's checklist.")
-    if not is_done and not not_done_reason.strip():
-        raise engine.TransitionRefused("Say why this item was not done.")
+    """Answer one checklist item: for the actor's own agency where each agency answers it."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    try:
+        item = ChecklistItem(item)  # a view may pass the plain value
+    except ValueError:
+        raise engine.TransitionRefused("That item is not on this stage's checklist.") from None
+    slot = moves.check_checklist_answer(
+        authority.case_of(escalation),
+        authority.actor_of(actor, escalation.partnership_id),
+        escalation.policy.rules,
+        item,
+    )
+    if not is_done:
+        _text(not_done_reason, "Why this has not been done")
     if item is ChecklistItem.SET_REVIEW_DATE and is_done and review_on is None:
         raise engine.TransitionRefused("Give the review date.")
     tick, _ = ChecklistTick.objects.update_or_create(
         escalation=escalation,
         stage_number=escalation.stage_number,
         item=item.value,
+        agency_id=slot.agency_id,
         defaults={
             "is_done": is_done,
-            "not_done_reason": not_done_reason,
+            "not_done_reason": not_done_reason if not is_done else "",
             "review_on": review_on,
             "ticked_by": actor,
         },
@@ -481,56 +726,159 @@ def tick_checklist_item(
         events.CHECKLIST_ITEM_TICKED,
         actor=actor,
         stage_number=escalation.stage_number,
-        data={"item": item.value, "done": is_done},
+        data={"item": item.value, "done": is_done, "agency": slot.agency_id},
     )
     return tick
 
 
-def outstanding_checklist(escalation: Escalation) -> list[ChecklistItem]:
-    answered = set(
-        escalation.checklist_ticks.filter(stage_number=escalation.stage_number).values_list(
-            "item", flat=True
-        )
-    )
-    return [item for item in checklist_for(escalation) if item.value not in answered]
+def outstanding_checklist(escalation: Escalation) -> list[moves.ChecklistSlot]:
+    return list(moves.outstanding_items(authority.case_of(escalation), escalation.policy.rules))
 
 
 @transaction.atomic
 def close_escalation(
     *, escalation: Escalation, actor: Person, revision: int | None = None
 ) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
-    escalation.status = engine.close(
-        escalation.facts(), outstanding=outstanding_checklist(escalation)
-    ).value
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.CLOSE, escalation, actor)
+    escalation.status = Escalation.Status.CLOSED
     escalation.closed_at = timezone.now()
+    _end_appointments(escalation)
     _changed(
         escalation,
         events.ESCALATION_CLOSED,
         actor=actor,
         stage_number=escalation.stage_number,
-        fields=(
-            "status",
-            "closed_at",
-        ),
+        fields=("status", "closed_at"),
     )
     return escalation
+
+
+@transaction.atomic
+def reopen_escalation(
+    *,
+    escalation: Escalation,
+    actor: Person,
+    reason: str,
+    to_next_stage: bool,
+    revision: int | None = None,
+    today: date | None = None,
+) -> Escalation:
+    """After a failed check-back, open the stage again or take it to the next one."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    case, _ = _allowed(moves.Move.REOPEN, escalation, actor)
+    _text(reason, "Why it is reopened")
+    rules = escalation.policy.rules
+    target = rules.stage(moves.reopen_target(case, rules, to_next_stage=to_next_stage))
+    today = today or local_today()
+    previous = escalation.stage_number
+    now = timezone.now()
+    escalation.agreed_actions.filter(stage_number=previous, superseded_at=None).update(
+        superseded_at=now
+    )
+    escalation.checklist_ticks.filter(stage_number=previous).delete()  # the audit keeps them
+    _enter_stage(
+        escalation,
+        engine.StageChange(
+            target,
+            today,
+            due_on(
+                target.deadline,
+                raised_on=escalation.raised_on,
+                entered_on=today,
+                calendar=calendar_for(rules),
+            ),
+        ),
+    )
+    escalation.status = Escalation.Status.OPEN
+    escalation.participants.add(actor)
+    _changed(
+        escalation,
+        events.ESCALATION_REOPENED,
+        actor=actor,
+        stage_number=target.number,
+        data={"from": previous, "to": target.number, "reason": reason},
+        fields=("status", "stage_number", "stage_due_on"),
+    )
+    notify_reopened(escalation=escalation, actor=actor)
+    return escalation
+
+
+# --- more than two agencies ------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_party(
+    *,
+    escalation: Escalation,
+    actor: Person,
+    agency: Agency | None,
+    side: moves.Side,
+    practitioner: Person | None = None,
+    revision: int | None = None,
+    today: date | None = None,
+) -> Party:
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.ADD_AGENCY, escalation, actor)
+    agency = authority.ensure_agency_in_partnership(agency, escalation.partnership_id)
+    if escalation.parties.filter(agency=agency).exists():
+        raise engine.TransitionRefused(f"{agency.name} is already in this disagreement.")
+    if practitioner is not None and practitioner.agency_id != agency.pk:
+        authority.ensure_in_partnership(practitioner, escalation)
+        raise engine.TransitionRefused(f"Choose someone who works in {agency.name}.")
+    party = Party.objects.create(
+        escalation=escalation,
+        agency=agency,
+        side=side.value,
+        practitioner=practitioner,
+        joined_on=today or local_today(),
+    )
+    if practitioner is not None:
+        escalation.participants.add(practitioner)
+    _changed(
+        escalation,
+        events.PARTY_ADDED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"agency": agency.pk, "side": side.value},
+    )
+    notify_stage_entered(escalation=escalation, actor=actor)
+    return party
+
+
+@transaction.atomic
+def set_lead_agency(
+    *, escalation: Escalation, actor: Person, agency: Agency | None, revision: int | None = None
+) -> Escalation:
+    """Record which agency completes the Escalation Notification Form (decision 11)."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.SET_LEAD_AGENCY, escalation, actor)
+    agency = authority.ensure_agency_in_partnership(agency, escalation.partnership_id)
+    if not escalation.parties.filter(agency=agency).exists():
+        raise engine.TransitionRefused("The lead agency must be one of the agencies in it.")
+    escalation.parties.update(is_lead=False)
+    escalation.parties.filter(agency=agency).update(is_lead=True)
+    _changed(
+        escalation,
+        events.LEAD_AGENCY_CHOSEN,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"agency": agency.pk},
+    )
+    return escalation
+
+
+# --- the final stage -------------------------------------------------------------------------
 
 
 @transaction.atomic
 def submit_representation(
     *, escalation: Escalation, actor: Person, text: str, revision: int | None = None
 ) -> Representation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
-    if not escalation.is_at_final_stage or escalation.status != Escalation.Status.OPEN:
-        raise engine.TransitionRefused("Written representations are made to an open final stage.")
-    if actor.agency is None or actor.agency_id not in {
-        escalation.raising_agency_id,
-        escalation.other_agency_id,
-    }:
-        raise engine.TransitionRefused(
-            "Representations come from the agencies in the disagreement."
-        )
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.ADD_REPRESENTATION, escalation, actor)
+    _text(text, "Your agency's written representation")
+    assert actor.agency is not None  # the stage machine requires a party agency
     representation = Representation.objects.create(
         escalation=escalation, agency=actor.agency, author=actor, text=text
     )
@@ -544,23 +892,117 @@ def submit_representation(
     return representation
 
 
+def _appoint(
+    escalation: Escalation, *, actor: Person, person: Person | None, role: moves.AppointeeRole
+) -> Appointment:
+    candidate = authority.candidate_of(person, escalation.partnership_id)
+    if candidate is None:
+        raise engine.TransitionRefused(moves.NOT_IN_PARTNERSHIP)
+    moves.check_appointee(
+        authority.case_of(escalation),
+        authority.actor_of(actor, escalation.partnership_id),
+        escalation.policy.rules,
+        candidate,
+        role,
+    )
+    assert person is not None
+    appointment = Appointment.objects.create(
+        escalation=escalation, person=person, role=role.value, appointed_by=actor
+    )
+    escalation.panel_members.add(person)
+    return appointment
+
+
 @transaction.atomic
 def add_panel_member(
-    *, escalation: Escalation, actor: Person, member: Person, revision: int | None = None
+    *, escalation: Escalation, actor: Person, member: Person | None, revision: int | None = None
 ) -> Escalation:
-    escalation = _locked(escalation, actor=actor, action=Action.ACT, revision=revision)
-    final = escalation.policy.rules.final_stage.final
-    if final is None or FinalStageKind.RESOLUTION_PANEL not in final.decided_by:
-        raise engine.TransitionRefused("This procedure's final stage has no resolution panel.")
-    if not escalation.is_at_final_stage:
-        raise engine.TransitionRefused("A panel is convened at the final stage.")
-    escalation.panel_members.add(member)
+    """Appoint a panel member from the partnership's panel or board roles (decision 10)."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    assert member is None or isinstance(member, Person)
+    _appoint(escalation, actor=actor, person=member, role=moves.AppointeeRole.PANEL_MEMBER)
+    assert member is not None
     _changed(
         escalation,
         events.PANEL_MEMBER_ADDED,
         actor=actor,
         stage_number=escalation.stage_number,
         data={"member": member.pk},
+    )
+    notify_appointed(
+        escalation=escalation, actor=actor, appointee=member, role=Appointment.Role.PANEL_MEMBER
+    )
+    return escalation
+
+
+@transaction.atomic
+def remove_panel_member(
+    *, escalation: Escalation, actor: Person, member: Person | None, revision: int | None = None
+) -> Escalation:
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.REMOVE_PANEL_MEMBER, escalation, actor)
+    appointment = escalation.appointments.filter(
+        person=member, role=Appointment.Role.PANEL_MEMBER, ended_at=None
+    ).first()
+    if appointment is None or member is None:
+        raise engine.TransitionRefused("That person is not on the panel.")
+    appointment.ended_at = timezone.now()
+    appointment.save(update_fields=["ended_at"])
+    if not escalation.appointments.filter(person=member, ended_at=None).exists():
+        escalation.panel_members.remove(member)
+    _changed(
+        escalation,
+        events.PANEL_MEMBER_REMOVED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"member": member.pk},
+    )
+    return escalation
+
+
+@transaction.atomic
+def appoint_meeting_chair(
+    *, escalation: Escalation, actor: Person, chair: Person | None, revision: int | None = None
+) -> Escalation:
+    """Appoint the final meeting's independent or uninvolved-agency chair (decision 10)."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    previous = list(
+        escalation.appointments.filter(role=Appointment.Role.MEETING_CHAIR, ended_at=None)
+    )
+    _appoint(escalation, actor=actor, person=chair, role=moves.AppointeeRole.MEETING_CHAIR)
+    assert chair is not None
+    for appointment in previous:
+        appointment.ended_at = timezone.now()
+        appointment.save(update_fields=["ended_at"])
+        if not escalation.appointments.filter(person=appointment.person, ended_at=None).exists():
+            escalation.panel_members.remove(appointment.person)
+    _changed(
+        escalation,
+        events.MEETING_CHAIR_APPOINTED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        data={"chair": chair.pk},
+    )
+    notify_appointed(
+        escalation=escalation, actor=actor, appointee=chair, role=Appointment.Role.MEETING_CHAIR
+    )
+    return escalation
+
+
+@transaction.atomic
+def record_panel_reason(
+    *, escalation: Escalation, actor: Person, reason: str, revision: int | None = None
+) -> Escalation:
+    """Why the agencies in the disagreement are not all on the panel ("where possible")."""
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    _allowed(moves.Move.EXPLAIN_PANEL, escalation, actor)
+    escalation.panel_reason = _text(reason, "Why not every agency in it sits on the panel")
+    _changed(
+        escalation,
+        events.PANEL_REASON_RECORDED,
+        actor=actor,
+        stage_number=escalation.stage_number,
+        fields=("panel_reason",),
     )
     return escalation
 
@@ -571,29 +1013,12 @@ class PanelCheck:
 
     missing: str
     """Why the panel cannot decide yet; empty when it can."""
-    advice: str
-    """What the policy asks for 'where possible'; shown, never enforced."""
 
 
 def check_panel(escalation: Escalation) -> PanelCheck:
-    final = escalation.policy.rules.final_stage.final
-    panel = final.panel if final else None
-    if panel is None:
-        return PanelCheck(missing="", advice="")
-    agencies = set(
-        escalation.panel_members.exclude(agency=None).values_list("agency_id", flat=True)
+    return PanelCheck(
+        missing=moves.panel_shortfall(authority.case_of(escalation), escalation.policy.rules)
     )
-    missing = ""
-    if len(agencies) < panel.min_agencies:
-        missing = (
-            f"The panel needs representatives of {panel.min_agencies} agencies; "
-            f"it has {len(agencies)}."
-        )
-    disputing = {escalation.raising_agency_id, escalation.other_agency_id}
-    advice = ""
-    if panel.include_disputing_agencies and not disputing <= agencies:
-        advice = "Where possible the panel includes the agencies in the disagreement."
-    return PanelCheck(missing=missing, advice=advice)
 
 
 @transaction.atomic
@@ -603,32 +1028,23 @@ def record_final_decision(
     actor: Person,
     decided_by_kind: FinalStageKind,
     decision: str,
-    chaired_by_agency: Agency | None = None,
     today: date | None = None,
     revision: int | None = None,
 ) -> FinalDecision:
-    escalation = _locked(escalation, actor=actor, action=Action.DECIDE, revision=revision)
-    final = escalation.policy.rules.final_stage.final
-    if final is None or decided_by_kind not in final.decided_by:
-        raise engine.TransitionRefused("This procedure's final stage is not decided that way.")
-    if decided_by_kind is FinalStageKind.RESOLUTION_PANEL:
-        missing = check_panel(escalation).missing
-        if missing:
-            raise engine.TransitionRefused(missing)
-    if decided_by_kind is FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING and (
-        chaired_by_agency is None
-        or chaired_by_agency.pk in {escalation.raising_agency_id, escalation.other_agency_id}
-    ):
-        raise engine.TransitionRefused(
-            "The meeting must be chaired by a board member from an uninvolved agency."
-        )
+    escalation = _locked(escalation, actor=actor, revision=revision)
+    case, facts = _allowed(moves.Move.RECORD_DECISION, escalation, actor)
+    refusal = moves.decision_refusal(case, facts, escalation.policy.rules, decided_by_kind)
+    if refusal:
+        raise engine.TransitionRefused(refusal)
+    _text(decision, "The decision")
+    chair = next((a for a in case.appointees if a.role is moves.AppointeeRole.MEETING_CHAIR), None)
     today = today or local_today()
     decision_row = FinalDecision.objects.create(
         escalation=escalation,
         decided_by_kind=decided_by_kind.value,
         decision=decision,
         decided_by=actor,
-        chaired_by_agency=chaired_by_agency,
+        chaired_by_agency_id=chair.agency_id if chair else None,
         decided_on=today,
     )
     escalation.status = engine.resolve(escalation.facts()).value
@@ -641,5 +1057,5 @@ def record_final_decision(
         data={"decided_by": decided_by_kind.value},
         fields=("status",),
     )
-    notify_outcome(escalation=escalation, actor=actor)
+    notify_outcome(escalation=escalation, actor=actor, decided=True)
     return decision_row

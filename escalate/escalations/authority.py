@@ -1,0 +1,183 @@
+"""The stage machine's facts, read from the database: the one adapter between rows and moves.
+
+Services, pages, the API and documents ask ``moves_of`` what a person may do now; the
+domain (``domain/moves.py``) decides, and nothing here adds a rule of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from escalate.domain import engine, moves
+from escalate.domain.policy import ChecklistItem, PartnershipRole
+from escalate.escalations.models import (
+    AgreedAction,
+    Appointment,
+    ChecklistTick,
+    Escalation,
+    Party,
+    ResolutionProposal,
+)
+from escalate.organisations.models import Agency, Person
+
+
+@dataclass(frozen=True)
+class CaseRows:
+    """The rows the facts are built from; the detail page passes what it already read."""
+
+    parties: list[Party]
+    participant_ids: list[int]
+    proposal: ResolutionProposal | None
+    confirmed_agency_ids: list[int]
+    appointments: list[Appointment]
+    actions: list[AgreedAction]
+    ticks: list[ChecklistTick]
+
+
+def rows_of(escalation: Escalation) -> CaseRows:
+    proposal = current_proposal(escalation)
+    return CaseRows(
+        parties=list(escalation.parties.all()),
+        participant_ids=list(escalation.participants.values_list("pk", flat=True)),
+        proposal=proposal,
+        confirmed_agency_ids=list(proposal.confirmations.values_list("agency_id", flat=True))
+        if proposal
+        else [],
+        appointments=list(escalation.appointments.filter(ended_at=None)),
+        actions=list(current_actions(escalation)),
+        ticks=list(escalation.checklist_ticks.filter(stage_number=escalation.stage_number)),
+    )
+
+
+def current_proposal(escalation: Escalation) -> ResolutionProposal | None:
+    return (
+        escalation.resolution_proposals.filter(
+            stage_number=escalation.stage_number, state=ResolutionProposal.State.PROPOSED
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def current_actions(escalation: Escalation) -> Iterable[AgreedAction]:
+    """The agreed actions of the stage's latest resolution (earlier rounds were superseded)."""
+    return escalation.agreed_actions.filter(
+        stage_number=escalation.stage_number, superseded_at=None
+    )
+
+
+def case_of(escalation: Escalation, rows: CaseRows | None = None) -> moves.Case:
+    rows = rows or rows_of(escalation)
+    parties = tuple(
+        moves.Party(party.agency_id, moves.Side(party.side), party.is_lead)
+        for party in rows.parties
+    )
+    named = {escalation.raised_by_id, *rows.participant_ids}
+    named |= {party.practitioner_id for party in rows.parties if party.practitioner_id}
+    if escalation.counterpart_id:
+        named.add(escalation.counterpart_id)
+    proposal = None
+    if rows.proposal is not None:
+        proposal = moves.Proposal(
+            agency_id=rows.proposal.agency_id,
+            agreed_by=frozenset({rows.proposal.agency_id, *rows.confirmed_agency_ids}),
+        )
+    return moves.Case(
+        partnership_id=escalation.partnership_id,
+        status=engine.Status(escalation.status),
+        stage_number=escalation.stage_number,
+        raised_on=escalation.raised_on,
+        raised_by_id=escalation.raised_by_id,
+        parties=parties,
+        named_person_ids=frozenset(named),
+        immediate_risk=escalation.immediate_risk,
+        proposal=proposal,
+        appointees=tuple(
+            moves.Appointee(a.person_id, a.person.agency_id, moves.AppointeeRole(a.role))
+            for a in rows.appointments
+        ),
+        panel_reason=escalation.panel_reason,
+        actions=tuple(
+            moves.ActionFacts(
+                action_id=action.pk,
+                understanding_confirmed=action.understanding_confirmed_at is not None,
+                implementation=moves.Implementation(action.implementation),
+            )
+            for action in rows.actions
+        ),
+        answered=frozenset((ChecklistItem(tick.item), tick.agency_id) for tick in rows.ticks),
+    )
+
+
+def actor_of(person: Person, partnership_id: int) -> moves.Actor:
+    viewer = person.viewer()
+    return moves.Actor(
+        person_id=person.pk,
+        is_active=viewer.is_active,
+        agency_id=person.agency_id if _agency_in(person, partnership_id) else None,
+        ladder_role=viewer.ladder_role,
+        partnership_roles=_roles_in(viewer.partnership_roles, partnership_id),
+    )
+
+
+def candidate_of(person: Person | None, partnership_id: int) -> moves.Candidate | None:
+    """The facts about someone proposed for a role on a case; None when there is nobody."""
+    if person is None:
+        return None
+    viewer = person.viewer()
+    roles = _roles_in(viewer.partnership_roles, partnership_id)
+    belongs = _agency_in(person, partnership_id) or bool(roles)
+    return moves.Candidate(
+        person_id=person.pk,
+        is_active=viewer.is_active,
+        partnership_id=partnership_id if belongs else None,
+        agency_id=person.agency_id,
+        partnership_roles=roles,
+    )
+
+
+def ensure_in_partnership(person: Person | None, escalation: Escalation) -> Person:
+    """Refuse anyone outside the escalation's partnership as the refusal for nobody at all."""
+    moves.check_candidate_in_partnership(
+        case_of_partnership(escalation), candidate_of(person, escalation.partnership_id)
+    )
+    assert person is not None  # checked above
+    return person
+
+
+def ensure_agency_in_partnership(agency: Agency | None, partnership_id: int) -> Agency:
+    if agency is None or agency.partnership_id != partnership_id:
+        raise engine.TransitionRefused(moves.NO_SUCH_AGENCY)
+    return agency
+
+
+def case_of_partnership(escalation: Escalation) -> moves.Case:
+    """Just enough of a case to check who belongs to its partnership."""
+    return moves.Case(
+        partnership_id=escalation.partnership_id,
+        status=engine.Status(escalation.status),
+        stage_number=escalation.stage_number,
+        raised_on=escalation.raised_on,
+        raised_by_id=escalation.raised_by_id,
+        parties=(),
+    )
+
+
+def moves_of(person: Person, escalation: Escalation, rows: CaseRows | None = None) -> moves.Moves:
+    """Which moves ``person`` may make on ``escalation`` now, and why not the others."""
+    return moves.moves_for(
+        case_of(escalation, rows),
+        actor_of(person, escalation.partnership_id),
+        escalation.policy.rules,
+    )
+
+
+def _agency_in(person: Person, partnership_id: int) -> bool:
+    return person.agency is not None and person.agency.partnership_id == partnership_id
+
+
+def _roles_in(
+    roles: frozenset[tuple[int, PartnershipRole]], partnership_id: int
+) -> frozenset[PartnershipRole]:
+    return frozenset(role for pid, role in roles if pid == partnership_id)

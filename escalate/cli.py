@@ -113,12 +113,8 @@ def _reason(error: Exception) -> str:
 
 def _timeline(args: argparse.Namespace) -> int:
     rules = _load_rules(args.policy)
-    start_at = args.start_stage
-    if args.route:
-        try:
-            start_at = rules.entry_route(args.route).enters_at
-        except KeyError as error:
-            raise CommandFailed(error.args[0]) from None
+    if args.route and args.route not in {route.key for route in rules.entry_routes}:
+        raise CommandFailed(f"This procedure has no entry route {args.route!r}.")
     calendar = working_calendar(rules.nation, rules.closure_days)
     try:
         result = timeline(
@@ -126,7 +122,8 @@ def _timeline(args: argparse.Namespace) -> int:
             raised_on=args.raised,
             calendar=calendar,
             immediate_risk=args.immediate_risk,
-            start_at=start_at,
+            start_at=args.start_stage,
+            route_key=args.route,
         )
     except (TimelineRefused, OutsideCalendar) as refusal:
         raise CommandFailed(str(refusal)) from None

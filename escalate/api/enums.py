@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalate.domain import engine, policy
+from escalate.domain import engine, moves, policy
 
 SUBJECT_KINDS = [member.value for member in policy.SubjectKind]
 AGENCY_KINDS = [member.value for member in policy.AgencyKind]
@@ -16,3 +16,8 @@ POLICY_CONTACT_KINDS = [member.value for member in policy.ContactKind]
 NATIONS = [member.value for member in policy.Nation]
 DEADLINE_STATES = [member.value for member in engine.DeadlineState]
 CHECKLIST_STATES = ["to_do", "done", "not_done"]
+CHECKLIST_ANSWERED_BY = ["record", "people"]
+MOVES = [member.value for member in moves.Move]
+SIDES = [member.value for member in moves.Side]
+WAITING_ON = [member.value for member in moves.WaitingOn]
+APPOINTEE_ROLES = [member.value for member in moves.AppointeeRole]

@@ -6,24 +6,18 @@ escalation, a person or a policy are the same wherever they appear, so they live
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from escalate.api import enums
+from escalate.api.records import CaseView
 from escalate.domain import engine
 from escalate.domain.policy import CHECKLIST_LABELS, PolicyRules
 from escalate.escalations.clock import calendar_for
-from escalate.escalations.models import (
-    AgreedAction,
-    ChecklistTick,
-    Contact,
-    Escalation,
-    StageEntry,
-)
+from escalate.escalations.models import AgreedAction, Contact, Escalation, StageEntry
 from escalate.escalations.selectors import EscalationRecord
 from escalate.organisations.models import Person
 
@@ -244,6 +238,7 @@ class EscalationSummarySerializer(Serializer):
     raising_agency = AgencyRefSerializer()
     other_agency = AgencyRefSerializer()
     closed_at = serializers.DateTimeField(allow_null=True)
+    waiting_on = serializers.ChoiceField(choices=enums.WAITING_ON)
     revision = serializers.IntegerField()
 
     def _rules(self, escalation: Escalation) -> PolicyRules:
@@ -310,47 +305,28 @@ class AgreedActionSerializer(Serializer):
     checked_at = serializers.DateTimeField(allow_null=True)
     checked_by = PersonRefSerializer(allow_null=True)
     check_note = serializers.CharField()
-
-
-@dataclass(frozen=True)
-class ChecklistEntry:
-    item: str
-    label: str
-    state: str
-    """to_do, done or not_done."""
-    not_done_reason: str
-    review_on: date | None
-    recorded_by: Person | None
-    recorded_at: datetime | None
+    superseded_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Set when the escalation was reopened after a failed check-back: a new "
+        "resolution agrees new actions, and this one stays on the record.",
+    )
 
 
 CHECKLIST_STATES = enums.CHECKLIST_STATES
 
 
-def checklist_entries(escalation: Escalation, ticks: list[ChecklistTick]) -> list[ChecklistEntry]:
-    """The checklist of the stage the escalation is at, each item with its answer if given."""
-    answered = {tick.item: tick for tick in ticks if tick.stage_number == escalation.stage_number}
-    entries = []
-    for item in escalation.policy.rules.stage(escalation.stage_number).checklist:
-        tick = answered.get(item.value)
-        state = "to_do" if tick is None else "done" if tick.is_done else "not_done"
-        entries.append(
-            ChecklistEntry(
-                item=item.value,
-                label=CHECKLIST_LABELS[item],
-                state=state,
-                not_done_reason=tick.not_done_reason if tick else "",
-                review_on=tick.review_on if tick else None,
-                recorded_by=tick.ticked_by if tick else None,
-                recorded_at=tick.ticked_at if tick else None,
-            )
-        )
-    return entries
-
-
 class ChecklistEntrySerializer(Serializer):
+    """One answer the checklist of the stage needs (``records.ChecklistEntry``)."""
+
     item = serializers.ChoiceField(choices=enums.CHECKLIST_ITEMS)
     label = serializers.CharField()  # type: ignore[assignment]
+    agency = AgencyRefSerializer(
+        allow_null=True, help_text="The agency answering, for items each agency answers."
+    )
+    answered_by = serializers.ChoiceField(
+        choices=enums.CHECKLIST_ANSWERED_BY,
+        help_text="`record`: Escalate answers it from the record; nobody ticks it.",
+    )
     state = serializers.ChoiceField(choices=CHECKLIST_STATES)
     not_done_reason = serializers.CharField()
     review_on = serializers.DateField(allow_null=True)
@@ -376,8 +352,64 @@ class FinalDecisionSerializer(Serializer):
 
 class PanelSerializer(Serializer):
     members = PersonRefSerializer(many=True)
+    chair = PersonRefSerializer(allow_null=True, help_text="The meeting's appointed chair.")
+    reason = serializers.CharField(
+        help_text="Why the agencies in the disagreement are not all on the panel, if recorded."
+    )
     missing = serializers.CharField(help_text="Why the panel cannot decide yet; empty if it can.")
-    advice = serializers.CharField(help_text="What the procedure asks for where possible.")
+
+
+class PartySerializer(Serializer):
+    agency = AgencyRefSerializer()
+    side = serializers.ChoiceField(choices=enums.SIDES)
+    is_lead = serializers.BooleanField(
+        help_text="Completes the Escalation Notification Form, where the procedure has one."
+    )
+    practitioner = PersonRefSerializer(allow_null=True)
+    joined_on = serializers.DateField()
+
+
+class ProposedActionSerializer(Serializer):
+    description = serializers.CharField()
+    owner = PersonRefSerializer(allow_null=True)
+    due_on = serializers.DateField()
+
+
+class ConfirmationSerializer(Serializer):
+    agency = AgencyRefSerializer()
+    confirmed_by = PersonRefSerializer()
+    confirmed_at = serializers.DateTimeField()
+
+
+class ProposalSerializer(Serializer):
+    """A resolution one agency recorded, waiting for every other party agency to confirm it."""
+
+    stage_number = serializers.IntegerField(source="proposal.stage_number")
+    agency = AgencyRefSerializer(source="proposal.agency")
+    proposed_by = PersonRefSerializer(source="proposal.proposed_by")
+    proposed_at = serializers.DateTimeField(source="proposal.proposed_at")
+    agreed_outcome = serializers.CharField(source="proposal.agreed_outcome")
+    actions = ProposedActionSerializer(many=True)
+    confirmations = ConfirmationSerializer(many=True)
+
+
+class AppointmentSerializer(Serializer):
+    person = PersonRefSerializer()
+    agency = AgencyRefSerializer(allow_null=True, source="person.agency")
+    role = serializers.ChoiceField(choices=enums.APPOINTEE_ROLES)
+    appointed_by = PersonRefSerializer()
+    appointed_at = serializers.DateTimeField()
+
+
+class MoveSerializer(Serializer):
+    """A move and whether the person asking may make it now, from the stage machine."""
+
+    move = serializers.ChoiceField(choices=enums.MOVES)
+    allowed = serializers.BooleanField()
+    refusal = serializers.CharField(
+        help_text="Why the person may not make this move now; empty when they may. The same "
+        "sentence a refused attempt answers with (409)."
+    )
 
 
 class HistoryEventSerializer(Serializer):
@@ -393,7 +425,7 @@ class HistoryEventSerializer(Serializer):
 class EscalationSerializer(Serializer):
     """The whole record of one escalation, from ``selectors.escalation_record``.
 
-    Context: ``today``.
+    Context: ``today`` and ``case`` (``records.CaseView`` for the person asking).
     """
 
     id = serializers.UUIDField(source="escalation.id")
@@ -410,6 +442,10 @@ class EscalationSerializer(Serializer):
     created_at = serializers.DateTimeField(source="escalation.created_at")
     closed_at = serializers.DateTimeField(allow_null=True, source="escalation.closed_at")
     revision = serializers.IntegerField(source="escalation.revision")
+    waiting_on = serializers.ChoiceField(
+        choices=enums.WAITING_ON, source="escalation.waiting_on", help_text="Whose move it is now."
+    )
+    waiting_on_agencies = serializers.SerializerMethodField()
     subject = SubjectSerializer(source="escalation.subject")
     raised_by = PersonRefSerializer(source="escalation.raised_by")
     raising_agency = AgencyRefSerializer(source="escalation.raising_agency")
@@ -424,13 +460,52 @@ class EscalationSerializer(Serializer):
     same_day_route_taken = serializers.BooleanField(source="escalation.same_day_route_taken")
     entry_route = serializers.CharField(source="escalation.entry_route")
     stages = StageEntrySerializer(many=True, source="stage_entries")
+    parties = serializers.SerializerMethodField()
     participants = PersonRefSerializer(many=True)
     contacts = ContactSerializer(many=True)
     agreed_actions = AgreedActionSerializer(many=True)
     checklist = serializers.SerializerMethodField()
+    proposal = serializers.SerializerMethodField()
     representations = RepresentationSerializer(many=True)
     panel_members = PersonRefSerializer(many=True)
-    final_decision = FinalDecisionSerializer(allow_null=True)
+    appointments = serializers.SerializerMethodField()
+    panel_reason = serializers.CharField(source="escalation.panel_reason")
+    final_decision = serializers.SerializerMethodField()
+    moves = serializers.SerializerMethodField()
+
+    def _case(self) -> CaseView:
+        case: CaseView = self.context["case"]
+        return case
+
+    @extend_schema_field(
+        AgencyRefSerializer(
+            many=True, help_text="The party agencies whose acting rung the escalation waits on."
+        )
+    )
+    def get_waiting_on_agencies(self, record: EscalationRecord) -> Any:
+        return AgencyRefSerializer(self._case().waiting_agencies, many=True).data
+
+    @extend_schema_field(PartySerializer(many=True))
+    def get_parties(self, record: EscalationRecord) -> Any:
+        return PartySerializer(self._case().rows.parties, many=True).data
+
+    @extend_schema_field(ProposalSerializer(allow_null=True))
+    def get_proposal(self, record: EscalationRecord) -> Any:
+        proposal = self._case().proposal
+        return ProposalSerializer(proposal).data if proposal is not None else None
+
+    @extend_schema_field(AppointmentSerializer(many=True))
+    def get_appointments(self, record: EscalationRecord) -> Any:
+        return AppointmentSerializer(self._case().rows.appointments, many=True).data
+
+    @extend_schema_field(FinalDecisionSerializer(allow_null=True))
+    def get_final_decision(self, record: EscalationRecord) -> Any:
+        decision = self._case().final_decision
+        return FinalDecisionSerializer(decision).data if decision is not None else None
+
+    @extend_schema_field(MoveSerializer(many=True))
+    def get_moves(self, record: EscalationRecord) -> Any:
+        return MoveSerializer(self._case().moves.options, many=True).data
 
     def get_stage_name(self, record: EscalationRecord) -> str:
         escalation = record.escalation
@@ -443,8 +518,7 @@ class EscalationSerializer(Serializer):
 
     @extend_schema_field(ChecklistEntrySerializer(many=True))
     def get_checklist(self, record: EscalationRecord) -> Any:
-        entries = checklist_entries(record.escalation, record.checklist_ticks)
-        return ChecklistEntrySerializer(entries, many=True).data
+        return ChecklistEntrySerializer(self._case().checklist, many=True).data
 
 
 # --- Reporting --------------------------------------------------------------------------------

@@ -120,8 +120,16 @@ v1 = [
     ),
     path(f"{E}escalate/", escalations.EscalationEscalateApi.as_view(), name="escalate"),
     path(f"{E}resolve/", escalations.EscalationResolveApi.as_view(), name="resolve"),
+    path(
+        f"{E}resolution/confirm/",
+        escalations.EscalationResolutionConfirmApi.as_view(),
+        name="confirm_resolution",
+    ),
     path(f"{E}withdraw/", escalations.EscalationWithdrawApi.as_view(), name="withdraw"),
     path(f"{E}close/", escalations.EscalationCloseApi.as_view(), name="close"),
+    path(f"{E}reopen/", escalations.EscalationReopenApi.as_view(), name="reopen"),
+    path(f"{E}parties/", escalations.PartyAddApi.as_view(), name="parties"),
+    path(f"{E}lead-agency/", escalations.LeadAgencySetApi.as_view(), name="lead_agency"),
     path(f"{E}agreed-actions/", escalations.AgreedActionListApi.as_view(), name="agreed_actions"),
     path(
         f"{E}agreed-actions/<str:action_id>/confirm/",
@@ -146,6 +154,13 @@ v1 = [
     ),
     path(f"{E}panel/", escalations.PanelApi.as_view(), name="panel"),
     path(f"{E}panel/members/", escalations.PanelMemberAddApi.as_view(), name="panel_members"),
+    path(
+        f"{E}panel/members/<str:person_id>/",
+        escalations.PanelMemberRemoveApi.as_view(),
+        name="panel_member",
+    ),
+    path(f"{E}panel/chair/", escalations.MeetingChairAppointApi.as_view(), name="meeting_chair"),
+    path(f"{E}panel/reason/", escalations.PanelReasonRecordApi.as_view(), name="panel_reason"),
     path(f"{E}decision/", escalations.FinalDecisionRecordApi.as_view(), name="decision"),
     path(f"{E}history/", escalations.EscalationHistoryApi.as_view(), name="history"),
     path(

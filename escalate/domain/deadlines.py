@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from escalate.domain.calendar import WorkingCalendar
-from escalate.domain.policy import DeadlineKind, DeadlineRule, PolicyRules, stage_list
+from escalate.domain.policy import DeadlineKind, DeadlineRule, PolicyRules
+from escalate.domain.starts import StartRefused, starting_stage
 
 
 class TimelineRefused(ValueError):
@@ -52,13 +53,16 @@ def timeline(
     calendar: WorkingCalendar,
     immediate_risk: bool = False,
     start_at: int | None = None,
+    route_key: str | None = None,
 ) -> Timeline:
     """Each stage's due date, assuming each is entered on the day the previous falls due.
 
     Immediate risk makes the first action due the day the disagreement is raised
     (DOMAIN.md decision 5) and allows only the stages the policy names as starts.
     """
-    first_number = _starting_stage(rules, immediate_risk=immediate_risk, start_at=start_at)
+    first_number = _starting_stage(
+        rules, immediate_risk=immediate_risk, start_at=start_at, route_key=route_key
+    )
     calendar.is_working_day(raised_on)  # refuses a date outside the calendar, for every policy
     entered_on: date | None = raised_on
     stages: list[TimelineStage] = []
@@ -79,13 +83,14 @@ def timeline(
     return Timeline(raised_on=raised_on, stages=tuple(stages), target_due_on=target)
 
 
-def _starting_stage(rules: PolicyRules, *, immediate_risk: bool, start_at: int | None) -> int:
-    numbers = [stage.number for stage in rules.stages]
-    if start_at is None:
-        return min(rules.immediate_risk.may_start_at) if immediate_risk else numbers[0]
-    if start_at not in numbers:
-        raise TimelineRefused(f"This procedure has no stage {start_at}.")
-    if immediate_risk and start_at not in rules.immediate_risk.may_start_at:
-        allowed = stage_list(rules.immediate_risk.may_start_at)
-        raise TimelineRefused(f"With immediate risk this procedure may start only at {allowed}.")
-    return start_at
+def _starting_stage(
+    rules: PolicyRules, *, immediate_risk: bool, start_at: int | None, route_key: str | None
+) -> int:
+    if start_at is None and route_key is None and immediate_risk:
+        return min(rules.immediate_risk.may_start_at)
+    try:
+        return starting_stage(
+            rules, immediate_risk=immediate_risk, start_at=start_at, route_key=route_key
+        )
+    except StartRefused as refusal:
+        raise TimelineRefused(str(refusal)) from None

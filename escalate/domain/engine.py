@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.deadlines import due_on
-from escalate.domain.policy import ChecklistItem, PolicyRules, StageRule, stage_list
+from escalate.domain.policy import ChecklistItem, PolicyRules, StageRule
+from escalate.domain.starts import StartRefused, starting_stage
 
 
 class Status(StrEnum):
@@ -81,21 +82,12 @@ def start(
 def _start_number(
     rules: PolicyRules, *, immediate_risk: bool, start_at: int | None, route_key: str | None
 ) -> int:
-    if route_key:
-        try:
-            return rules.entry_route(route_key).enters_at
-        except KeyError:
-            raise TransitionRefused("This procedure has no such route in.") from None
-    if start_at is None or start_at == rules.first_stage.number:
-        return rules.first_stage.number
-    if not immediate_risk:
-        raise TransitionRefused(
-            "A disagreement starts at stage 1 unless a child or adult is at immediate risk."
+    try:
+        return starting_stage(
+            rules, immediate_risk=immediate_risk, start_at=start_at, route_key=route_key
         )
-    if start_at not in rules.immediate_risk.may_start_at:
-        allowed = stage_list(rules.immediate_risk.may_start_at)
-        raise TransitionRefused(f"With immediate risk this procedure may start only at {allowed}.")
-    return start_at
+    except StartRefused as refusal:
+        raise TransitionRefused(str(refusal)) from None
 
 
 def escalate(

@@ -353,8 +353,17 @@ def _first(*refusals: str) -> str:
 def _record_contact(case: Case, actor: Actor, rules: PolicyRules) -> str:
     if case.status is not Status.OPEN:
         return "Contacts are recorded while an escalation is open."
-    if not is_involved(case, actor) and not _holds(actor, _partnership_actors(rules)):
+    if _at_final(case, rules) and _holds(actor, _partnership_actors(rules)):
+        return ""
+    if not is_involved(case, actor):
         return "Only people involved in this escalation can record a contact."
+    side = case.side_of(actor.agency_id)
+    involved = rules.stage(case.stage_number).authority.involves
+    if side is not None and not involved.includes(side) and actor.person_id != case.raised_by_id:
+        return (
+            f"At stage {case.stage_number} only {_SIDE_WORDS[involved]} is involved, "
+            "so only its people record contacts."
+        )
     return ""
 
 
@@ -533,14 +542,26 @@ def _record_decision(case: Case, actor: Actor, rules: PolicyRules) -> str:
         "" if _at_final(case, rules) else "The decision is recorded at the final stage.",
     ):
         return refusal
-    kinds = [
-        kind
-        for kind in _final_rule(rules).decided_by
-        if not decision_refusal(case, actor, rules, kind)
+    refusals = [
+        decision_refusal(case, actor, rules, kind) for kind in _closest_kinds(case, actor, rules)
     ]
-    if kinds:
-        return ""
-    return decision_refusal(case, actor, rules, _final_rule(rules).decided_by[0])
+    return "" if "" in refusals else refusals[0]
+
+
+def _closest_kinds(case: Case, actor: Actor, rules: PolicyRules) -> list[FinalStageKind]:
+    """The ways of deciding, those the actor has a part in first, so a refusal names the
+    condition that is missing rather than a role the actor never had."""
+    kinds = list(_final_rule(rules).decided_by)
+    appointed = {a.role for a in case.appointees if a.person_id == actor.person_id}
+
+    def distance(kind: FinalStageKind) -> int:
+        if kind in _DECIDING_ROLES:
+            return 0 if _DECIDING_ROLES[kind] in actor.partnership_roles else 1
+        if kind is FinalStageKind.RESOLUTION_PANEL:
+            return 0 if AppointeeRole.PANEL_MEMBER in appointed else 1
+        return 0 if AppointeeRole.MEETING_CHAIR in appointed else 1
+
+    return sorted(kinds, key=distance)
 
 
 def _close(case: Case, actor: Actor, rules: PolicyRules) -> str:
@@ -803,6 +824,8 @@ def check_checklist_answer(
     case: Case, actor: Actor, rules: PolicyRules, item: ChecklistItem
 ) -> ChecklistSlot:
     """The slot ``actor`` answers by ticking or explaining ``item``; refuses the rest."""
+    if not actor.is_active:
+        raise TransitionRefused(why_not(Move.ANSWER_CHECKLIST, case, actor, rules))
     ensure_status = _status_refusal(
         case, Status.RESOLVED, "the checklist is completed once it is resolved and before it closes"
     )

@@ -549,22 +549,21 @@ def _read_authority(
             reader.error(
                 _join(path, key), f"is not an authority field; expected one of: {', '.join(known)}"
             )
+    given = {key: table[key] for key in known if key in table}
     _collect(  # records every bad value, then raises
-        [key for key in known if key in table],
-        lambda key, _: reader.choice(_AUTHORITY_FIELDS[key], table[key], _join(path, key)),
+        given,
+        lambda key, _: reader.choice(_AUTHORITY_FIELDS[key], given[key], _join(path, key)),
     )
-    if unknown:
-        raise _Invalid
-    involves = Sides(table.get("involves", Sides.BOTH))
+    involves = Sides(given.get("involves", Sides.BOTH))
     authority = StageAuthority(
         involves=involves,
         # Who escalates or resolves defaults to whoever the stage involves.
-        escalate=Sides(table.get("escalate", involves)),
-        resolve=Sides(table.get("resolve", involves)),
-        withdraw=Sides(table.get("withdraw", Sides.RAISING)),
-        agreement=Agreement(table.get("agreement", Agreement.EVERY_PARTY)),
+        escalate=Sides(given.get("escalate", involves)),
+        resolve=Sides(given.get("resolve", involves)),
+        withdraw=Sides(given.get("withdraw", Sides.RAISING)),
+        agreement=Agreement(given.get("agreement", Agreement.EVERY_PARTY)),
     )
-    if not _check_authority(reader, authority, path):
+    if not _check_authority(reader, authority, path) or unknown:
         raise _Invalid
     return authority
 
@@ -581,8 +580,8 @@ def _check_authority(reader: _Reader, authority: StageAuthority, path: str) -> b
         if sides is not involves and involves is not Sides.BOTH:
             reader.error(
                 f"{path}.{key}",
-                f"{sides.value!r} is wider than the stage involves ({involves.value!r}): "
-                "only those taking part in a stage can move it",
+                f"{sides.value!r} reaches beyond the side the stage involves "
+                f"({involves.value!r}): only those taking part in a stage can move it",
             )
     if authority.agreement is Agreement.RECORDING_SIDE and involves not in _ONE_SIDE:
         reader.error(
@@ -773,10 +772,9 @@ def _read_meeting_chair(
 
 
 _OFF_CASE_ROLES = {
-    PartnershipRole.ADMINISTRATOR: "administrators keep the directory of agencies and people",
-    PartnershipRole.DATA_PROTECTION_OFFICER: "the data protection officer oversees the records",
-    PartnershipRole.INDEPENDENT_SCRUTINEER: "the independent scrutineer looks at the "
-    "partnership's work from outside it",
+    PartnershipRole.ADMINISTRATOR: "keeps the directory of agencies and people",
+    PartnershipRole.DATA_PROTECTION_OFFICER: "oversees how the records are kept",
+    PartnershipRole.INDEPENDENT_SCRUTINEER: "scrutinises the partnership's work from outside",
 }
 """Partnership roles that neither make final-stage appointments nor are appointed."""
 
@@ -804,8 +802,8 @@ def _read_roles(
             failed = True
             reader.error(
                 f"{field_path}[{index}]",
-                f"{role.value!r} cannot {verb}: {_OFF_CASE_ROLES[role]}, and does not sit on "
-                "panels, chair meetings or appoint to them (DOMAIN.md decision 10)",
+                f"{role.value!r} cannot {verb}: this role {_OFF_CASE_ROLES[role]} and takes "
+                "no part in deciding escalations (DOMAIN.md decision 10)",
             )
     if failed:
         raise _Invalid

@@ -1,31 +1,42 @@
 """Who must hear about an escalation, and when a reminder falls due, from the policy alone.
 
-Pure: the caller gathers plain facts (each party's line of management, the
-agencies' people per rung, the partnership's role holders) and gets back people
-and the reasons they hear. Nothing here reads the database or the clock.
+Pure: the caller gathers plain facts (each party agency's line of management, the
+agencies' people per rung, the partnership's role holders, the stages entered so far)
+and gets back people and the reasons they hear. Nothing here reads the database or
+the clock.
 
-The rules, in the words of the procedures (DOMAIN.md, STYLE.md section 6):
+The rules, in the words of the procedures (DOMAIN.md decisions 7 to 13, STYLE.md
+section 6). A stage's ``authority.involves`` says which sides take part at it; nobody
+on a side that no stage so far has involved hears anything (decision 13: at Devon's
+and Greenwich's stage 1 the worker talks to their own supervisor, and the other agency
+is not yet told).
 
-* Raising: the other agency's practitioner (the counterpart) and both line
-  managers, that is the next rung above each party; plus whoever acts at, or is
-  named by, the stage the escalation starts at (a route may start above stage 1).
+* Raising: on each side the first stage involves, its practitioner (the counterpart,
+  on the challenged side) and the next rung above them (their line manager); plus
+  whoever acts at, or is named by, the stage the escalation starts at (a route may
+  start above stage 1).
 * Immediate risk: the raiser's designated safeguarding lead, at once.
-* Entering a stage: the people on that stage's rung of the ladder in both
-  agencies (``StageRule.ladder_role``), and whoever the stage's ``on_entry``
-  actions name (business manager, chair, executive, independent scrutineer, the
-  board members for each agency; the Escalation Notification Form goes to the
-  business manager). The business manager always hears at the final stage.
-* An outcome (resolved, withdrawn, final decision): every party, the raiser
-  included, plus whoever the stage's ``on_outcome`` actions name. This is the
-  written confirmation the procedures require, so the person who recorded the
-  outcome receives it too.
-* Reminders: whoever must act at the stage, before and on the due day; once it is
-  overdue, them and the next rung above each of them in their agency.
+* Entering a stage, or returning to one when an escalation is reopened: the people on
+  that stage's rung (``StageRule.ladder_role``) in every party agency on the sides it
+  involves, and whoever its ``on_entry`` actions name (business manager, chair,
+  executive, independent scrutineer, the board members for each agency; the
+  Escalation Notification Form goes to the business manager); the business manager
+  always hears at the final stage. And feedback to every party (decision 12): the
+  raiser, the named practitioners, everyone who took part so far, and the acting rung
+  (``PolicyRules.acting_rung``) of every earlier stage on the sides it involved.
+* An outcome (resolved, withdrawn, final decision): the same parties, the raiser
+  included, with the current stage's acting rung, plus whoever the stage's
+  ``on_outcome`` actions name. This is the written confirmation the procedures
+  require, so the person who recorded the outcome receives it too.
+* A proposed resolution: the acting rung of each party agency on the stage's sides
+  that has not yet agreed it (decision 8).
+* Reminders: whoever must act at the stage on the sides it involves, before and on
+  the due day; once it is overdue, them and the next rung above each of them.
 
 Someone is reached by walking up a party's line of management (``Person.line_manager``)
 to the first active person on or above the rung wanted. Only when that walk runs
 out does a message go to everyone on that rung in the agency, and a practitioner
-is only ever reached by name: without a counterpart the other agency's line
+is only ever reached by name: without a named practitioner the agency's line
 managers hear instead.
 """
 
@@ -39,9 +50,11 @@ from enum import StrEnum
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import (
     LADDER_ORDER,
+    Agreement,
     LadderRole,
     PartnershipRole,
     PolicyRules,
+    Sides,
     StageAction,
     StageRule,
 )
@@ -52,6 +65,7 @@ class Occasion(StrEnum):
 
     RAISED = "raised"
     STAGE_ENTERED = "stage_entered"
+    REOPENED = "reopened"
     OUTCOME = "outcome"
     DUE_SOON = "due_soon"
     DUE_TODAY = "due_today"
@@ -81,6 +95,10 @@ class Reason(StrEnum):
     POLICY_GAPS = "policy_gaps"
     ACTION_OWNER = "action_owner"
     CHECKS_BACK = "checks_back"
+    FEEDBACK = "feedback"
+    NOW_INVOLVED = "now_involved"
+    CONFIRMS_RESOLUTION = "confirms_resolution"
+    APPOINTED = "appointed"
 
 
 REASON_LABELS: dict[Reason, str] = {
@@ -110,6 +128,15 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.ACTION_OWNER: "You own this agreed action.",
     Reason.CHECKS_BACK: "You raised the escalation, so you check back that the agreed "
     "actions were done.",
+    Reason.FEEDBACK: "You are a party to this escalation (you raised it, are named on it, "
+    "or your agency has acted on it so far), and the procedure gives every party feedback "
+    "at every stage.",
+    Reason.NOW_INVOLVED: "Your agency takes part from this stage: until now the agency that "
+    "raised it was talking it through within its own line of management, as the procedure "
+    "asks.",
+    Reason.CONFIRMS_RESOLUTION: "You act for your agency at this stage, and the resolution "
+    "is agreed only once your agency confirms it.",
+    Reason.APPOINTED: "You have been appointed to the final stage of this escalation.",
 }
 
 # Actions that name a partnership role, and why its holders hear.
@@ -159,15 +186,25 @@ class Rung:
 
 @dataclass(frozen=True)
 class Side:
-    """One agency in the disagreement, as far as reaching its people goes."""
+    """One party agency in the disagreement, as far as reaching its people goes."""
 
     agency_id: int
     party: Rung | None
-    """The raiser, or the counterpart (None when the raiser named nobody)."""
+    """The agency's named practitioner: the raiser for the raising agency, the counterpart
+    for the challenged one (None when nobody was named)."""
     managers: tuple[Rung, ...] = ()
     """The party's line manager, then theirs, and so on up."""
     by_rung: Mapping[LadderRole, tuple[int, ...]] = field(default_factory=dict)
     """The agency's active people on each rung, for when the walk up runs out."""
+    on: Sides = Sides.RAISING
+    """Which side of the disagreement the agency is on: ``RAISING`` or ``CHALLENGED``."""
+    named: frozenset[int] = frozenset()
+    """The agency's other people on the record so far: those who recorded a contact, made a
+    move or own an agreed action, and a named practitioner who is not ``party``."""
+
+    def __post_init__(self) -> None:
+        if self.on is Sides.BOTH:
+            raise ValueError("An agency is on the raising side or the challenged side.")
 
     @property
     def chain(self) -> tuple[Rung, ...]:
@@ -176,16 +213,27 @@ class Side:
 
 @dataclass(frozen=True)
 class Parties:
-    raising: Side
-    other: Side
+    sides: tuple[Side, ...]
+    """Every party agency: the raising agency first (its ``party`` is the raiser), then the
+    others in the order they joined, on either side."""
     partnership: Mapping[PartnershipRole, tuple[int, ...]] = field(default_factory=dict)
     """Who holds each partnership role."""
     involved: frozenset[int] = frozenset()
-    """Others named on the record: people who took part, panel members, action owners."""
+    """Others named on the record who act for no party agency: panel members and the
+    meeting's chair, partnership people who took part."""
+
+    def __post_init__(self) -> None:
+        if not self.sides or self.sides[0].on is not Sides.RAISING:
+            raise ValueError("The raising agency's side comes first.")
 
     @property
-    def sides(self) -> tuple[Side, Side]:
-        return (self.raising, self.other)
+    def raising(self) -> Side:
+        """The raising agency, whose practitioner raised the escalation."""
+        return self.sides[0]
+
+    def on(self, sides: Sides) -> tuple[Side, ...]:
+        """The party agencies on ``sides``."""
+        return tuple(side for side in self.sides if sides.includes(side.on))
 
 
 @dataclass(frozen=True)
@@ -202,26 +250,62 @@ def recipients_for(
     parties: Parties,
     actor_id: int | None = None,
     immediate_risk: bool = False,
+    stages_so_far: Iterable[int] = (),
 ) -> tuple[Recipient, ...]:
     """Who hears about ``occasion`` at stage ``stage_number``, each once, with every reason.
 
-    The actor, who caused the occasion, is left out, except from an outcome:
-    that is the written confirmation every party receives.
+    ``stages_so_far`` lists every stage the escalation has been at, the current one
+    included (a stage it was reopened at appears again); left empty, the escalation has
+    been at its current stage only, as one just raised has. The actor, who caused the
+    occasion, is left out, except from an outcome: that is the written confirmation
+    every party receives.
     """
-    stage = rules.stage(stage_number)
+    history = _History.of(rules, stage_number, stages_so_far)
     found = _Found()
     if occasion is Occasion.RAISED:
-        _raised(found, parties, stage=stage, rules=rules, immediate_risk=immediate_risk)
-    elif occasion is Occasion.STAGE_ENTERED:
-        _entered(found, parties, stage=stage, rules=rules)
+        _raised(found, parties, history=history, immediate_risk=immediate_risk)
+    elif occasion in {Occasion.STAGE_ENTERED, Occasion.REOPENED}:
+        _entered(found, parties, history=history)
+        _newly_involved(found, parties, history=history)
+        _feedback(
+            found,
+            parties,
+            history=history,
+            reason=Reason.FEEDBACK,
+            current_rung=history.stage.ladder_role is None,
+        )
     elif occasion is Occasion.OUTCOME:
-        _outcome(found, parties, stage=stage)
+        _outcome(found, parties, history=history)
     elif occasion in _ACTION_OCCASIONS:
         raise ValueError("Reminders about an agreed action come from action_recipients().")
     else:
-        _deadline(found, parties, stage=stage, overdue=occasion is Occasion.OVERDUE)
+        _deadline(found, parties, stage=history.stage, overdue=occasion is Occasion.OVERDUE)
     skip = None if occasion is Occasion.OUTCOME else actor_id
     return found.recipients(skip=skip)
+
+
+def proposal_recipients(
+    rules: PolicyRules,
+    *,
+    stage_number: int,
+    parties: Parties,
+    agreed_by: Iterable[int],
+    actor_id: int | None = None,
+) -> tuple[Recipient, ...]:
+    """Who must confirm a proposed resolution: the acting rung of each party agency on the
+    stage's sides that has not agreed it yet (DOMAIN.md decision 8); nobody where
+    recording it ends the stage (``Agreement.RECORDING_SIDE``).
+    """
+    stage = rules.stage(stage_number)
+    if stage.authority.agreement is Agreement.RECORDING_SIDE:
+        return ()
+    agreed = frozenset(agreed_by)
+    rung = rules.acting_rung(stage_number)
+    found = _Found()
+    for side in parties.on(stage.authority.involves):
+        if side.agency_id not in agreed:
+            found.add(acting_rung_holders(side, rung), Reason.CONFIRMS_RESOLUTION)
+    return found.recipients(skip=actor_id)
 
 
 def action_recipients(
@@ -352,20 +436,49 @@ class _Found:
         )
 
 
-def _raised(
-    found: _Found, parties: Parties, *, stage: StageRule, rules: PolicyRules, immediate_risk: bool
-) -> None:
+@dataclass(frozen=True)
+class _History:
+    """The current stage and the other stages the escalation has been at, first entry first."""
+
+    rules: PolicyRules
+    stage: StageRule
+    earlier: tuple[StageRule, ...]
+
+    @classmethod
+    def of(cls, rules: PolicyRules, stage_number: int, stages_so_far: Iterable[int]) -> _History:
+        earlier: list[StageRule] = []
+        for number in stages_so_far:
+            if number != stage_number and all(s.number != number for s in earlier):
+                earlier.append(rules.stage(number))
+        return cls(rules=rules, stage=rules.stage(stage_number), earlier=tuple(earlier))
+
+    def involves_now(self, side: Side) -> bool:
+        return self.stage.authority.involves.includes(side.on)
+
+    def involved_before(self, side: Side) -> bool:
+        return any(stage.authority.involves.includes(side.on) for stage in self.earlier)
+
+    def involved_so_far(self, side: Side) -> bool:
+        return self.involves_now(side) or self.involved_before(side)
+
+    def now(self, parties: Parties) -> tuple[Side, ...]:
+        """The party agencies on the sides the current stage involves."""
+        return parties.on(self.stage.authority.involves)
+
+
+def _raised(found: _Found, parties: Parties, *, history: _History, immediate_risk: bool) -> None:
     if immediate_risk:
         found.add(
             acting_rung_holders(parties.raising, LadderRole.SAFEGUARDING_LEAD),
             Reason.SAFEGUARDING_LEAD,
         )
-    counterpart = parties.other.party
-    if counterpart is not None and counterpart.is_active:
-        found.add((counterpart.person_id,), Reason.COUNTERPART)
-    for side in parties.sides:
+    for side in history.now(parties):
+        if side is not parties.raising and side.party is not None and side.party.is_active:
+            reason = Reason.COUNTERPART if side.on is Sides.CHALLENGED else Reason.FEEDBACK
+            found.add((side.party.person_id,), reason)
+    for side in history.now(parties):
         found.add(_line_managers(side), Reason.LINE_MANAGER)
-    _entered(found, parties, stage=stage, rules=rules)
+    _entered(found, parties, history=history)
 
 
 def _line_managers(side: Side) -> tuple[int, ...]:
@@ -374,47 +487,87 @@ def _line_managers(side: Side) -> tuple[int, ...]:
         if above:
             return above
     return acting_rung_holders(
-        Side(agency_id=side.agency_id, party=None, by_rung=side.by_rung), LadderRole.LINE_MANAGER
+        Side(agency_id=side.agency_id, party=None, by_rung=side.by_rung, on=side.on),
+        LadderRole.LINE_MANAGER,
     )
 
 
-def _entered(found: _Found, parties: Parties, *, stage: StageRule, rules: PolicyRules) -> None:
+def _entered(found: _Found, parties: Parties, *, history: _History) -> None:
+    stage = history.stage
     if stage.ladder_role is not None:
-        for side in parties.sides:
+        for side in history.now(parties):
             found.add(acting_rung_holders(side, stage.ladder_role), Reason.ACTS_AT_STAGE)
-    _named_by(found, parties, stage.on_entry)
-    if stage.number == rules.final_stage.number:
+    _named_by(found, parties, stage.on_entry, sides=history.now(parties))
+    if stage.number == history.rules.final_stage.number:
         found.add(_holders(parties, PartnershipRole.BUSINESS_MANAGER), Reason.BUSINESS_MANAGER)
 
 
-def _named_by(found: _Found, parties: Parties, actions: tuple[StageAction, ...]) -> None:
+def _feedback(
+    found: _Found, parties: Parties, *, history: _History, reason: Reason, current_rung: bool
+) -> None:
+    """Every party (DOMAIN.md decision 12), on the sides involved so far and no others.
+
+    The raiser; each party agency's named practitioner and its people who took part; the
+    acting rung of every earlier stage on the sides that stage involved, and with
+    ``current_rung`` the current stage's too; the others named on the record.
+    """
+    rules = history.rules
+    raiser = parties.raising.party
+    if raiser is not None and raiser.is_active:
+        found.add((raiser.person_id,), reason)
+    for side in parties.sides:
+        if not history.involved_so_far(side):
+            continue
+        if side.party is not None and side.party.is_active:
+            found.add((side.party.person_id,), reason)
+        found.add(sorted(side.named), reason)
+        for earlier in history.earlier:
+            if earlier.authority.involves.includes(side.on):
+                found.add(acting_rung_holders(side, rules.acting_rung(earlier.number)), reason)
+        if current_rung and history.involves_now(side):
+            found.add(acting_rung_holders(side, rules.acting_rung(history.stage.number)), reason)
+    found.add(sorted(parties.involved), reason)
+
+
+def _newly_involved(found: _Found, parties: Parties, *, history: _History) -> None:
+    """A side the earlier stages left out (decision 13) hears why it hears only now."""
+    if not history.earlier:
+        return
+    rung = history.rules.acting_rung(history.stage.number)
+    for side in history.now(parties):
+        if history.involved_before(side):
+            continue
+        if side.party is not None and side.party.is_active:
+            found.add((side.party.person_id,), Reason.NOW_INVOLVED)
+        found.add(acting_rung_holders(side, rung), Reason.NOW_INVOLVED)
+
+
+def _named_by(
+    found: _Found, parties: Parties, actions: tuple[StageAction, ...], *, sides: tuple[Side, ...]
+) -> None:
     for action in actions:
         if action is StageAction.NOTIFY_BOARD_MEMBERS:
-            found.add(_board_members(parties), Reason.BOARD_MEMBER)
+            found.add(_board_members(sides), Reason.BOARD_MEMBER)
         elif action in _ACTION_ROLES:
             role, reason = _ACTION_ROLES[action]
             found.add(_holders(parties, role), reason)
 
 
-def _board_members(parties: Parties) -> tuple[int, ...]:
+def _board_members(sides: Iterable[Side]) -> tuple[int, ...]:
     """Each agency's most senior rung: the top of the party's line, or its directors."""
     top = LadderRole.ASSISTANT_DIRECTOR
     members: list[int] = []
-    for side in parties.sides:
+    for side in sides:
         members.extend(acting_rung_holders(side, top))
     return tuple(members)
 
 
-def _outcome(found: _Found, parties: Parties, *, stage: StageRule) -> None:
-    for side in parties.sides:
-        if side.party is not None and side.party.is_active:
-            found.add((side.party.person_id,), Reason.PARTY)
-        if stage.ladder_role is not None:
-            found.add(acting_rung_holders(side, stage.ladder_role), Reason.PARTY)
-    found.add(sorted(parties.involved), Reason.PARTY)
+def _outcome(found: _Found, parties: Parties, *, history: _History) -> None:
+    stage = history.stage
+    _feedback(found, parties, history=history, reason=Reason.PARTY, current_rung=True)
     if stage.ladder_role is None:  # a partnership stage: those it named took part
-        _named_by(found, parties, stage.on_entry)
-    _named_by(found, parties, stage.on_outcome)
+        _named_by(found, parties, stage.on_entry, sides=history.now(parties))
+    _named_by(found, parties, stage.on_outcome, sides=history.now(parties))
 
 
 def _deadline(found: _Found, parties: Parties, *, stage: StageRule, overdue: bool) -> None:
@@ -425,7 +578,7 @@ def _deadline(found: _Found, parties: Parties, *, stage: StageRule, overdue: boo
             found.add(_holders(parties, PartnershipRole.CHAIR), Reason.NEXT_RUNG)
             found.add(_holders(parties, PartnershipRole.BUSINESS_MANAGER), Reason.NEXT_RUNG)
         return
-    for side in parties.sides:
+    for side in parties.on(stage.authority.involves):
         actors = acting_rung_holders(side, stage.ladder_role)
         found.add(actors, Reason.ACTS_AT_STAGE)
         if overdue:

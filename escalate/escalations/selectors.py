@@ -8,46 +8,153 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from escalate.audit.models import AuditEvent
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
 from escalate.escalations.access import escalations_visible_to
+from escalate.escalations.authority import CaseRows
 from escalate.escalations.models import (
     AgreedAction,
+    Appointment,
     ChecklistTick,
     Contact,
     Escalation,
     FinalDecision,
+    Party,
     Representation,
+    ResolutionConfirmation,
+    ResolutionProposal,
     StageEntry,
 )
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
 
+# --- Lists -------------------------------------------------------------------------------
+
+_URGENCY = Case(
+    When(status=Escalation.Status.OPEN, then=Value(0)),
+    When(status=Escalation.Status.RESOLVED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+"""Open first (the stage's deadline runs), then resolved (check-backs due), then ended."""
+
+
+def _ended_on() -> Subquery:
+    """The day the latest stage ended: when a resolved or withdrawn escalation stopped ageing."""
+    return Subquery(
+        StageEntry.objects.filter(escalation=OuterRef("pk"))
+        .order_by()
+        .values("escalation")
+        .annotate(last=Max("ended_on"))
+        .values("last")
+    )
+
+
+def with_case_rows(escalations: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    """Prefetch what ``case_rows`` needs, in a fixed number of queries for any number of rows."""
+    return escalations.prefetch_related(
+        Prefetch("parties", queryset=Party.objects.select_related("agency")),
+        Prefetch(
+            "participants", queryset=Person.objects.only("pk"), to_attr="participant_rows"
+        ),
+        Prefetch(
+            "resolution_proposals",
+            queryset=ResolutionProposal.objects.filter(state=ResolutionProposal.State.PROPOSED)
+            .select_related("agency", "proposed_by")
+            .prefetch_related("confirmations")
+            .order_by("-pk"),
+            to_attr="open_proposals",
+        ),
+        Prefetch(
+            "appointments",
+            queryset=Appointment.objects.filter(ended_at=None).select_related("person__agency"),
+            to_attr="current_appointments",
+        ),
+        Prefetch(
+            "agreed_actions",
+            queryset=AgreedAction.objects.filter(superseded_at=None),
+            to_attr="current_action_rows",
+        ),
+        Prefetch("checklist_ticks", to_attr="tick_rows"),
+    )
+
+
+def case_rows(escalation: Escalation) -> CaseRows:
+    """The stage machine's rows for an escalation read through ``with_case_rows``."""
+    stage = escalation.stage_number
+    proposal = next(
+        (p for p in escalation.open_proposals if p.stage_number == stage),  # type: ignore[attr-defined]
+        None,
+    )
+    return CaseRows(
+        parties=list(escalation.parties.all()),
+        participant_ids=[p.pk for p in escalation.participant_rows],  # type: ignore[attr-defined]
+        proposal=proposal,
+        confirmed_agency_ids=[c.agency_id for c in proposal.confirmations.all()]
+        if proposal
+        else [],
+        appointments=list(escalation.current_appointments),  # type: ignore[attr-defined]
+        actions=[
+            a
+            for a in escalation.current_action_rows  # type: ignore[attr-defined]
+            if a.stage_number == stage
+        ],
+        ticks=[t for t in escalation.tick_rows if t.stage_number == stage],  # type: ignore[attr-defined]
+    )
+
 
 def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
-    """What a person's list shows: no narrative, only what a row needs."""
-    return (
+    """What a person's list shows, most urgent first: no narrative, only what a row needs.
+
+    Open escalations come first, the nearest due date (so the overdue) first; then the
+    resolved, whose check-backs are due; then the closed and withdrawn.
+    """
+    return with_case_rows(
         escalations_visible_to(person)
         .select_related("raising_agency", "other_agency")
         .only(
             "reference",
+            "partnership_id",
             "status",
             "stage_number",
             "stage_due_on",
             "raised_on",
+            "raised_by_id",
+            "counterpart_id",
             "immediate_risk",
             "closed_at",
             "policy_id",
+            "waiting_on",
+            "panel_reason",
             "raising_agency__name",
             "other_agency__name",
+        )
+        .annotate(urgency=_URGENCY, ended_on=_ended_on())
+        .order_by(
+            "urgency", F("stage_due_on").asc(nulls_last=True), "-raised_on", "reference"
         )
     )
 
 
 def policy_rules_by_id(policy_ids: Iterable[int]) -> dict[int, PolicyRules]:
     return {policy.pk: policy.rules for policy in Policy.objects.filter(pk__in=set(policy_ids))}
+
+
+# --- One escalation ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -58,16 +165,50 @@ class EscalationRecord:
     stage_entries: list[StageEntry]
     contacts: list[Contact]
     agreed_actions: list[AgreedAction]
+    """Every agreed action, those superseded by a reopening included."""
     checklist_ticks: list[ChecklistTick]
     history: list[AuditEvent]
     participants: list[Person]
     panel_members: list[Person]
     representations: list[Representation]
     final_decision: FinalDecision | None
+    """The latest decision: a reopened final stage may have more than one."""
     acting: dict[int, list[Person]]
     """Named people on the current stage's rung, by party agency (see ``people_acting_at``)."""
     chairs: list[Person]
     """The partnership's chairs, where the partnership acts at the current stage."""
+    parties: list[Party]
+    appointments: list[Appointment]
+    """Current appointments to the final stage (panel members and the meeting's chair)."""
+    proposal: ResolutionProposal | None
+    """The resolution waiting for confirmation at the current stage, if any."""
+    confirmations: list[ResolutionConfirmation]
+    proposed_owners: dict[int, Person]
+    """The people named as owners of the proposal's agreed actions, by id."""
+
+    @property
+    def rows(self) -> CaseRows:
+        """The stage machine's rows, from what this record already read."""
+        escalation = self.escalation
+        stage = escalation.stage_number
+        return CaseRows(
+            parties=self.parties,
+            participant_ids=[person.pk for person in self.participants],
+            proposal=self.proposal,
+            confirmed_agency_ids=[c.agency_id for c in self.confirmations],
+            appointments=self.appointments,
+            actions=self.current_actions,
+            ticks=[tick for tick in self.checklist_ticks if tick.stage_number == stage],
+        )
+
+    @property
+    def current_actions(self) -> list[AgreedAction]:
+        stage = self.escalation.stage_number
+        return [
+            action
+            for action in self.agreed_actions
+            if action.stage_number == stage and action.superseded_at is None
+        ]
 
 
 def escalation_record(escalation: Escalation) -> EscalationRecord:
@@ -92,6 +233,21 @@ def escalation_record(escalation: Escalation) -> EscalationRecord:
     )
     stage = full.policy.rules.stage(full.stage_number)
     is_open = full.status == Escalation.Status.OPEN
+    parties = list(
+        full.parties.select_related("agency", "practitioner__agency", "practitioner__line_manager")
+    )
+    proposal = (
+        full.resolution_proposals.filter(
+            stage_number=full.stage_number, state=ResolutionProposal.State.PROPOSED
+        )
+        .select_related("agency", "proposed_by")
+        .order_by("-pk")
+        .first()
+    )
+    confirmations = (
+        list(proposal.confirmations.select_related("agency", "confirmed_by")) if proposal else []
+    )
+    owner_ids = [item["owner"] for item in proposal.actions] if proposal else []
     return EscalationRecord(
         escalation=full,
         stage_entries=list(full.stage_entries.all()),
@@ -101,43 +257,63 @@ def escalation_record(escalation: Escalation) -> EscalationRecord:
                 "owner__agency", "understanding_confirmed_by", "checked_by"
             )
         ),
-        checklist_ticks=list(full.checklist_ticks.select_related("ticked_by")),
+        checklist_ticks=list(full.checklist_ticks.select_related("ticked_by", "agency")),
         history=list(AuditEvent.objects.filter(escalation=full).select_related("actor")),
         participants=list(full.participants.all()),
         panel_members=list(full.panel_members.all()),
         representations=list(full.representations.select_related("agency", "author")),
-        final_decision=FinalDecision.objects.filter(escalation=full)
-        .select_related("decided_by", "chaired_by_agency")
-        .first(),
-        acting=people_acting_at(full, stage) if is_open else {},
+        final_decision=latest_decision(full),
+        acting=people_acting_at(full, stage, parties) if is_open else {},
         chairs=list(partnership_people(full.partnership, PartnershipRole.CHAIR))
         if is_open and stage.ladder_role is None
         else [],
+        parties=parties,
+        appointments=list(
+            full.appointments.filter(ended_at=None).select_related("person__agency")
+        ),
+        proposal=proposal,
+        confirmations=confirmations,
+        proposed_owners={
+            person.pk: person
+            for person in Person.objects.filter(pk__in=owner_ids).select_related("agency")
+        }
+        if owner_ids
+        else {},
     )
 
 
-def people_acting_at(escalation: Escalation, stage: StageRule) -> dict[int, list[Person]]:
+def latest_decision(escalation: Escalation) -> FinalDecision | None:
+    return (
+        FinalDecision.objects.filter(escalation=escalation)
+        .select_related("decided_by", "chaired_by_agency")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def people_acting_at(
+    escalation: Escalation, stage: StageRule, parties: list[Party]
+) -> dict[int, list[Person]]:
     """Named people on the stage's rung in each party agency, where the directory has them.
 
-    At the practitioners' rung these are the raiser and the named counterpart; at the
-    line managers' rung, their own line managers where recorded; above it, everyone
-    on that rung in the agency.
+    At the practitioners' rung these are each party's named practitioner (the raiser, the
+    counterpart, any named on an agency that joined); at the line managers' rung, their own
+    line managers where recorded; above it, everyone on that rung in the agency.
     """
-    parties = {
-        escalation.raising_agency_id: escalation.raised_by,
-        escalation.other_agency_id: escalation.counterpart,
-    }
     if stage.ladder_role is None:
         return {}
+    named_by_agency = {party.agency_id: party.practitioner for party in parties}
     if stage.ladder_role is LadderRole.PRACTITIONER:
-        return {agency: [person] for agency, person in parties.items() if person is not None}
+        return {
+            agency: [person] for agency, person in named_by_agency.items() if person is not None
+        }
     named: dict[int, list[Person]] = defaultdict(list)
     if stage.ladder_role is LadderRole.LINE_MANAGER:
-        for agency, person in parties.items():
+        for agency, person in named_by_agency.items():
             manager = person.line_manager if person is not None else None
             if manager is not None and manager.is_active and manager.agency_id == agency:
                 named[agency].append(manager)
-    unnamed = [agency for agency in parties if agency not in named]
+    unnamed = [agency for agency in named_by_agency if agency not in named]
     if unnamed:
         for person in Person.objects.filter(
             agency_id__in=unnamed, ladder_role=stage.ladder_role.value, is_active=True
@@ -146,12 +322,33 @@ def people_acting_at(escalation: Escalation, stage: StageRule) -> dict[int, list
     return dict(named)
 
 
+# --- The directory -----------------------------------------------------------------------
+
+
 def partnership_people(partnership: Partnership, role: PartnershipRole) -> QuerySet[Person]:
     return Person.objects.filter(
         is_active=True,
         partnership_roles__partnership=partnership,
         partnership_roles__role=role.value,
     ).distinct()
+
+
+def people_holding(
+    partnership_id: int, roles: Iterable[PartnershipRole], *, besides: Person
+) -> QuerySet[Person]:
+    """Active people holding any of ``roles`` in the partnership, never ``besides`` themselves:
+    the choices for appointing a panel member or a meeting's chair (decision 10)."""
+    return (
+        Person.objects.filter(
+            is_active=True,
+            partnership_roles__partnership_id=partnership_id,
+            partnership_roles__role__in=[role.value for role in roles],
+        )
+        .exclude(pk=besides.pk)
+        .select_related("agency")
+        .distinct()
+        .order_by("agency__name", "name")
+    )
 
 
 def agencies_to_disagree_with(person: Person) -> QuerySet[Agency]:
@@ -163,10 +360,34 @@ def agencies_to_disagree_with(person: Person) -> QuerySet[Agency]:
     )
 
 
+def agencies_to_add(escalation: Escalation) -> QuerySet[Agency]:
+    """The partnership's agencies that are not yet in the disagreement."""
+    return (
+        Agency.objects.filter(partnership_id=escalation.partnership_id)
+        .exclude(pk__in=Party.objects.filter(escalation=escalation).values("agency_id"))
+        .order_by("name")
+    )
+
+
+def party_agencies(escalation: Escalation) -> QuerySet[Agency]:
+    return Agency.objects.filter(
+        pk__in=Party.objects.filter(escalation=escalation).values("agency_id")
+    ).order_by("name")
+
+
 def practitioners_elsewhere(person: Person) -> QuerySet[Person]:
     """Active people in the other agencies of the person's partnership."""
     return (
         Person.objects.filter(is_active=True, agency__in=agencies_to_disagree_with(person))
+        .select_related("agency")
+        .order_by("agency__name", "name")
+    )
+
+
+def people_in_agencies(agencies: QuerySet[Agency]) -> QuerySet[Person]:
+    """Active people working in ``agencies``, grouped by agency."""
+    return (
+        Person.objects.filter(is_active=True, agency__in=agencies)
         .select_related("agency")
         .order_by("agency__name", "name")
     )
@@ -185,15 +406,19 @@ def directory_people(partnership: Partnership) -> QuerySet[Person]:
     )
 
 
-def uninvolved_agencies(escalation: Escalation) -> QuerySet[Agency]:
-    return Agency.objects.filter(partnership_id=escalation.partnership_id).exclude(
-        pk__in=[escalation.raising_agency_id, escalation.other_agency_id]
-    )
-
-
 def current_revision(escalation: Escalation) -> int:
     return Escalation.objects.values_list("revision", flat=True).get(pk=escalation.pk)
 
 
 def panel_members(escalation: Escalation) -> QuerySet[Person]:
+    """Everyone appointed to the final stage and still on it (the API lists them)."""
     return escalation.panel_members.select_related("agency").order_by("name")
+
+
+def appointments(escalation: Escalation) -> QuerySet[Appointment]:
+    """Current appointments to the final stage, panel members and the meeting's chair."""
+    return (
+        escalation.appointments.filter(ended_at=None)
+        .select_related("person__agency")
+        .order_by("role", "person__name")
+    )

@@ -1,9 +1,10 @@
 """The plain facts ``domain.recipients`` needs, read for many escalations in a few queries.
 
-However many escalations are asked about, this reads: the parties' lines of
-management one rung per query (at most ``MAX_LADDER_DEPTH``), the agencies'
-people per rung, the partnerships' role holders, and who else is named on each
-record. Never one query per escalation.
+However many escalations are asked about, this reads: the party agencies (``Party``
+rows) with their named practitioners, the practitioners' lines of management one rung
+per query (at most ``MAX_LADDER_DEPTH``), the agencies' people per rung, the
+partnerships' role holders, and, for messages about a change, who else is named on
+each record and the stages it has been at. Never one query per escalation.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from escalate.domain.policy import LadderRole, PartnershipRole
+from escalate.domain.policy import LadderRole, PartnershipRole, Sides
 from escalate.domain.recipients import Parties, Rung, Side
-from escalate.escalations.models import Escalation
+from escalate.escalations.models import Appointment, Escalation, Party, StageEntry
 from escalate.organisations.models import PartnershipRoleAssignment, Person
 
 MAX_LADDER_DEPTH = 8  # more rungs than any ladder has, so a loop in the directory ends
@@ -73,27 +74,116 @@ class _Person:
     line_manager_id: int | None
 
 
-def parties_for(cases: Iterable[CaseRow], *, with_involved: bool = False) -> dict[UUID, Parties]:
-    """Each escalation's ``Parties``; ``with_involved`` also reads who else is named on it."""
+@dataclass(frozen=True)
+class _PartyRow:
+    agency_id: int
+    on: Sides
+    practitioner_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What ``domain.recipients`` needs about one escalation."""
+
+    parties: Parties
+    stages_so_far: tuple[int, ...] = ()
+    """Every stage it has been at, first entry first (read only ``with_record``)."""
+
+
+def parties_for(cases: Iterable[CaseRow], *, with_record: bool = False) -> dict[UUID, Parties]:
+    """Each escalation's ``Parties``; ``with_record`` also reads who else is named on it."""
+    return {pk: facts.parties for pk, facts in case_facts(cases, with_record=with_record).items()}
+
+
+def case_facts(cases: Iterable[CaseRow], *, with_record: bool = False) -> dict[UUID, CaseFacts]:
+    """Each escalation's facts; ``with_record`` also reads who took part and its stages so far.
+
+    Every party agency is a side, the raising agency first with the raiser as its
+    practitioner. An escalation without party rows (written before they existed) has its
+    raising agency and its first challenged agency, with the counterpart.
+    """
     cases = list(cases)
     if not cases:
         return {}
+    party_rows = _party_rows(cases)
     starts = {c.raised_by_id for c in cases}
-    starts.update(c.counterpart_id for c in cases if c.counterpart_id is not None)
+    starts.update(
+        row.practitioner_id
+        for rows in party_rows.values()
+        for row in rows
+        if row.practitioner_id is not None
+    )
     people = _ladders(starts)
-    agencies = {c.raising_agency_id for c in cases} | {c.other_agency_id for c in cases}
+    agencies = {row.agency_id for rows in party_rows.values() for row in rows}
     by_rung = _people_by_rung(agencies)
     roles = _role_holders({c.partnership_id for c in cases})
-    involved = _involved([c.pk for c in cases]) if with_involved else {}
-    return {
-        case.pk: Parties(
-            raising=_side(case.raising_agency_id, case.raised_by_id, people, by_rung),
-            other=_side(case.other_agency_id, case.counterpart_id, people, by_rung),
+    ids = [c.pk for c in cases]
+    taking_part = _taking_part(ids) if with_record else {}
+    appointed = _appointed(ids) if with_record else {}
+    stages = _stages_so_far(ids) if with_record else {}
+    facts = {}
+    for case in cases:
+        rows = party_rows[case.pk]
+        agency_ids = {row.agency_id for row in rows}
+        named: dict[int, set[int]] = defaultdict(set)
+        others = set(appointed.get(case.pk, ()))
+        for person_id, agency_id in taking_part.get(case.pk, ()):
+            if agency_id in agency_ids:
+                named[agency_id].add(person_id)
+            else:
+                others.add(person_id)
+        sides = []
+        for row in rows:
+            party_id = case.raised_by_id if row.agency_id == case.raising_agency_id else None
+            party_id = party_id or row.practitioner_id
+            if row.practitioner_id is not None and row.practitioner_id != party_id:
+                named[row.agency_id].add(row.practitioner_id)
+            sides.append(
+                _side(
+                    row.agency_id,
+                    party_id,
+                    people,
+                    by_rung,
+                    on=row.on,
+                    named=frozenset(named[row.agency_id] - {party_id}),
+                )
+            )
+        parties = Parties(
+            sides=tuple(sides),
             partnership=roles.get(case.partnership_id, {}),
-            involved=frozenset(involved.get(case.pk, ())),
+            involved=frozenset(others),
         )
-        for case in cases
-    }
+        facts[case.pk] = CaseFacts(parties=parties, stages_so_far=stages.get(case.pk, ()))
+    return facts
+
+
+def _party_rows(cases: list[CaseRow]) -> dict[UUID, list[_PartyRow]]:
+    """Each escalation's party agencies, the raising agency first, then in the order they joined.
+
+    The raising and first challenged agency are kept on the escalation row too; either is
+    added from there when its party row is missing.
+    """
+    rows = (
+        Party.objects.filter(escalation_id__in=[c.pk for c in cases])
+        .order_by("pk")
+        .values_list("escalation_id", "agency_id", "side", "practitioner_id")
+    )
+    found: dict[UUID, list[_PartyRow]] = defaultdict(list)
+    for escalation_id, agency_id, side, practitioner_id in rows:
+        found[escalation_id].append(_PartyRow(agency_id, Sides(side), practitioner_id))
+    ordered: dict[UUID, list[_PartyRow]] = {}
+    for case in cases:
+        parties = found.get(case.pk, [])
+        by_agency = {row.agency_id: row for row in parties}
+        raising = by_agency.get(
+            case.raising_agency_id, _PartyRow(case.raising_agency_id, Sides.RAISING, None)
+        )
+        raising = _PartyRow(raising.agency_id, Sides.RAISING, raising.practitioner_id)
+        rest = [row for row in parties if row.agency_id != case.raising_agency_id]
+        if case.other_agency_id not in by_agency and case.other_agency_id != case.raising_agency_id:
+            rest.insert(0, _PartyRow(case.other_agency_id, Sides.CHALLENGED, case.counterpart_id))
+        ordered[case.pk] = [raising, *rest]
+    return ordered
 
 
 def _ladders(start: set[int]) -> dict[int, _Person]:
@@ -120,6 +210,9 @@ def _side(
     party_id: int | None,
     people: dict[int, _Person],
     by_rung: dict[int, dict[LadderRole, tuple[int, ...]]],
+    *,
+    on: Sides,
+    named: frozenset[int],
 ) -> Side:
     party = None
     managers: list[Rung] = []
@@ -138,6 +231,8 @@ def _side(
         party=party,
         managers=tuple(managers),
         by_rung=by_rung.get(agency_id, {}),
+        on=on,
+        named=named,
     )
 
 
@@ -175,15 +270,42 @@ def _role_holders(partnership_ids: set[int]) -> dict[int, dict[PartnershipRole, 
     }
 
 
-def _involved(escalation_ids: list[UUID]) -> dict[UUID, set[int]]:
-    """People who took part (contacts, actions) and panel members, per escalation."""
-    named: dict[UUID, set[int]] = defaultdict(set)
-    participants = Escalation.participants.through.objects.filter(
+def _taking_part(escalation_ids: list[UUID]) -> dict[UUID, list[tuple[int, int | None]]]:
+    """The active people who took part (contacts, moves, agreed actions), with their agency."""
+    rows = Escalation.participants.through.objects.filter(
         escalation_id__in=escalation_ids, person__is_active=True
+    ).values_list("escalation_id", "person_id", "person__agency_id")
+    found: dict[UUID, list[tuple[int, int | None]]] = defaultdict(list)
+    for escalation_id, person_id, agency_id in rows:
+        found[escalation_id].append((person_id, agency_id))
+    return found
+
+
+def _appointed(escalation_ids: list[UUID]) -> dict[UUID, set[int]]:
+    """The final stage's active appointees: those still appointed, and those still seeing it.
+
+    An escalation that ends loses its panel's access (``panel_members``) before the outcome
+    is written; the appointments themselves say who sat.
+    """
+    named: dict[UUID, set[int]] = defaultdict(set)
+    appointments = Appointment.objects.filter(
+        escalation_id__in=escalation_ids, ended_at=None, person__is_active=True
     ).values_list("escalation_id", "person_id")
     panel = Escalation.panel_members.through.objects.filter(
         escalation_id__in=escalation_ids, person__is_active=True
     ).values_list("escalation_id", "person_id")
-    for escalation_id, person_id in [*participants, *panel]:
+    for escalation_id, person_id in [*appointments, *panel]:
         named[escalation_id].add(person_id)
     return named
+
+
+def _stages_so_far(escalation_ids: list[UUID]) -> dict[UUID, tuple[int, ...]]:
+    rows = (
+        StageEntry.objects.filter(escalation_id__in=escalation_ids)
+        .order_by("entered_on", "pk")
+        .values_list("escalation_id", "number")
+    )
+    found: dict[UUID, list[int]] = defaultdict(list)
+    for escalation_id, number in rows:
+        found[escalation_id].append(number)
+    return {escalation_id: tuple(numbers) for escalation_id, numbers in found.items()}

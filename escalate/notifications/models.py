@@ -19,6 +19,9 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         RAISED = "raised", "Escalation raised"
         STAGE_ENTERED = "stage_entered", "Escalated to a new stage"
+        REOPENED = "reopened", "Reopened after a failed check-back"
+        RESOLUTION_PROPOSED = "resolution_proposed", "Resolution waiting for confirmation"
+        APPOINTED = "appointed", "Appointed to the final stage"
         OUTCOME = "outcome", "Outcome"
         DUE_SOON = "due_soon", "Stage due soon"
         DUE_TODAY = "due_today", "Stage due today"

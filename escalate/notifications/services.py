@@ -1,15 +1,17 @@
 """Turning what happened into outbox rows, inside the transaction of the change itself.
 
 ``escalations/services.py`` calls one ``notify_*`` function per change, after its
-audit record. The domain decides who hears (``domain/recipients.py``); this
-module writes one row per person, with an idempotency key of kind, escalation,
-event and recipient, and queues delivery for after the commit. If the change
-rolls back, so do its notifications; if it commits, they exist and will be sent.
+audit record. The domain decides who hears (``domain/recipients.py``): only the sides
+the stage involves, and every party at every stage move and outcome (DOMAIN.md
+decisions 12 and 13). This module writes one row per person, with an idempotency key
+of kind, escalation, event and recipient, and queues delivery for after the commit.
+If the change rolls back, so do its notifications; if it commits, they exist and will
+be sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,19 +20,28 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from escalate.audit import events
 from escalate.audit.models import AuditEvent
 from escalate.domain.policy import PolicyRules
-from escalate.domain.recipients import URGENT_OCCASIONS, Occasion, Recipient, recipients_for
-from escalate.escalations.models import Escalation
+from escalate.domain.recipients import (
+    URGENT_OCCASIONS,
+    Occasion,
+    Reason,
+    Recipient,
+    proposal_recipients,
+    recipients_for,
+)
+from escalate.escalations.models import Appointment, Escalation, ResolutionProposal
 from escalate.notifications import channels
 from escalate.notifications.delivery import enqueue_after_commit
-from escalate.notifications.facts import CaseRow, parties_for
+from escalate.notifications.facts import CaseRow, case_facts
 from escalate.notifications.models import Notification, NotificationPreference
-from escalate.organisations.models import Person
+from escalate.organisations.models import Agency, Person
 
 KIND_FOR_OCCASION = {
     Occasion.RAISED: Notification.Kind.RAISED,
     Occasion.STAGE_ENTERED: Notification.Kind.STAGE_ENTERED,
+    Occasion.REOPENED: Notification.Kind.REOPENED,
     Occasion.OUTCOME: Notification.Kind.OUTCOME,
     Occasion.DUE_SOON: Notification.Kind.DUE_SOON,
     Occasion.DUE_TODAY: Notification.Kind.DUE_TODAY,
@@ -48,24 +59,85 @@ class Outcome:
 
 
 def notify_raised(*, escalation: Escalation, actor: Person) -> list[Notification]:
-    """The counterpart, both line managers, the first stage's people; the DSL on immediate risk."""
+    """On the sides the first stage involves: the counterpart and the line managers; and the
+    first stage's people. The raiser's DSL on immediate risk. At a stage involving the
+    raising side only (a talk with one's own supervisor) the other agency is not told yet.
+    """
     return _notify_event(escalation, Occasion.RAISED, actor=actor)
 
 
 def notify_stage_entered(*, escalation: Escalation, actor: Person) -> list[Notification]:
-    """Those who act at the new stage in both agencies, and whoever the policy names."""
+    """The new stage's rung on the sides it involves, whoever the policy names, and every
+    party so far (decision 12). Also called when an agency joins at the current stage.
+    """
     return _notify_event(escalation, Occasion.STAGE_ENTERED, actor=actor)
 
 
-def notify_outcome(*, escalation: Escalation, actor: Person) -> list[Notification]:
-    """Every party, the raiser included: resolved, withdrawn or decided at the final stage."""
+def notify_reopened(*, escalation: Escalation, actor: Person) -> list[Notification]:
+    """Every party: the escalation is open again, after a failed check-back, at this stage."""
+    return _notify_event(escalation, Occasion.REOPENED, actor=actor)
+
+
+def notify_outcome(
+    *, escalation: Escalation, actor: Person, decided: bool = False
+) -> list[Notification]:
+    """Every party, the raiser included: resolved, withdrawn or decided at the final stage.
+
+    ``decided``: the outcome is the final stage's decision. Without it, a resolution at the
+    final stage with a recorded decision counts as one.
+    """
     if escalation.status == Escalation.Status.WITHDRAWN:
         outcome = Outcome.WITHDRAWN
-    elif escalation.is_at_final_stage and hasattr(escalation, "final_decision"):
+    elif decided or (escalation.is_at_final_stage and escalation.final_decisions.exists()):
         outcome = Outcome.DECIDED
     else:
         outcome = Outcome.RESOLVED
     return _notify_event(escalation, Occasion.OUTCOME, actor=actor, extra={"outcome": outcome})
+
+
+def notify_resolution_proposed(*, escalation: Escalation, actor: Person) -> list[Notification]:
+    """The acting rung of each party agency that still has to confirm the latest proposed
+    resolution (decision 8); nothing when none waits.
+    """
+    _in_transaction()
+    proposal = (
+        ResolutionProposal.objects.filter(
+            escalation=escalation, state=ResolutionProposal.State.PROPOSED
+        )
+        .select_related("agency")
+        .order_by("-pk")
+        .first()
+    )
+    if proposal is None:
+        return []
+    agreed_by = {proposal.agency_id, *proposal.confirmations.values_list("agency_id", flat=True)}
+    rules = escalation.policy.rules
+    facts = case_facts([CaseRow.of(escalation)])[escalation.pk]
+    recipients = proposal_recipients(
+        rules,
+        stage_number=escalation.stage_number,
+        parties=facts.parties,
+        agreed_by=agreed_by,
+        actor_id=actor.pk,
+    )
+    extra = {"proposing_agency": proposal.agency.name}
+    return _write_event(
+        escalation, Notification.Kind.RESOLUTION_PROPOSED, recipients, actor=actor, extra=extra
+    )
+
+
+def notify_appointed(
+    *, escalation: Escalation, actor: Person, appointee: Person, role: str
+) -> list[Notification]:
+    """The appointee: appointed as a panel member or the meeting's chair at the final stage."""
+    _in_transaction()
+    if role not in Appointment.Role.values:
+        raise ValueError(f"{role!r} is not an appointment to the final stage.")
+    recipients = (Recipient(appointee.pk, (Reason.APPOINTED,)),)
+    extra = {"role": role, "role_label": str(Appointment.Role(role).label).lower()}
+    return _write_event(
+        escalation, Notification.Kind.APPOINTED, recipients, actor=actor, extra=extra
+    )
 
 
 # --- building rows -------------------------------------------------------------------
@@ -86,6 +158,15 @@ class Planned:
     agreed_action_id: int | None = None
 
 
+_WITH_RECORD = frozenset({Occasion.STAGE_ENTERED, Occasion.REOPENED, Occasion.OUTCOME})
+"""Occasions that tell every party so far, so need who took part and the stages so far."""
+
+
+def _in_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Notifications are written inside the transaction of their change.")
+
+
 def _notify_event(
     escalation: Escalation,
     occasion: Occasion,
@@ -93,48 +174,76 @@ def _notify_event(
     actor: Person,
     extra: dict[str, Any] | None = None,
 ) -> list[Notification]:
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Notifications are written inside the transaction of their change.")
-    rules = escalation.policy.rules
-    parties = parties_for([CaseRow.of(escalation)], with_involved=occasion is Occasion.OUTCOME)[
+    _in_transaction()
+    facts = case_facts([CaseRow.of(escalation)], with_record=occasion in _WITH_RECORD)[
         escalation.pk
     ]
     recipients = recipients_for(
         occasion,
-        rules,
+        escalation.policy.rules,
         stage_number=escalation.stage_number,
-        parties=parties,
+        parties=facts.parties,
         actor_id=actor.pk,
         immediate_risk=escalation.immediate_risk,
+        stages_so_far=facts.stages_so_far,
     )
+    return _write_event(
+        escalation,
+        KIND_FOR_OCCASION[occasion],
+        recipients,
+        actor=actor,
+        extra=extra,
+        is_urgent=occasion in URGENT_OCCASIONS,
+    )
+
+
+def _write_event(
+    escalation: Escalation,
+    kind: str,
+    recipients: Iterable[Recipient],
+    *,
+    actor: Person,
+    extra: dict[str, Any] | None = None,
+    is_urgent: bool = False,
+) -> list[Notification]:
+    """One row per recipient about the change just audited, keyed by that audit event."""
+    rules = escalation.policy.rules
     event = (
         AuditEvent.objects.filter(escalation_id=escalation.pk)
         .order_by("-pk")
-        .values_list("pk", flat=True)
+        .values("pk", "event", "data")
         .first()
     )
-    kind = KIND_FOR_OCCASION[occasion]
     context = {
         **case_context(escalation, rules),
         "actor_name": actor.name,
         "immediate_risk": escalation.immediate_risk,
         "due_on": escalation.stage_due_on.isoformat() if escalation.stage_due_on else None,
-        "event": event,
+        "event": event["pk"] if event else None,
+        **_change_context(event),
         **(extra or {}),
     }
     planned = [
         Planned(
             recipient=recipient,
             kind=kind,
-            key=f"{kind}:{escalation.pk}:event{event}:{recipient.person_id}",
+            key=f"{kind}:{escalation.pk}:event{context['event']}:{recipient.person_id}",
             escalation_id=escalation.pk,
             context=context,
-            is_urgent=escalation.immediate_risk or occasion in URGENT_OCCASIONS,
+            is_urgent=escalation.immediate_risk or is_urgent,
             stage_number=escalation.stage_number,
         )
         for recipient in recipients
     ]
     return write(planned)
+
+
+def _change_context(event: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Words for a change other than its kind's usual one: an agency joining at this stage."""
+    if event is None or event["event"] != events.PARTY_ADDED:
+        return {}
+    agency = Agency.objects.filter(pk=event["data"].get("agency")).values_list("name", flat=True)
+    return {"change": "party_added", "joined_agency": agency.first() or ""}
 
 
 def case_context(escalation: Escalation, rules: PolicyRules) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""A small NEL partnership, its people, one escalation, and API clients with tokens."""
+"""A small NEL partnership, its people, one escalation, and API clients with tokens.
+
+Each stage of NEL's procedure belongs to a rung of each party agency (DOMAIN.md
+decision 7): ``acting(world, agency, stage)`` is someone on that rung, and
+``escalate_to`` moves the escalation up with them, as the procedure has it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from rest_framework.test import APIClient
 
 from escalate.api.models import ApiToken
 from escalate.api.tokens import issue_token
+from escalate.domain.policy import LadderRole
+from escalate.escalations import services
 from escalate.escalations.clock import local_today
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
@@ -105,3 +112,59 @@ def etag(client: APIClient, escalation: Escalation) -> str:
     response = client.get(f"/api/v1/escalations/{escalation.pk}/")
     assert response.status_code == 200, response.content
     return str(response["ETag"])
+
+
+def colleague(agency: Agency, rung: LadderRole | str) -> Person:
+    """Someone on ``rung`` in ``agency``: the first there, or a new one."""
+    rung = LadderRole(rung)
+    existing = Person.objects.filter(agency=agency, ladder_role=rung.value, is_active=True).first()
+    if existing is not None:
+        return existing
+    words = rung.value.replace("_", " ")
+    return PersonFactory(
+        agency=agency, ladder_role=rung.value, name=f"{agency.name} {words}", job_title=words
+    )
+
+
+def acting(world: World, agency: Agency, escalation: Escalation | None = None) -> Person:
+    """Who acts for ``agency`` at the escalation's current stage (its rung, decision 7)."""
+    escalation = escalation or world.escalation
+    escalation.refresh_from_db()
+    rung = escalation.policy.rules.acting_rung(escalation.stage_number)
+    if rung is LadderRole.PRACTITIONER:
+        return world.raiser if agency == world.school else world.counterpart
+    return colleague(agency, rung)
+
+
+def escalate_to(world: World, number: int | None = None) -> Escalation:
+    """Escalate ``world.escalation`` by the raising side's acting rung up to stage ``number``
+    (the final stage if None)."""
+    escalation = world.escalation
+    escalation.refresh_from_db()
+    target = number or escalation.final_stage_number
+    while escalation.stage_number < target:
+        escalation = services.escalate_stage(
+            escalation=escalation, actor=acting(world, world.school), reason="Not agreed."
+        )
+    return escalation
+
+
+def resolve_now(world: World, *, owner: Person | None = None) -> Escalation:
+    """Resolve ``world.escalation`` at its stage: the school proposes, social care confirms."""
+    escalation = world.escalation
+    escalation.refresh_from_db()
+    escalation = services.resolve_escalation(
+        escalation=escalation,
+        actor=acting(world, world.school),
+        agreed_outcome="A strategy discussion will be held.",
+        actions=[
+            services.AgreedActionDetails(
+                "Hold a strategy discussion.", owner or world.counterpart, local_today()
+            )
+        ],
+    )
+    if escalation.status == Escalation.Status.OPEN:
+        escalation = services.confirm_resolution(
+            escalation=escalation, actor=acting(world, world.social_care)
+        )
+    return escalation

@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 
 from escalate.api.conditional import revision_etag, with_etag
 from escalate.api.problems import InvalidParameters
+from escalate.api.records import case_view
 from escalate.api.serializers import EscalationSerializer
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
-from escalate.domain.access import Action
 from escalate.escalations import access, selectors
 from escalate.escalations.clock import local_today
 from escalate.escalations.models import Escalation
@@ -109,13 +109,17 @@ def int_id(text: str, noun: str) -> int:
     return int(text)
 
 
-def escalation_for(person: Person, pk: str, action: Action = Action.VIEW) -> Escalation:
-    """The escalation through the browser's access rule: 404 if unseen, 403 if seen only."""
+def escalation_for(person: Person, pk: str) -> Escalation:
+    """The escalation through the browser's access rule: 404 if the person may not see it.
+
+    Whether they may make a move on it is the service's question (the stage machine's
+    refusal is a 409), never asked here.
+    """
     try:
         UUID(pk)
     except ValueError:
         raise Http404("No such escalation.") from None
-    return access.get_for(person, pk, action)
+    return access.get_for(person, pk)
 
 
 def record_api_read(request: Request, escalation: Escalation, what: str) -> None:
@@ -130,9 +134,11 @@ def record_api_read(request: Request, escalation: Escalation, what: str) -> None
 def escalation_response(
     request: Request, escalation: Escalation, *, status: int = 200, location: str = ""
 ) -> Response:
-    """The escalation's whole record, its ETag, and a read in the trail."""
+    """The escalation's whole record with the person's moves, its ETag, and a read in the trail."""
     record = selectors.escalation_record(escalation)
-    data = EscalationSerializer(record, context={"today": local_today()}).data
+    person: Person = request.person  # type: ignore[attr-defined]
+    context = {"today": local_today(), "case": case_view(person, record.escalation)}
+    data = EscalationSerializer(record, context=context).data
     record_api_read(request, record.escalation, "escalation")
     headers = {"Location": location} if location else None
     return with_etag(

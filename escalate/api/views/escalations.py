@@ -1,8 +1,12 @@
 """Escalations: one class per operation, calling the same services as the browser.
 
 Every escalation is fetched through ``escalations.access`` (404 when the person may not
-see it, 403 when they may see but not act). Changes take ``If-Match`` and pass its
-revision to the service, which refuses a stale one (412).
+see it). Who may make which move, and every other rule, is the service's answer: its
+refusal is a 409 whose ``detail`` is the sentence the browser shows. Input serializers
+only shape input (types, required fields, lengths); ids of people and agencies are
+looked up as given and passed to the service, which refuses anyone outside the
+escalation's partnership with the same sentence as an id that names nobody. Changes
+take ``If-Match`` and pass its revision to the service, which refuses a stale one (412).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from escalate.api.conditional import required_revision, revision_etag, with_etag
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import Cursor, OldestFirstCursor
 from escalate.api.problems import PreconditionFailed
+from escalate.api.records import case_view
 from escalate.api.serializers import Serializer
 from escalate.api.views.base import (
     MAX_ID,
@@ -39,20 +44,25 @@ from escalate.api.views.base import (
     record_api_read,
 )
 from escalate.audit.models import AuditEvent
-from escalate.domain.access import Action
+from escalate.common.text import LONG_TEXT_MAX_LENGTH
+from escalate.domain import moves
+from escalate.domain.engine import TransitionRefused
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
 from escalate.escalations import selectors, services
 from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.clock import local_today
 from escalate.escalations.forms import MAX_AGREED_ACTIONS
 from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
-from escalate.escalations.models import AgreedAction, Contact, Escalation
+from escalate.escalations.models import AgreedAction, Appointment, Contact, Escalation
 from escalate.organisations.models import Agency, Person
 from escalate.reporting.services import record_practice_issue
 
 TAG = ("escalations",)
 ESCALATION_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The escalation's id."
+)
+PERSON_ID = OpenApiParameter(
+    "person_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The person's id."
 )
 ACTION_ID = OpenApiParameter(
     "action_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The agreed action's id."
@@ -67,16 +77,18 @@ CHECKLIST_ITEM = OpenApiParameter(
 
 
 def _text(**kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(max_length=10_000, trim_whitespace=True, **kwargs)
+    return serializers.CharField(max_length=LONG_TEXT_MAX_LENGTH, trim_whitespace=True, **kwargs)
 
 
 def _optional_text(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(
-        max_length=10_000, required=False, allow_blank=True, default="", **kwargs
+        max_length=LONG_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="", **kwargs
     )
 
 
 class _NotInFuture(serializers.DateField):
+    """A date of birth: the form refuses one in the future, and so does this."""
+
     def to_internal_value(self, value: Any) -> Any:
         day = super().to_internal_value(value)
         if day > local_today():
@@ -84,29 +96,38 @@ class _NotInFuture(serializers.DateField):
         return day
 
 
-class _PersonIn(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
-    default_error_messages = {
-        "does_not_exist": "Choose someone from the partnership's directory.",
-        "incorrect_type": "Give the person's id, a whole number.",
-    }
+def _person(pk: int | None) -> Person | None:
+    """A person's id, looked up as given: ``Person``, or None when it names nobody.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(queryset=Person.objects.none(), **kwargs)
+    Never narrowed to a partnership here: the service refuses a person outside the
+    escalation's partnership with the same sentence as an id that names nobody.
+    """
+    if pk is None:
+        return None
+    return Person.objects.select_related("agency").filter(pk=pk).first()
 
-    def get_queryset(self) -> QuerySet[Person]:
-        escalation: Escalation | None = self.context.get("escalation")
-        if escalation is None:
-            return Person.objects.none()
-        return selectors.directory_people(escalation.partnership)
 
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and data.isascii() and data.isdigit():
-            data = int(data)
-        if not isinstance(data, int) or isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < data <= MAX_ID:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
+def _agency(pk: int) -> Agency | None:
+    """The agency as given; the service refuses one outside the partnership (409)."""
+    return Agency.objects.filter(pk=pk).first()
+
+
+def _named_person(pk: int | None) -> Person | None:
+    """An optional person (a counterpart, a party's practitioner) named by id.
+
+    None in the services means "nobody named", so an id that names nobody cannot be
+    passed as None: it is refused here with the services' own sentence for a person
+    outside the partnership (``moves.NOT_IN_PARTNERSHIP``), the answer another
+    partnership's person gets from the service.
+    """
+    person = _person(pk)
+    if pk is not None and person is None:
+        raise TransitionRefused(moves.NOT_IN_PARTNERSHIP)
+    return person
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # --- Listing and reading ------------------------------------------------------------------
@@ -242,10 +263,8 @@ class EscalationRaiseApi(ApiView):
 
     class InputSerializer(Serializer):
         subject = SubjectInSerializer()
-        other_agency = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-        counterpart = serializers.IntegerField(
-            min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
-        )
+        other_agency = _id()
+        counterpart = _id(required=False, allow_null=True, default=None)
         category = serializers.CharField(max_length=60)
         decision_disputed = _text()
         evidence = _text()
@@ -260,26 +279,6 @@ class EscalationRaiseApi(ApiView):
             max_length=60, required=False, allow_blank=True, default=""
         )
 
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            raiser: Person = self.context["raiser"]
-            agencies = selectors.agencies_to_disagree_with(raiser)
-            other = agencies.filter(pk=data["other_agency"]).first()
-            if other is None:
-                raise serializers.ValidationError(
-                    {"other_agency": ["Choose another agency of your partnership."]}
-                )
-            data["other_agency"] = other
-            if data.get("counterpart") is not None:
-                counterpart = selectors.practitioners_elsewhere(raiser).filter(
-                    pk=data["counterpart"], agency=other
-                )
-                data["counterpart"] = counterpart.first()
-                if data["counterpart"] is None:
-                    raise serializers.ValidationError(
-                        {"counterpart": [f"Choose someone who works in {other.name}, or null."]}
-                    )
-            return data
-
     @operation(
         "Raise an escalation",
         request=InputSerializer,
@@ -287,7 +286,7 @@ class EscalationRaiseApi(ApiView):
         status=201,
         description="The person must work in an agency; the procedure is their partnership's "
         "current one. Refusals by the procedure (a stage it does not allow, a subject it does "
-        "not cover) are 409.",
+        "not cover, an agency or counterpart outside the partnership) are 409.",
     )
     def post(self, request: Request) -> Response:
         person = self.person
@@ -300,8 +299,10 @@ class EscalationRaiseApi(ApiView):
             raise PermissionDenied("Your partnership has no escalation procedure loaded yet.")
 
         def raise_it() -> Response:
-            data = parse(self.InputSerializer, request.data, raiser=person)
+            data = parse(self.InputSerializer, request.data)
             subject = data.pop("subject")
+            data["other_agency"] = _agency(data["other_agency"])
+            data["counterpart"] = _named_person(data["counterpart"])
             escalation = services.raise_escalation(
                 raised_by=person,
                 policy=policy,
@@ -332,11 +333,10 @@ class EscalationChangeApi(ApiView):
     requires_if_match = True
     sends_etag = True
     problems = (409,)
-    action = Action.ACT
 
     def change(self, request: Request, pk: str, perform: Any) -> Response:
         """Fetch through access, then (unless replaying) check If-Match and ``perform``."""
-        escalation = escalation_for(self.person, pk, self.action)
+        escalation = escalation_for(self.person, pk)
 
         def run() -> Response:
             revision = required_revision(request, current=escalation.revision)
@@ -372,7 +372,7 @@ class EscalationEscalateApi(EscalationChangeApi):
 
 
 class EscalationWithdrawApi(EscalationChangeApi):
-    """Withdraw an open escalation; it cannot be reopened."""
+    """The raising side withdraws an open escalation, with a reason every party hears."""
 
     InputSerializer = ReasonSerializer
 
@@ -395,17 +395,12 @@ class EscalationWithdrawApi(EscalationChangeApi):
 
 class AgreedActionInSerializer(Serializer):
     description = _text()
-    owner = _PersonIn()
+    owner = _id(help_text="Someone in the escalation's partnership.")
     due_on = serializers.DateField()
-
-    def validate_due_on(self, value: Any) -> Any:
-        if value < local_today():
-            raise serializers.ValidationError("The due date must be today or later.")
-        return value
 
 
 class EscalationResolveApi(EscalationChangeApi):
-    """Resolve an open escalation with the agreed outcome and the actions agreed."""
+    """Record a resolution with its agreed actions, for the other agencies to confirm."""
 
     class InputSerializer(Serializer):
         agreed_outcome = _text()
@@ -418,15 +413,79 @@ class EscalationResolveApi(EscalationChangeApi):
         request=InputSerializer,
         response=out.EscalationSerializer,
         parameters=[ESCALATION_ID],
+        description="Where the stage involves both sides, this proposes the resolution: the "
+        "escalation stays open (its `proposal` says so, `waiting_on` is `confirmation`) until "
+        "the acting rung of every other party agency confirms it "
+        "(`POST .../resolution/confirm/`). Where the stage involves one side only, it resolves "
+        "at once.",
     )
     def post(self, request: Request, pk: str) -> Response:
         def perform(escalation: Escalation, revision: int) -> Response:
-            data = parse(self.InputSerializer, request.data, escalation=escalation)
+            data = parse(self.InputSerializer, request.data)
             escalation = services.resolve_escalation(
                 escalation=escalation,
                 actor=self.person,
                 agreed_outcome=data["agreed_outcome"],
-                actions=[services.AgreedActionDetails(**action) for action in data["actions"]],
+                actions=[
+                    services.AgreedActionDetails(
+                        description=action["description"],
+                        # An id that names nobody is None: the service refuses it with the
+                        # sentence it gives for someone outside the partnership.
+                        owner=_person(action["owner"]),  # type: ignore[arg-type]
+                        due_on=action["due_on"],
+                    )
+                    for action in data["actions"]
+                ],
+                revision=revision,
+            )
+            return escalation_response(request, escalation)
+
+        return self.change(request, pk, perform)
+
+
+class EscalationResolutionConfirmApi(EscalationChangeApi):
+    """Another party agency's acting rung agrees the proposed resolution."""
+
+    @operation(
+        "Confirm a proposed resolution",
+        response=out.EscalationSerializer,
+        parameters=[ESCALATION_ID],
+        description="Once every other party agency has confirmed, the stage ends resolved and "
+        "the proposal's agreed actions begin.",
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            escalation = services.confirm_resolution(
+                escalation=escalation, actor=self.person, revision=revision
+            )
+            return escalation_response(request, escalation)
+
+        return self.change(request, pk, perform)
+
+
+class EscalationReopenApi(EscalationChangeApi):
+    """After a failed check-back, open the stage again or take it to the next one."""
+
+    class InputSerializer(Serializer):
+        reason = _text()
+        to_next_stage = serializers.BooleanField(
+            default=False, help_text="Take it to the next stage instead of the same one."
+        )
+
+    @operation(
+        "Reopen an escalation",
+        request=InputSerializer,
+        response=out.EscalationSerializer,
+        parameters=[ESCALATION_ID],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            data = parse(self.InputSerializer, request.data)
+            escalation = services.reopen_escalation(
+                escalation=escalation,
+                actor=self.person,
+                reason=data["reason"],
+                to_next_stage=data["to_next_stage"],
                 revision=revision,
             )
             return escalation_response(request, escalation)
@@ -479,7 +538,7 @@ class ContactRecordApi(EscalationChangeApi):
         summary = _text()
         outcome = _text()
         decision_makers = _optional_text()
-        happened_on = _NotInFuture()
+        happened_on = serializers.DateField()
 
     @operation(
         "Record a contact",
@@ -495,6 +554,71 @@ class ContactRecordApi(EscalationChangeApi):
                 escalation=escalation, actor=self.person, revision=revision, **data
             )
             return etag_response(out.ContactSerializer(contact).data, escalation, status=201)
+
+        return self.change(request, pk, perform)
+
+
+# --- The agencies in the disagreement ------------------------------------------------------
+
+
+class PartyAddApi(EscalationChangeApi):
+    """Another agency joins the disagreement, on the raising or the challenged side."""
+
+    class InputSerializer(Serializer):
+        agency = _id(help_text="An agency of the escalation's partnership.")
+        side = serializers.ChoiceField(choices=enums.SIDES)
+        practitioner = _id(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Someone who works in that agency, or null if not known.",
+        )
+
+    @operation(
+        "Add an agency to the disagreement",
+        request=InputSerializer,
+        response=out.PartySerializer,
+        status=201,
+        parameters=[ESCALATION_ID],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            data = parse(self.InputSerializer, request.data)
+            party = services.add_party(
+                escalation=escalation,
+                actor=self.person,
+                agency=_agency(data["agency"]),
+                side=moves.Side(data["side"]),
+                practitioner=_named_person(data["practitioner"]),
+                revision=revision,
+            )
+            return etag_response(out.PartySerializer(party).data, escalation, status=201)
+
+        return self.change(request, pk, perform)
+
+
+class LeadAgencySetApi(EscalationChangeApi):
+    """Record which party agency completes the Escalation Notification Form."""
+
+    class InputSerializer(Serializer):
+        agency = _id(help_text="One of the agencies in the disagreement.")
+
+    @operation(
+        "Choose the lead agency",
+        request=InputSerializer,
+        response=out.EscalationSerializer,
+        parameters=[ESCALATION_ID],
+    )
+    def put(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            data = parse(self.InputSerializer, request.data)
+            escalation = services.set_lead_agency(
+                escalation=escalation,
+                actor=self.person,
+                agency=_agency(data["agency"]),
+                revision=revision,
+            )
+            return escalation_response(request, escalation)
 
         return self.change(request, pk, perform)
 
@@ -561,14 +685,7 @@ class AgreedActionCheckBackApi(EscalationChangeApi):
 
     class InputSerializer(Serializer):
         implemented = serializers.BooleanField()
-        note = _optional_text()
-
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            if data["implemented"] is False and not data.get("note"):
-                raise serializers.ValidationError(
-                    {"note": ["Say why the action was not done and what happens next."]}
-                )
-            return data
+        note = _optional_text(help_text="Needed when it was not done: why, and what happens next.")
 
     @operation(
         "Check back an agreed action",
@@ -601,28 +718,25 @@ class ChecklistApi(ApiView):
     )
     def get(self, request: Request, pk: str) -> Response:
         escalation = escalation_for(self.person, pk)
-        ticks = list(escalation.checklist_ticks.select_related("ticked_by"))
         record_api_read(request, escalation, "checklist")
-        data = out.ChecklistEntrySerializer(
-            out.checklist_entries(escalation, ticks), many=True
-        ).data
+        entries = case_view(self.person, escalation).checklist
+        data = out.ChecklistEntrySerializer(entries, many=True).data
         return with_etag(Response(data), revision_etag(escalation.revision))
 
 
 class ChecklistItemRecordApi(EscalationChangeApi):
-    """Record whether one checklist item was done, or why not."""
+    """Record whether one checklist item was done, or why not: for the person's own agency
+    where each agency answers the item for itself."""
 
     class InputSerializer(Serializer):
         is_done = serializers.BooleanField()
-        not_done_reason = _optional_text()
-        review_on = serializers.DateField(required=False, allow_null=True, default=None)
-
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            if data["is_done"] is False and not data.get("not_done_reason"):
-                raise serializers.ValidationError(
-                    {"not_done_reason": ["Say why this has not been done."]}
-                )
-            return data
+        not_done_reason = _optional_text(help_text="Needed when it has not been done.")
+        review_on = serializers.DateField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Needed for the review-date item when it has been done.",
+        )
 
     @operation(
         "Record a checklist item",
@@ -651,8 +765,9 @@ class ChecklistItemRecordApi(EscalationChangeApi):
             )
             entry = next(
                 entry
-                for entry in out.checklist_entries(escalation, [tick])
+                for entry in case_view(self.person, escalation).checklist
                 if entry.item == checklist_item.value
+                and (entry.agency.pk if entry.agency else None) == tick.agency_id
             )
             return etag_response(out.ChecklistEntrySerializer(entry).data, escalation)
 
@@ -709,12 +824,17 @@ class RepresentationSubmitApi(EscalationChangeApi):
 
 
 def _panel_data(escalation: Escalation) -> Any:
-    check = services.check_panel(escalation)
+    escalation.refresh_from_db(fields=["panel_reason"])
+    appointments = list(
+        escalation.appointments.filter(ended_at=None).select_related("person").order_by("pk")
+    )
+    chair = next((a.person for a in appointments if a.role == Appointment.Role.MEETING_CHAIR), None)
     return out.PanelSerializer(
         {
-            "members": list(selectors.panel_members(escalation)),
-            "missing": check.missing,
-            "advice": check.advice,
+            "members": [a.person for a in appointments if a.role == Appointment.Role.PANEL_MEMBER],
+            "chair": chair,
+            "reason": escalation.panel_reason,
+            "missing": services.check_panel(escalation).missing,
         }
     ).data
 
@@ -735,12 +855,12 @@ class PanelApi(ApiView):
 
 
 class PanelMemberAddApi(EscalationChangeApi):
-    """Add someone from the partnership's directory to the resolution panel."""
+    """Appoint someone holding the partnership's panel or board roles to the resolution panel."""
 
     tags = ("final stage",)
 
     class InputSerializer(Serializer):
-        member = _PersonIn()
+        member = _id(help_text="The person's id; nobody can appoint themselves.")
 
     @operation(
         "Add a panel member",
@@ -750,9 +870,91 @@ class PanelMemberAddApi(EscalationChangeApi):
     )
     def post(self, request: Request, pk: str) -> Response:
         def perform(escalation: Escalation, revision: int) -> Response:
-            data = parse(self.InputSerializer, request.data, escalation=escalation)
+            data = parse(self.InputSerializer, request.data)
             escalation = services.add_panel_member(
-                escalation=escalation, actor=self.person, member=data["member"], revision=revision
+                escalation=escalation,
+                actor=self.person,
+                member=_person(data["member"]),
+                revision=revision,
+            )
+            return etag_response(_panel_data(escalation), escalation)
+
+        return self.change(request, pk, perform)
+
+
+class PanelMemberRemoveApi(EscalationChangeApi):
+    """Take someone off the resolution panel; the record keeps that they were appointed."""
+
+    tags = ("final stage",)
+
+    @operation(
+        "Remove a panel member",
+        response=out.PanelSerializer,
+        parameters=[ESCALATION_ID, PERSON_ID],
+    )
+    def delete(self, request: Request, pk: str, person_id: str) -> Response:
+        member = _person(int_id(person_id, "person"))
+
+        def perform(escalation: Escalation, revision: int) -> Response:
+            escalation = services.remove_panel_member(
+                escalation=escalation, actor=self.person, member=member, revision=revision
+            )
+            return etag_response(_panel_data(escalation), escalation)
+
+        return self.change(request, pk, perform)
+
+
+class MeetingChairAppointApi(EscalationChangeApi):
+    """Appoint the final meeting's independent or uninvolved-agency chair."""
+
+    tags = ("final stage",)
+
+    class InputSerializer(Serializer):
+        chair = _id(
+            help_text="Someone holding the partnership's board or panel roles, from no agency "
+            "in the disagreement; nobody can appoint themselves."
+        )
+
+    @operation(
+        "Appoint the meeting's chair",
+        request=InputSerializer,
+        response=out.PanelSerializer,
+        parameters=[ESCALATION_ID],
+        description="Appointing another chair ends the previous chair's appointment.",
+    )
+    def put(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            data = parse(self.InputSerializer, request.data)
+            escalation = services.appoint_meeting_chair(
+                escalation=escalation,
+                actor=self.person,
+                chair=_person(data["chair"]),
+                revision=revision,
+            )
+            return etag_response(_panel_data(escalation), escalation)
+
+        return self.change(request, pk, perform)
+
+
+class PanelReasonRecordApi(EscalationChangeApi):
+    """Why the agencies in the disagreement are not all on the panel ("where possible")."""
+
+    tags = ("final stage",)
+
+    class InputSerializer(Serializer):
+        reason = _text()
+
+    @operation(
+        "Record why the panel is made up as it is",
+        request=InputSerializer,
+        response=out.PanelSerializer,
+        parameters=[ESCALATION_ID],
+    )
+    def put(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            data = parse(self.InputSerializer, request.data)
+            escalation = services.record_panel_reason(
+                escalation=escalation, actor=self.person, reason=data["reason"], revision=revision
             )
             return etag_response(_panel_data(escalation), escalation)
 
@@ -760,31 +962,14 @@ class PanelMemberAddApi(EscalationChangeApi):
 
 
 class FinalDecisionRecordApi(EscalationChangeApi):
-    """The final stage's decision, by the chair or a panel member; it resolves the escalation."""
+    """The final stage's decision, by whoever the procedure says decides; it resolves the
+    escalation. A meeting's chairing agency is the appointed chair's."""
 
     tags = ("final stage",)
-    action = Action.DECIDE
 
     class InputSerializer(Serializer):
         decided_by_kind = serializers.ChoiceField(choices=enums.FINAL_STAGE_KINDS)
         decision = _text()
-        chaired_by_agency = serializers.IntegerField(
-            min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
-        )
-
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            agency_id = data.get("chaired_by_agency")
-            if agency_id is not None:
-                escalation: Escalation = self.context["escalation"]
-                agency = Agency.objects.filter(
-                    pk=agency_id, partnership_id=escalation.partnership_id
-                ).first()
-                if agency is None:
-                    raise serializers.ValidationError(
-                        {"chaired_by_agency": ["Choose an agency of the partnership."]}
-                    )
-                data["chaired_by_agency"] = agency
-            return data
 
     @operation(
         "Record the final decision",
@@ -794,13 +979,12 @@ class FinalDecisionRecordApi(EscalationChangeApi):
     )
     def post(self, request: Request, pk: str) -> Response:
         def perform(escalation: Escalation, revision: int) -> Response:
-            data = parse(self.InputSerializer, request.data, escalation=escalation)
+            data = parse(self.InputSerializer, request.data)
             services.record_final_decision(
                 escalation=escalation,
                 actor=self.person,
                 decided_by_kind=FinalStageKind(data["decided_by_kind"]),
                 decision=data["decision"],
-                chaired_by_agency=data["chaired_by_agency"],
                 revision=revision,
             )
             return escalation_response(request, escalation)

@@ -10,6 +10,7 @@ Fri 1 Jan 2027, Good Friday 26 Mar 2027, Easter Monday 29 Mar 2027. Scotland add
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -62,6 +63,7 @@ def timeline_for(
     *,
     immediate_risk: bool = False,
     start_at: int | None = None,
+    route_key: str | None = None,
 ) -> Timeline:
     assert not rules.closure_days  # the shipped policies close on no extra days
     return timeline(
@@ -70,6 +72,7 @@ def timeline_for(
         calendar=bank_holiday_calendar(rules.nation),
         immediate_risk=immediate_risk,
         start_at=start_at,
+        route_key=route_key,
     )
 
 
@@ -281,7 +284,7 @@ def test_greenwich_refused_icpc_route_enters_at_stage_4() -> None:
     rules = shipped_rules("greenwich")
     route = rules.entry_route("refused_icpc")
 
-    result = timeline_for(rules, date(2026, 12, 24), start_at=route.enters_at)
+    result = timeline_for(rules, date(2026, 12, 24), route_key=route.key)
 
     assert route.enters_at == 4
     assert [(stage.number, stage.entered_on, stage.due_on) for stage in result.stages] == [
@@ -292,13 +295,24 @@ def test_greenwich_refused_icpc_route_enters_at_stage_4() -> None:
 
 
 def test_starting_at_a_later_stage_keeps_by_working_day_deadlines() -> None:
-    result = timeline_for(shipped_rules("nel"), date(2026, 12, 18), start_at=3)
+    nel_starting_at_3 = replace(
+        shipped_rules("nel"),
+        immediate_risk=replace(shipped_rules("nel").immediate_risk, may_start_at=(1, 3)),
+    )
+
+    result = timeline_for(nel_starting_at_3, date(2026, 12, 18), immediate_risk=True, start_at=3)
 
     assert [(stage.number, stage.due_on) for stage in result.stages] == [
-        (3, date(2027, 1, 6)),
+        (3, date(2026, 12, 18)),
         (4, date(2027, 1, 12)),
         (5, date(2027, 1, 21)),
     ]
+
+
+@pytest.mark.parametrize("policy", ["nel", "cscp", "worcestershire", "greenwich"])
+def test_a_timeline_the_product_would_refuse_to_raise_is_refused(policy: str) -> None:
+    with pytest.raises(TimelineRefused, match="starts at stage 1 unless"):
+        timeline_for(shipped_rules(policy), date(2026, 12, 18), start_at=3)
 
 
 # --- another nation's bank holidays ----------------------------------------------------

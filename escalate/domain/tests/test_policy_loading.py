@@ -12,7 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from escalate.domain.policy import DeadlineKind, DeadlineRule, Nation
+from escalate.domain.policy import (
+    DEFAULT_APPOINTEES,
+    DEFAULT_APPOINTERS,
+    DEFAULT_AUTHORITY,
+    Agreement,
+    DeadlineKind,
+    DeadlineRule,
+    FinalStageKind,
+    MeetingChair,
+    Nation,
+    PartnershipRole,
+    Sides,
+    StageAuthority,
+)
 from escalate.domain.policy_loading import LoadResult, Problem, Severity, load_policy_text
 
 SHIPPED = Path(__file__).resolve().parents[2] / "policies" / "shipped"
@@ -35,6 +48,24 @@ def nel_with(*replacements: tuple[str, str]) -> str:
         assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in nel.toml"
         text = text.replace(old, new)
     return text
+
+
+def nel_with_authority(stage_key: str, fields: str, *others: tuple[str, str]) -> str:
+    """nel.toml with ``authority = { fields }`` added to the stage with that key."""
+    line = f'key = "{stage_key}"\n'
+    return nel_with((line, f"{line}authority = {{ {fields} }}\n"), *others)
+
+
+NEL_DECIDED_BY = 'decided_by = ["chair_decision", "resolution_panel"]\n'
+NEL_APPOINTED_BY = 'appointed_by = ["chair", "business_manager"]\n'
+NEL_APPOINTEES_FROM = 'appointees_from = ["executive_member", "panel_member"]\n'
+NEL_MEETING_CHAIR = 'meeting_chair = "none"\n'
+
+
+def decided_by(*kinds: str) -> tuple[str, str]:
+    """A replacement of nel.toml's final ``decided_by`` line."""
+    listed = ", ".join(f'"{kind}"' for kind in kinds)
+    return NEL_DECIDED_BY, f"decided_by = [{listed}]\n"
 
 
 def without_final_stage_table(text: str) -> str:
@@ -105,6 +136,106 @@ def test_nel_warns_only_that_its_panel_has_no_composition() -> None:
     ]
 
 
+ONE_SIDED = StageAuthority(
+    involves=Sides.RAISING,
+    escalate=Sides.RAISING,
+    resolve=Sides.RAISING,
+    withdraw=Sides.RAISING,
+    agreement=Agreement.RECORDING_SIDE,
+)
+BOTH = DEFAULT_AUTHORITY
+
+
+@pytest.mark.parametrize(
+    ("short_name", "authorities"),
+    [
+        pytest.param("cscp", [BOTH] * 5, id="cscp-workers-talk-at-stage-1"),
+        pytest.param(
+            "devon-preschool", [ONE_SIDED] + [BOTH] * 4, id="devon-stage-1-own-supervisor"
+        ),
+        pytest.param("greenwich", [ONE_SIDED] + [BOTH] * 5, id="greenwich-stage-1-own-manager"),
+        pytest.param("nel", [BOTH] * 5, id="nel-workers-talk-at-stage-1"),
+        pytest.param("worcestershire", [BOTH] * 4, id="worcestershire-workers-talk-at-stage-1"),
+    ],
+)
+def test_shipped_policy_says_who_may_move_each_stage(
+    short_name: str, authorities: list[StageAuthority]
+) -> None:
+    rules = load_policy_text((SHIPPED / f"{short_name}.toml").read_text(encoding="utf-8")).rules
+
+    assert rules is not None
+    assert [stage.authority for stage in rules.stages] == authorities
+
+
+CHAIR = PartnershipRole.CHAIR
+BUSINESS_MANAGER = PartnershipRole.BUSINESS_MANAGER
+EXECUTIVE = PartnershipRole.EXECUTIVE_MEMBER
+PANEL = PartnershipRole.PANEL_MEMBER
+
+
+@pytest.mark.parametrize(
+    ("short_name", "kinds", "appointed_by", "appointees_from", "meeting_chair"),
+    [
+        pytest.param(
+            "cscp",
+            (FinalStageKind.EXECUTIVE_DECISION,),
+            DEFAULT_APPOINTERS,
+            DEFAULT_APPOINTEES,
+            MeetingChair.NONE,
+            id="cscp-executive-decides",
+        ),
+        pytest.param(
+            "devon-preschool",
+            (FinalStageKind.CHAIR_DECISION, FinalStageKind.RESOLUTION_PANEL),
+            (CHAIR, BUSINESS_MANAGER),
+            (EXECUTIVE, PANEL),
+            MeetingChair.NONE,
+            id="devon-chair-or-panel",
+        ),
+        pytest.param(
+            "greenwich",
+            (FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING,),
+            (CHAIR, BUSINESS_MANAGER),
+            (EXECUTIVE, PANEL),
+            MeetingChair.UNINVOLVED_AGENCY,
+            id="greenwich-uninvolved-agency-chair",
+        ),
+        pytest.param(
+            "nel",
+            (FinalStageKind.CHAIR_DECISION, FinalStageKind.RESOLUTION_PANEL),
+            (CHAIR, BUSINESS_MANAGER),
+            (EXECUTIVE, PANEL),
+            MeetingChair.NONE,
+            id="nel-chair-or-panel",
+        ),
+        pytest.param(
+            "worcestershire",
+            (FinalStageKind.INDEPENDENTLY_CHAIRED_MEETING,),
+            (BUSINESS_MANAGER,),
+            (CHAIR, EXECUTIVE, PANEL),
+            MeetingChair.INDEPENDENT,
+            id="worcestershire-board-manager-convenes",
+        ),
+    ],
+)
+def test_shipped_policy_says_who_appoints_at_the_final_stage(
+    short_name: str,
+    kinds: tuple[FinalStageKind, ...],
+    appointed_by: tuple[PartnershipRole, ...],
+    appointees_from: tuple[PartnershipRole, ...],
+    meeting_chair: MeetingChair,
+) -> None:
+    rules = load_policy_text((SHIPPED / f"{short_name}.toml").read_text(encoding="utf-8")).rules
+
+    assert rules is not None
+    final = rules.final_stage.final
+    assert final is not None
+    assert final.decided_by == kinds
+    assert final.appointed_by == appointed_by
+    assert final.appointees_from == appointees_from
+    assert final.meeting_chair is meeting_chair
+
+
 def test_problem_line_starts_with_the_file_and_field() -> None:
     problem = Problem(Severity.ERROR, "calendar.nation", "is missing")
 
@@ -123,7 +254,7 @@ def test_problem_line_starts_with_the_file_and_field() -> None:
         pytest.param("", "", "the file is empty", id="empty-file"),
         pytest.param("  \n\n\t\n", "", "the file is empty", id="blank-file"),
         pytest.param(
-            nel_with(("version = 1\n", "version = = 1\n")), "", "not valid TOML", id="invalid-toml"
+            nel_with(("version = 2\n", "version = = 2\n")), "", "not valid TOML", id="invalid-toml"
         ),
         pytest.param(
             nel_with(('nation = "england-and-wales"', 'nation = "wales"')),
@@ -298,3 +429,373 @@ def test_a_bad_immediate_risk_table_does_not_hide_entry_route_problems() -> None
 
     assert has_problem(result, Severity.ERROR, "immediate_risk.may_start_at", "at least one stage")
     assert has_problem(result, Severity.ERROR, "entry_routes[1].enters_at", "does not exist")
+
+
+# --- who may move a stage: [stages.authority] -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragment"),
+    [
+        pytest.param(
+            nel_with_authority("line_manager", 'involve = "raising"'),
+            "stages[1].authority.involve",
+            "is not an authority field; expected one of: involves, escalate, resolve, withdraw, "
+            "agreement",
+            id="unknown-authority-field",
+        ),
+        pytest.param(
+            nel_with_authority("line_manager", 'involves = "everyone"'),
+            "stages[1].authority.involves",
+            "unknown value 'everyone'; expected one of: raising, challenged, both",
+            id="unknown-side",
+        ),
+        pytest.param(
+            nel_with_authority("line_manager", 'agreement = "majority"'),
+            "stages[1].authority.agreement",
+            "unknown value 'majority'; expected one of: every_party, recording_side",
+            id="unknown-agreement",
+        ),
+        pytest.param(
+            nel_with_authority("line_manager", 'withdraw = "challenged"'),
+            "stages[1].authority.withdraw",
+            "only the raising side may withdraw (DOMAIN.md decision 9)",
+            id="challenged-side-withdraws",
+        ),
+        pytest.param(
+            nel_with_authority("head_of_service", 'withdraw = "both"'),
+            "stages[3].authority.withdraw",
+            "only the raising side may withdraw (DOMAIN.md decision 9)",
+            id="both-sides-withdraw",
+        ),
+        pytest.param(
+            nel_with_authority("line_manager", 'agreement = "recording_side"'),
+            "stages[1].authority.agreement",
+            "'recording_side' needs a stage that involves one side only",
+            id="recording-side-with-both-sides-involved",
+        ),
+        pytest.param(
+            nel_with_authority("line_manager", 'involves = "raising"'),
+            "stages[1].authority.agreement",
+            'must be "recording_side": the stage involves the raising side only',
+            id="one-side-left-at-every-party",
+        ),
+        pytest.param(
+            nel_with_authority(
+                "line_manager", 'involves = "challenged", agreement = "every_party"'
+            ),
+            "stages[1].authority.agreement",
+            'must be "recording_side": the stage involves the challenged side only',
+            id="one-side-with-every-party",
+        ),
+        pytest.param(
+            nel_with_authority(
+                "line_manager",
+                'involves = "raising", agreement = "recording_side", escalate = "challenged"',
+            ),
+            "stages[1].authority.escalate",
+            "'challenged' reaches beyond the side the stage involves ('raising')",
+            id="escalate-by-a-side-not-involved",
+        ),
+        pytest.param(
+            nel_with_authority(
+                "line_manager",
+                'involves = "raising", agreement = "recording_side", resolve = "both"',
+            ),
+            "stages[1].authority.resolve",
+            "'both' reaches beyond the side the stage involves ('raising')",
+            id="resolve-wider-than-involves",
+        ),
+        pytest.param(
+            nel_with_authority("chair", 'involves = "both"'),
+            "stages[5].authority.involves",
+            "is not allowed on the final stage: the partnership acts there",
+            id="final-stage-involves",
+        ),
+        pytest.param(
+            nel_with_authority("chair", 'agreement = "every_party"'),
+            "stages[5].authority.agreement",
+            "is not allowed on the final stage",
+            id="final-stage-agreement",
+        ),
+        pytest.param(
+            nel_with_authority("chair", 'withdraw = "both"'),
+            "stages[5].authority.withdraw",
+            "only the raising side may withdraw",
+            id="final-stage-withdraw-by-both",
+        ),
+    ],
+)
+def test_an_authority_mistake_is_an_error_naming_the_field(
+    text: str, path: str, fragment: str
+) -> None:
+    result = load_policy_text(text)
+
+    assert result.rules is None
+    assert has_problem(result, Severity.ERROR, path, fragment), found(result)
+
+
+def test_a_stage_without_an_authority_table_involves_both_sides() -> None:
+    rules = load_policy_text(NEL_TEXT).rules
+
+    assert rules is not None
+    assert {stage.authority for stage in rules.stages} == {
+        StageAuthority(
+            involves=Sides.BOTH,
+            escalate=Sides.BOTH,
+            resolve=Sides.BOTH,
+            withdraw=Sides.RAISING,
+            agreement=Agreement.EVERY_PARTY,
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        pytest.param("", DEFAULT_AUTHORITY, id="empty-table"),
+        pytest.param(
+            'involves = "raising", agreement = "recording_side"', ONE_SIDED, id="one-side-inherits"
+        ),
+        pytest.param(
+            'escalate = "raising"',
+            StageAuthority(escalate=Sides.RAISING),
+            id="escalate-narrower-than-involves",
+        ),
+        pytest.param(
+            'resolve = "challenged", withdraw = "raising"',
+            StageAuthority(resolve=Sides.CHALLENGED),
+            id="resolve-narrower-than-involves",
+        ),
+    ],
+)
+def test_an_authority_table_reads_with_its_defaults(fields: str, expected: StageAuthority) -> None:
+    result = load_policy_text(nel_with_authority("line_manager", fields))
+
+    assert result.errors == ()
+    assert result.rules is not None
+    assert result.rules.stage(1).authority == expected
+    assert result.rules.stage(2).authority == DEFAULT_AUTHORITY
+
+
+def test_the_final_stage_may_say_that_the_raising_side_withdraws() -> None:
+    result = load_policy_text(nel_with_authority("chair", 'withdraw = "raising"'))
+
+    assert result.errors == ()
+    assert result.rules is not None
+    assert result.rules.final_stage.authority == DEFAULT_AUTHORITY
+
+
+def test_a_stage_for_the_challenged_side_alone_is_a_warning() -> None:
+    result = load_policy_text(
+        nel_with_authority("line_manager", 'involves = "challenged", agreement = "recording_side"')
+    )
+
+    assert result.errors == ()
+    assert result.rules is not None
+    assert result.rules.stage(1).authority.resolve is Sides.CHALLENGED
+    assert has_problem(
+        result,
+        Severity.WARNING,
+        "stages[1].authority.involves",
+        "ends the challenge without the raising side agreeing",
+    )
+
+
+def test_every_authority_mistake_in_a_table_is_reported() -> None:
+    result = load_policy_text(
+        nel_with_authority(
+            "line_manager", 'involve = "raising", escalate = "up", agreement = "majority"'
+        )
+    )
+
+    assert result.rules is None
+    assert [p.path for p in result.errors] == [
+        "stages[1].authority.involve",
+        "stages[1].authority.escalate",
+        "stages[1].authority.agreement",
+    ]
+
+
+def test_an_authority_mistake_does_not_hide_the_rest_of_the_stage() -> None:
+    result = load_policy_text(
+        nel_with_authority(
+            "line_manager",
+            'withdraw = "both"',
+            (
+                'education = ["Teaching or non-teaching staff", "Designated safeguarding lead"]\n',
+                "",
+            ),
+        )
+    )
+
+    assert {p.path for p in result.errors} == {
+        "stages[1].authority.withdraw",
+        "stages[1].job_titles",
+    }
+
+
+# --- the final stage: appointments and the meeting's chair ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragment"),
+    [
+        pytest.param(
+            nel_with((NEL_MEETING_CHAIR, 'meeting_chair = "independent"\n')),
+            "stages[5].final.meeting_chair",
+            "'independent' needs a meeting to chair, but decided_by has neither "
+            "'independently_chaired_meeting' nor 'uninvolved_board_member_meeting'",
+            id="chair-without-a-meeting",
+        ),
+        pytest.param(
+            nel_with(decided_by("independently_chaired_meeting")),
+            "stages[5].final.meeting_chair",
+            "'independently_chaired_meeting' in decided_by needs an appointed chair: "
+            'use meeting_chair = "independent"',
+            id="independent-meeting-without-a-chair",
+        ),
+        pytest.param(
+            nel_with(decided_by("uninvolved_board_member_meeting")),
+            "stages[5].final.meeting_chair",
+            "'uninvolved_board_member_meeting' in decided_by needs an appointed chair: "
+            'use meeting_chair = "uninvolved_agency"',
+            id="uninvolved-meeting-without-a-chair",
+        ),
+        pytest.param(
+            nel_with(
+                decided_by("uninvolved_board_member_meeting"),
+                (NEL_MEETING_CHAIR, 'meeting_chair = "independent"\n'),
+            ),
+            "stages[5].final.meeting_chair",
+            'use meeting_chair = "uninvolved_agency"',
+            id="uninvolved-meeting-with-an-independent-chair",
+        ),
+        pytest.param(
+            nel_with((NEL_MEETING_CHAIR, 'meeting_chair = "outsider"\n')),
+            "stages[5].final.meeting_chair",
+            "unknown value 'outsider'; expected one of: none, independent, uninvolved_agency",
+            id="unknown-meeting-chair",
+        ),
+        pytest.param(
+            nel_with((NEL_APPOINTED_BY, "appointed_by = []\n")),
+            "stages[5].final.appointed_by",
+            "must name at least one partnership role, or nobody can appoint",
+            id="nobody-appoints",
+        ),
+        pytest.param(
+            nel_with((NEL_APPOINTEES_FROM, "appointees_from = []\n")),
+            "stages[5].final.appointees_from",
+            "must name at least one partnership role, or nobody can be appointed",
+            id="nobody-to-appoint",
+        ),
+        pytest.param(
+            nel_with((NEL_APPOINTED_BY, 'appointed_by = ["board"]\n')),
+            "stages[5].final.appointed_by[1]",
+            "unknown value 'board'; expected one of: business_manager, chair",
+            id="unknown-role",
+        ),
+        pytest.param(
+            nel_with((NEL_APPOINTED_BY, 'appointed_by = ["chair", "administrator"]\n')),
+            "stages[5].final.appointed_by[2]",
+            "'administrator' cannot appoint: this role keeps the directory",
+            id="administrator-appoints",
+        ),
+        *(
+            pytest.param(
+                nel_with((NEL_APPOINTEES_FROM, f'appointees_from = ["panel_member", "{role}"]\n')),
+                "stages[5].final.appointees_from[2]",
+                f"'{role}' cannot be appointed: ",
+                id=f"{role}-appointed",
+            )
+            for role in ("administrator", "data_protection_officer", "independent_scrutineer")
+        ),
+    ],
+)
+def test_a_final_stage_mistake_is_an_error_naming_the_field(
+    text: str, path: str, fragment: str
+) -> None:
+    result = load_policy_text(text)
+
+    assert result.rules is None
+    assert has_problem(result, Severity.ERROR, path, fragment), found(result)
+
+
+def test_a_final_stage_without_the_new_fields_reads_with_the_defaults() -> None:
+    text = nel_with((NEL_APPOINTED_BY, ""), (NEL_APPOINTEES_FROM, ""), (NEL_MEETING_CHAIR, ""))
+
+    result = load_policy_text(text)
+
+    assert result.errors == ()
+    assert result.rules is not None
+    final = result.rules.final_stage.final
+    assert final is not None
+    assert final.appointed_by == DEFAULT_APPOINTERS
+    assert final.appointees_from == DEFAULT_APPOINTEES
+    assert final.meeting_chair is MeetingChair.NONE
+
+
+@pytest.mark.parametrize(
+    ("kinds", "meeting_chair"),
+    [
+        pytest.param(("chair_decision",), MeetingChair.NONE, id="chair-decides"),
+        pytest.param(
+            ("independently_chaired_meeting",), MeetingChair.INDEPENDENT, id="independent-meeting"
+        ),
+        pytest.param(
+            ("uninvolved_board_member_meeting",),
+            MeetingChair.UNINVOLVED_AGENCY,
+            id="uninvolved-meeting",
+        ),
+        pytest.param(
+            ("independently_chaired_meeting", "uninvolved_board_member_meeting"),
+            MeetingChair.UNINVOLVED_AGENCY,
+            id="both-meetings-take-the-stricter-chair",
+        ),
+    ],
+)
+def test_a_left_out_meeting_chair_follows_decided_by(
+    kinds: tuple[str, ...], meeting_chair: MeetingChair
+) -> None:
+    # So a file written before meeting_chair existed (a stored version 1) still loads.
+    result = load_policy_text(nel_with(decided_by(*kinds), (NEL_MEETING_CHAIR, "")))
+
+    assert result.errors == ()
+    assert result.rules is not None
+    final = result.rules.final_stage.final
+    assert final is not None
+    assert final.meeting_chair is meeting_chair
+
+
+def test_appointees_without_a_panel_or_a_chair_is_a_warning() -> None:
+    result = load_policy_text(nel_with(decided_by("chair_decision")))
+
+    assert result.errors == ()
+    assert result.rules is not None
+    assert has_problem(result, Severity.WARNING, "stages[5].final.appointees_from", "has no effect")
+
+
+def test_every_final_stage_mistake_is_reported() -> None:
+    result = load_policy_text(
+        nel_with(
+            (NEL_APPOINTED_BY, "appointed_by = []\n"),
+            (NEL_APPOINTEES_FROM, 'appointees_from = ["administrator"]\n'),
+            (NEL_MEETING_CHAIR, 'meeting_chair = "independent"\n'),
+        )
+    )
+
+    assert result.rules is None
+    assert {p.path for p in result.errors} == {
+        "stages[5].final.meeting_chair",
+        "stages[5].final.appointed_by",
+        "stages[5].final.appointees_from[1]",
+    }
+
+
+def test_every_authority_mistake_on_the_final_stage_is_reported() -> None:
+    result = load_policy_text(nel_with_authority("chair", 'involves = "both", withdraw = "both"'))
+
+    assert [p.path for p in result.errors] == [
+        "stages[5].authority.involves",
+        "stages[5].authority.withdraw",
+    ]

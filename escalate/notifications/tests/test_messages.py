@@ -65,17 +65,21 @@ def every_kind_of_notification(nel: Ladders, subject: escalation_services.Subjec
         sweep_deadlines(today=day)
 
     resolved = raise_()
-    escalation_services.resolve_escalation(
-        escalation=resolved,
-        actor=nel.social_worker,
-        agreed_outcome=said,
-        actions=[
-            escalation_services.AgreedActionDetails(said, nel.social_worker, date(2026, 12, 29))
-        ],
-        today=MONDAY,
+    action = escalation_services.AgreedActionDetails(said, nel.social_worker, date(2026, 12, 29))
+    resolved = nel.propose(resolved, agency="care", actions=[action], outcome=said)
+    resolved = escalation_services.confirm_resolution(
+        escalation=resolved, actor=nel.teacher, today=MONDAY
     )
     for day in (date(2026, 12, 24), date(2026, 12, 29), date(2026, 12, 30)):
         sweep_deadlines(today=day)
+    agreed = resolved.agreed_actions.get()
+    escalation_services.confirm_understanding(action=agreed, actor=nel.teacher)
+    escalation_services.check_back_action(
+        action=agreed, actor=nel.teacher, implemented=False, note=said
+    )
+    escalation_services.reopen_escalation(
+        escalation=resolved, actor=nel.teacher, reason=said, to_next_stage=False, today=MONDAY
+    )
 
     escalation_services.withdraw_escalation(
         escalation=raise_(), actor=nel.teacher, reason=said, today=MONDAY
@@ -83,8 +87,13 @@ def every_kind_of_notification(nel: Ladders, subject: escalation_services.Subjec
     decided = raise_()
     while not decided.is_at_final_stage:
         decided = escalation_services.escalate_stage(
-            escalation=decided, actor=nel.teacher, reason=said, today=MONDAY
+            escalation=decided, actor=nel.acting(decided), reason=said, today=MONDAY
         )
+    escalation_services.add_panel_member(
+        escalation=decided,
+        actor=nel.role(PartnershipRole.BUSINESS_MANAGER),
+        member=nel.role(PartnershipRole.EXECUTIVE_MEMBER),
+    )
     escalation_services.record_final_decision(
         escalation=decided,
         actor=nel.role(PartnershipRole.CHAIR),

@@ -4,6 +4,9 @@ Worcestershire: stage 1 within 1 working day, stage 2 within 2. Raised Tue 22 De
 and escalated on Wed 23 Dec, stage 2 is due on Tue 29 Dec: Christmas Day (Fri 25) and
 the substitute Boxing Day (Mon 28) are not working days, so "one working day before"
 is Thu 24 Dec.
+
+A reminder goes to whoever acts at the stage in every party agency on the sides the
+stage involves, never to a side it does not involve yet (DOMAIN.md decision 13).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from escalate.escalations import services as escalation_services
 from escalate.escalations.models import AgreedAction, Escalation
 from escalate.notifications.models import Notification
 from escalate.notifications.reminders import sweep_deadlines
-from escalate.notifications.tests.factories import Ladders, recipients_of
+from escalate.notifications.tests.factories import Ladders, join, recipients_of, third_agency
 
 pytestmark = pytest.mark.django_db
 
@@ -109,9 +112,7 @@ def test_a_new_stage_gets_its_own_reminders(worcs: Ladders) -> None:
     escalation = at_stage_2(worcs)
     sweep_deadlines(today=DAY_AFTER)
 
-    escalation_services.escalate_stage(
-        escalation=escalation, actor=worcs.teacher, reason="Still no agreement.", today=DAY_AFTER
-    )
+    worcs.escalate(escalation, today=DAY_AFTER)
 
     # Stage 3 has no fixed timescale: nothing more falls due.
     assert sweep_deadlines(today=date(2027, 1, 4)).notifications == 0
@@ -120,10 +121,8 @@ def test_a_new_stage_gets_its_own_reminders(worcs: Ladders) -> None:
 def test_agreed_actions_remind_the_owner_then_the_raiser_checks_back(worcs: Ladders) -> None:
     escalation = worcs.raise_(today=RAISED)
     owner = worcs.care_people[LadderRole.LINE_MANAGER]
-    escalation_services.resolve_escalation(
-        escalation=escalation,
-        actor=worcs.teacher,
-        agreed_outcome="Agreed.",
+    worcs.resolve(
+        escalation,
         actions=[escalation_services.AgreedActionDetails("Visit.", owner=owner, due_on=DUE)],
         today=ESCALATED,
     )
@@ -143,10 +142,8 @@ def test_agreed_actions_remind_the_owner_then_the_raiser_checks_back(worcs: Ladd
 
 def test_no_check_back_reminder_once_the_action_is_checked(worcs: Ladders) -> None:
     escalation = worcs.raise_(today=RAISED)
-    escalation_services.resolve_escalation(
-        escalation=escalation,
-        actor=worcs.teacher,
-        agreed_outcome="Agreed.",
+    worcs.resolve(
+        escalation,
         actions=[escalation_services.AgreedActionDetails("Visit.", worcs.social_worker, DUE)],
         today=ESCALATED,
     )
@@ -158,6 +155,35 @@ def test_no_check_back_reminder_once_the_action_is_checked(worcs: Ladders) -> No
     Notification.objects.all().delete()
 
     assert sweep_deadlines(today=DAY_AFTER).notifications == 0
+
+
+def test_a_third_agency_is_reminded_too(worcs: Ladders) -> None:
+    escalation = at_stage_2(worcs)
+    police = third_agency(worcs)
+    join(escalation, police)
+
+    assert sweep_deadlines(today=THURSDAY_24).notifications == 3
+    assert recipients_of(Notification.Kind.DUE_SOON, escalation) == worcs.rung(
+        LadderRole.LINE_MANAGER
+    ) | {police[LadderRole.LINE_MANAGER]}
+
+
+def test_a_stage_involving_the_raising_side_only_reminds_that_side_only() -> None:
+    # Devon sets no timescales; a partnership may add one to its own stage 1 (decision 4).
+    devon = Ladders("devon-preschool")
+    escalation = devon.raise_(today=RAISED)
+    Escalation.objects.filter(pk=escalation.pk).update(stage_due_on=DUE)
+    Notification.objects.all().delete()
+
+    sweep_deadlines(today=DUE)
+    sweep_deadlines(today=DAY_AFTER)
+
+    assert recipients_of(Notification.Kind.DUE_TODAY, escalation) == {devon.teacher}
+    assert recipients_of(Notification.Kind.OVERDUE, escalation) == {
+        devon.teacher,
+        devon.school_people[LadderRole.LINE_MANAGER],
+    }
+    assert not Notification.objects.filter(recipient__agency=devon.social_care).exists()
 
 
 def test_the_sweep_takes_the_same_queries_for_one_escalation_or_many(worcs: Ladders) -> None:

@@ -37,6 +37,11 @@ from escalate.organisations.models import Agency, Person
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 STALE_PAGE = "This page was out of date. Go back to the escalation and try again."
+AFTER_CHANGE = "after_change"
+"""Posted back by a page redrawn after someone else's change (see ``ActionForm``)."""
+STILL_WANTED = "still_wanted"
+STILL_WANTED_LABEL = "I have read what changed and still want to do this"
+STILL_WANTED_MESSAGE = "Confirm that you have read what changed and still want to do this"
 
 
 class GovukForm(forms.Form):
@@ -485,7 +490,42 @@ class RaiseForm(GovukForm):
 
 
 class ActionForm(GovukForm):
+    """Carries the revision the page was drawn from.
+
+    After a change made meanwhile by someone else (``StaleEscalation``) the page is drawn
+    again from the escalation as it is now, keeps what the person typed, and asks them to
+    confirm, with a box they must tick, that they still want to do this: one more click on
+    the button alone does nothing.
+    """
+
     revision = _revision()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.after_change = False
+        if self.is_bound and self.data.get(AFTER_CHANGE):
+            self._ask_to_confirm()
+
+    def _ask_to_confirm(self) -> None:
+        self.after_change = True
+        self.fields[AFTER_CHANGE] = forms.CharField(widget=forms.HiddenInput, required=False)
+        self.fields[STILL_WANTED] = forms.BooleanField(
+            label=STILL_WANTED_LABEL,
+            required=True,
+            error_messages={"required": STILL_WANTED_MESSAGE},
+        )
+
+    def changed_meanwhile(self, *, revision: int, message: str) -> None:
+        """Someone else changed the escalation: carry its current revision, say what changed,
+        and ask for the confirmation box (unticked, even if it was ticked before)."""
+        data = self.data.copy()  # type: ignore[attr-defined]
+        data["revision"] = str(revision)
+        data[AFTER_CHANGE] = "1"
+        data.pop(STILL_WANTED, None)
+        self.data = data
+        if not self.after_change:
+            self._ask_to_confirm()
+        self.add_error(None, message)
 
 
 class ContactForm(ActionForm):
@@ -652,15 +692,52 @@ class RepresentationForm(ActionForm):
 
 class PanelMemberForm(ActionForm):
     member = PersonChoiceField(
-        label="Add a panel member",
+        label="Appoint a panel member",
         queryset=Person.objects.none(),
         empty_label="Choose a person",
-        error_messages={"required": "Choose who to add to the panel"},
+        help_text="People who hold one of the partnership's roles for a panel.",
+        error_messages={"required": "Choose who to appoint to the panel"},
     )
 
     def __init__(self, *args: Any, people: QuerySet[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = people  # type: ignore[attr-defined]
+
+
+class RemovePanelMemberForm(ActionForm):
+    member = PersonChoiceField(
+        label="Who should leave the panel?",
+        queryset=Person.objects.none(),
+        empty_label="Choose a person",
+        error_messages={"required": "Choose who should leave the panel"},
+    )
+
+    def __init__(self, *args: Any, members: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members  # type: ignore[attr-defined]
+
+
+class PanelReasonForm(ActionForm):
+    reason = _text(
+        "Why are the agencies in the disagreement not all on the panel?",
+        "Enter why the agencies in the disagreement are not all on the panel",
+        hint="The procedure includes them where possible; say why it was not possible.",
+    )
+
+
+class MeetingChairForm(ActionForm):
+    chair = PersonChoiceField(
+        label="Who will chair the meeting?",
+        queryset=Person.objects.none(),
+        empty_label="Choose a person",
+        help_text="Someone holding one of the partnership's roles for this, from an agency "
+        "that is not in the disagreement.",
+        error_messages={"required": "Choose who will chair the meeting"},
+    )
+
+    def __init__(self, *args: Any, people: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = people  # type: ignore[attr-defined]
 
 
 class FinalDecisionForm(ActionForm):
@@ -675,40 +752,102 @@ class FinalDecisionForm(ActionForm):
         hint="Every party, the raiser included, will see this in writing.",
     )
 
-    def __init__(
-        self,
-        *args: Any,
-        kinds: Sequence[FinalStageKind],
-        chairing_agencies: QuerySet[Agency] | None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, kinds: Sequence[FinalStageKind], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["decided_by_kind"].choices = [  # type: ignore[attr-defined]
             (kind.value, FINAL_STAGE_LABELS[kind]) for kind in kinds
         ]
-        if chairing_agencies is not None:
-            self.fields["chaired_by_agency"] = forms.ModelChoiceField(
-                label="Agency of the board member who chaired the meeting",
-                queryset=chairing_agencies,
-                required=False,
-                empty_label="Choose an agency",
-                help_text="Only for a meeting chaired by a board member from an uninvolved agency.",
-            )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        uninvolved = FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING.value
-        if data.get("decided_by_kind") == uninvolved and not data.get("chaired_by_agency"):
-            self.add_error("chaired_by_agency", "Choose the agency of the board member who chaired")
-        return data
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "decided_by_kind": FinalStageKind(data["decided_by_kind"]),
             "decision": data["decision"],
-            "chaired_by_agency": data.get("chaired_by_agency"),
         }
+
+
+class ConfirmResolutionForm(ActionForm):
+    """Nothing to type: the button is the agency's agreement."""
+
+
+class ReopenForm(ActionForm):
+    SAME_STAGE = "same"
+    NEXT_STAGE = "next"
+
+    reason = _text(
+        "Why is it being reopened?",
+        "Enter why it is being reopened",
+        hint="Say which agreed action was not done and what should happen now. "
+        "Every party will see this.",
+    )
+
+    def __init__(
+        self, *args: Any, stage_number: int, next_stage: str | None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.stage_number = stage_number
+        if next_stage is not None:
+            self.fields["where"] = forms.ChoiceField(
+                label="Where should it go now?",
+                choices=[
+                    (self.SAME_STAGE, f"Back to stage {stage_number}, the same stage"),
+                    (self.NEXT_STAGE, f"On to the next stage: {next_stage}"),
+                ],
+                widget=forms.RadioSelect,
+                error_messages={"required": "Select where it should go now"},
+            )
+
+    @property
+    def to_next_stage(self) -> bool:
+        return self.cleaned_data.get("where") == self.NEXT_STAGE
+
+
+class AddPartyForm(ActionForm):
+    agency = forms.ModelChoiceField(
+        label="Which agency is joining the disagreement?",
+        queryset=Agency.objects.none(),
+        empty_label="Choose an agency",
+        error_messages={"required": "Choose the agency that is joining"},
+    )
+    side = forms.ChoiceField(
+        label="Which side is it on?",
+        choices=[
+            ("raising", "With the agency that raised it"),
+            ("challenged", "With the agency whose decision is challenged"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select which side the agency is on"},
+    )
+    practitioner = PersonChoiceField(
+        label="Its practitioner",
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label="Not known or not listed",
+        help_text="Choose someone in the agency that is joining, if they are listed.",
+    )
+
+    def __init__(
+        self, *args: Any, agencies: QuerySet[Agency], people: QuerySet[Person], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
+        self.fields["practitioner"].queryset = people  # type: ignore[attr-defined]
+
+
+class LeadAgencyForm(ActionForm):
+    agency = forms.ModelChoiceField(
+        label="Which agency leads?",
+        queryset=Agency.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        help_text="The lead agency completes the Escalation Notification Form and updates it "
+        "at each later stage.",
+        error_messages={"required": "Select the lead agency"},
+    )
+
+    def __init__(self, *args: Any, agencies: QuerySet[Agency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
 
 
 class CloseForm(ActionForm):

@@ -18,17 +18,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalate.audit.models import ReadEvent
-from escalate.domain import engine
-from escalate.domain.access import Action, can
+from escalate.domain import engine, moves
+from escalate.domain.access import PARTNERSHIP_OVERSIGHT
 from escalate.domain.calendar import SkippedDay, WorkingCalendar
+from escalate.domain.moves import Move, WaitingOn
 from escalate.domain.policy import (
     CHECKLIST_LABELS,
     FINAL_STAGE_LABELS,
+    SYSTEM_KNOWN_ITEMS,
     AgencyKind,
+    Agreement,
     ChecklistItem,
     ContactKind,
     DeadlineKind,
     FinalStageKind,
+    PartnershipRole,
     PolicyRules,
     StageRule,
     SubjectKind,
@@ -36,10 +40,18 @@ from escalate.domain.policy import (
 from escalate.domain.policy import (
     Contact as PolicyContact,
 )
+from escalate.escalations import authority, selectors
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.forms import DateParts, GovukDateField, GovukForm, PersonChoiceField
 from escalate.escalations.identifiers import format_nhs_number
-from escalate.escalations.models import AgreedAction, Escalation, Subject
+from escalate.escalations.models import (
+    AgreedAction,
+    Appointment,
+    ChecklistTick,
+    Escalation,
+    ResolutionProposal,
+    Subject,
+)
 from escalate.escalations.selectors import EscalationRecord
 from escalate.escalations.services import PanelCheck
 from escalate.organisations.models import Person
@@ -107,25 +119,53 @@ AS_SOON_AS_POSSIBLE = "As soon as possible"
 @dataclass(frozen=True)
 class Deadline:
     due: str
-    """'Thu 31 Dec 2026' or 'As soon as possible'."""
+    """'Thu 31 Dec 2026' or 'As soon as possible'; empty once the escalation is no longer open."""
     state: engine.DeadlineState
     tag: TagView | None
     """Overdue, due today or due soon; only while the escalation is open."""
     age: str
-    """How long the escalation has run, in working days."""
+    """How long the escalation has run, or ran until it ended, in working days."""
+    age_label: str = "Age"
 
 
-def deadline(escalation: Escalation, *, today: date, calendar: WorkingCalendar) -> Deadline:
-    is_open = escalation.status == Escalation.Status.OPEN
+_AGE_LABELS = {
+    Escalation.Status.OPEN: "Age",
+    Escalation.Status.RESOLVED: "Resolved after",
+    Escalation.Status.CLOSED: "Resolved after",
+    Escalation.Status.WITHDRAWN: "Withdrawn after",
+}
+
+
+def deadline(
+    escalation: Escalation,
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    ended_on: date | None = None,
+) -> Deadline:
+    """The stage's due date while open; the age in working days on the partnership's calendar.
+
+    A resolved, closed or withdrawn escalation has no stage due date, and stopped ageing on
+    ``ended_on``, the day its last stage ended (else the day it closed).
+    """
+    status = Escalation.Status(escalation.status)
+    is_open = status == Escalation.Status.OPEN
     state = engine.deadline_state(
         escalation.stage_due_on if is_open else None, today=today, calendar=calendar
     )
-    until = timezone.localdate(escalation.closed_at) if escalation.closed_at else today
+    if is_open:
+        until = today
+        due = long_date(escalation.stage_due_on) if escalation.stage_due_on else AS_SOON_AS_POSSIBLE
+    else:
+        closed_on = timezone.localdate(escalation.closed_at) if escalation.closed_at else None
+        until = ended_on or closed_on or today
+        due = ""
     return Deadline(
-        due=long_date(escalation.stage_due_on) if escalation.stage_due_on else AS_SOON_AS_POSSIBLE,
+        due=due,
         state=state,
         tag=_DEADLINE_TAGS.get(state),
         age=working_days_text(calendar.working_days_between(escalation.raised_on, until)),
+        age_label=_AGE_LABELS[status],
     )
 
 
@@ -175,6 +215,104 @@ def explain_due(
     return f"{sentence}, with no weekends or bank holidays in between."
 
 
+# --- Whose move it is --------------------------------------------------------------------
+
+# The moves that answer each state of ``Escalation.waiting_on``: whoever may make one of
+# them now is the person the escalation waits on.
+_ANSWERING_MOVES: dict[WaitingOn, frozenset[Move]] = {
+    WaitingOn.PARTIES: frozenset({Move.ESCALATE, Move.PROPOSE_RESOLUTION}),
+    WaitingOn.CONFIRMATION: frozenset({Move.CONFIRM_RESOLUTION}),
+    WaitingOn.APPOINTMENT: frozenset(
+        {Move.APPOINT_PANEL_MEMBER, Move.APPOINT_CHAIR, Move.EXPLAIN_PANEL}
+    ),
+    WaitingOn.DECISION: frozenset({Move.RECORD_DECISION}),
+    WaitingOn.CHECK_BACK: frozenset(
+        {Move.CONFIRM_UNDERSTANDING, Move.CHECK_BACK, Move.ANSWER_CHECKLIST, Move.CLOSE}
+    ),
+    WaitingOn.NOBODY: frozenset(),
+}
+_ROLE_WORDS = {
+    PartnershipRole.BUSINESS_MANAGER: "the business manager",
+    PartnershipRole.CHAIR: "the chair",
+    PartnershipRole.EXECUTIVE_MEMBER: "the executive",
+    PartnershipRole.PANEL_MEMBER: "the panel",
+    PartnershipRole.INDEPENDENT_SCRUTINEER: "the independent scrutineer",
+    PartnershipRole.ADMINISTRATOR: "an administrator",
+    PartnershipRole.DATA_PROTECTION_OFFICER: "the data protection officer",
+}
+_DECIDER_WORDS = {
+    FinalStageKind.CHAIR_DECISION: "the chair",
+    FinalStageKind.RESOLUTION_PANEL: "the panel",
+    FinalStageKind.INDEPENDENTLY_CHAIRED_MEETING: "the meeting's chair",
+    FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING: "the meeting's chair",
+    FinalStageKind.EXECUTIVE_DECISION: "the executive",
+}
+NOTHING_DUE = "Nothing due"
+WAITING_ON_YOU = "Waiting on you"
+
+
+@dataclass(frozen=True)
+class WaitingView:
+    text: str
+    """'Waiting on you', 'Waiting on Invented Police', 'Waiting on the chair', 'Nothing due'."""
+    is_you: bool
+    tag: TagView | None
+
+
+def waiting(
+    escalation: Escalation,
+    *,
+    case: moves.Case,
+    options: moves.Moves,
+    rules: PolicyRules,
+    agency_names: dict[int, str],
+) -> WaitingView:
+    """Whose move it is now, from ``Escalation.waiting_on`` and what the viewer may do."""
+    state = WaitingOn(escalation.waiting_on)
+    if state is WaitingOn.NOBODY:
+        return WaitingView(NOTHING_DUE, is_you=False, tag=None)
+    if _ANSWERING_MOVES[state] & options.allowed:
+        return WaitingView(
+            WAITING_ON_YOU, is_you=True, tag=TagView(WAITING_ON_YOU, "govuk-tag--pink")
+        )
+    return WaitingView(f"Waiting on {_waited_on(state, case, rules, agency_names)}", False, None)
+
+
+def _waited_on(
+    state: WaitingOn, case: moves.Case, rules: PolicyRules, agency_names: dict[int, str]
+) -> str:
+    final = rules.final_stage.final
+    if state is WaitingOn.APPOINTMENT and final is not None:
+        return _join([_ROLE_WORDS[role] for role in final.appointed_by], "or")
+    if state is WaitingOn.DECISION and final is not None:
+        words = list(dict.fromkeys(_DECIDER_WORDS[kind] for kind in final.decided_by))
+        return _join(words, "or")
+    agencies = moves.waiting_agencies(case, rules)
+    return _join([agency_names.get(pk, "an agency") for pk in agencies]) or "the agencies"
+
+
+class ActorCache:
+    """The viewer's facts per partnership, read once for a whole list."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self._by_partnership: dict[int, moves.Actor] = {}
+
+    def __call__(self, partnership_id: int) -> moves.Actor:
+        if partnership_id not in self._by_partnership:
+            self._by_partnership[partnership_id] = authority.actor_of(self.person, partnership_id)
+        return self._by_partnership[partnership_id]
+
+
+def list_waiting(escalation: Escalation, *, rules: PolicyRules, actors: ActorCache) -> WaitingView:
+    """``waiting`` for a row of a list read through ``selectors.with_case_rows``."""
+    rows = selectors.case_rows(escalation)
+    case = authority.case_of(escalation, rows)
+    options = moves.moves_for(case, actors(escalation.partnership_id), rules)
+    names = {party.agency_id: party.agency.name for party in rows.parties}
+    return waiting(escalation, case=case, options=options, rules=rules, agency_names=names)
+
+
 # --- The list ----------------------------------------------------------------------------
 
 
@@ -188,6 +326,7 @@ class EscalationRow:
     age: str
     status: TagView
     deadline_tag: TagView | None
+    waiting: WaitingView
 
 
 def _other_agency_for(person: Person, escalation: Escalation) -> str:
@@ -205,10 +344,18 @@ def escalation_rows(
     rules_by_policy: dict[int, PolicyRules],
     today: date,
 ) -> list[EscalationRow]:
+    """The rows of a person's list, in the order given (``escalations_listed_for``: most
+    urgent first), each saying whose move it is."""
+    actors = ActorCache(person)
     rows = []
     for escalation in escalations:
         rules = rules_by_policy[escalation.policy_id]
-        due = deadline(escalation, today=today, calendar=calendar_for(rules))
+        due = deadline(
+            escalation,
+            today=today,
+            calendar=calendar_for(rules),
+            ended_on=getattr(escalation, "ended_on", None),
+        )
         stage = rules.stage(escalation.stage_number)
         rows.append(
             EscalationRow(
@@ -220,6 +367,7 @@ def escalation_rows(
                 age=due.age,
                 status=_STATUS_TAGS[Escalation.Status(escalation.status)],
                 deadline_tag=due.tag,
+                waiting=list_waiting(escalation, rules=rules, actors=actors),
             )
         )
     return rows
@@ -253,6 +401,7 @@ class StageNow:
     name: str
     summary: str
     due: str
+    """Empty once the escalation is no longer open: nothing is due at its stage."""
     explanation: str
     acting: list[ActorView]
     partnership_acts: str
@@ -304,21 +453,66 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class ProposalView:
+    """A resolution recorded by one agency, waiting for the others to confirm it."""
+
+    summary: str
+    """'Resolution proposed by Lee Manager (Invented Children's Services), waiting for
+    confirmation from Invented Primary School.'"""
+    outcome: str
+    actions: list[list[Row]]
+    confirmed: list[str]
+
+
+@dataclass(frozen=True)
 class Links:
-    """Where the person may go from here; empty where the move is not open to them."""
+    """Where the person may go from here: each only where the stage machine allows the move."""
 
     contact: str = ""
     escalate: str = ""
     resolve: str = ""
+    confirm_resolution: str = ""
     withdraw: str = ""
-    close: str = ""
+    add_agency: str = ""
+    lead_agency: str = ""
     representation: str = ""
     panel: str = ""
+    meeting_chair: str = ""
     decision: str = ""
+    close: str = ""
+    reopen: str = ""
 
     @property
     def has_any(self) -> bool:
         return any(vars(self).values())
+
+
+# Each link and the move it needs; the panel page needs any one of its moves.
+_LINK_MOVES: dict[str, tuple[str, tuple[Move, ...]]] = {
+    "contact": ("record_contact", (Move.RECORD_CONTACT,)),
+    "escalate": ("escalate", (Move.ESCALATE,)),
+    "resolve": ("resolve", (Move.PROPOSE_RESOLUTION,)),
+    "confirm_resolution": ("confirm_resolution", (Move.CONFIRM_RESOLUTION,)),
+    "withdraw": ("withdraw", (Move.WITHDRAW,)),
+    "add_agency": ("add_agency", (Move.ADD_AGENCY,)),
+    "lead_agency": ("lead_agency", (Move.SET_LEAD_AGENCY,)),
+    "representation": ("new_representation", (Move.ADD_REPRESENTATION,)),
+    "panel": ("panel", (Move.APPOINT_PANEL_MEMBER, Move.REMOVE_PANEL_MEMBER, Move.EXPLAIN_PANEL)),
+    "meeting_chair": ("meeting_chair", (Move.APPOINT_CHAIR,)),
+    "decision": ("decision", (Move.RECORD_DECISION,)),
+    "close": ("close", (Move.CLOSE,)),
+    "reopen": ("reopen", (Move.REOPEN,)),
+}
+
+
+def links(escalation: Escalation, options: moves.Moves) -> Links:
+    """The action links the stage machine's answer allows; nothing here decides a rule."""
+    found = {
+        name: reverse(f"escalations:{url_name}", kwargs={"pk": escalation.pk})
+        for name, (url_name, needed) in _LINK_MOVES.items()
+        if any(options.allows(move) for move in needed)
+    }
+    return Links(**found)
 
 
 @dataclass(frozen=True)
@@ -344,6 +538,13 @@ class EscalationPage:
     final_decision: list[Row]
     history: list[HistoryRow]
     links: Links
+    waiting: WaitingView
+    is_open: bool = True
+    sees_read_trail: bool = False
+    """Everyone involved or overseeing sees who has read the case; read-only viewers do not."""
+    proposal: ProposalView | None = None
+    earlier_actions: list[AgreedActionView] = field(default_factory=list)
+    """Agreed actions of an earlier round, superseded when the escalation reopened."""
     policy: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -352,27 +553,34 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
     escalation = record.escalation
     rules = escalation.policy.rules
     calendar = calendar_for(rules)
-    viewer = person.viewer()
-    facts = escalation.access_facts()
-    may_act, may_decide = can(viewer, Action.ACT, facts), can(viewer, Action.DECIDE, facts)
+    case = authority.case_of(escalation, record.rows)
+    actor = authority.actor_of(person, escalation.partnership_id)
+    options = moves.moves_for(case, actor, rules)
     status = Escalation.Status(escalation.status)
+    agency_names = {party.agency_id: party.agency.name for party in record.parties}
+    current_ids = {action.pk for action in record.current_actions}
     return EscalationPage(
         reference=escalation.reference,
         url=escalation.get_absolute_url(),
         revision=escalation.revision,
         status=_STATUS_TAGS[status],
-        deadline=deadline(escalation, today=today, calendar=calendar),
+        deadline=deadline(escalation, today=today, calendar=calendar, ended_on=_ended_on(record)),
         raised=f"{long_date(escalation.raised_on)} by {person_status(escalation.raised_by)}",
         immediate_risk=_immediate_risk_text(escalation),
         subject=_subject_rows(escalation.subject),
-        parties=_party_rows(record),
+        parties=_party_rows(record, case, rules),
         disagreement=_disagreement_rows(escalation, rules),
-        stage=_stage_now(record, rules, calendar),
+        stage=_stage_now(record, case, rules, calendar),
         stage_record=_stage_record(record, rules),
         contacts=_contacts(record),
-        agreed_actions=_agreed_actions(record, may_act=may_act),
+        agreed_actions=_agreed_actions(
+            record, [a for a in record.agreed_actions if a.pk in current_ids], options
+        ),
+        earlier_actions=_agreed_actions(
+            record, [a for a in record.agreed_actions if a.pk not in current_ids], None
+        ),
         checklist_title=f"Checklist for stage {escalation.stage_number}",
-        checklist=_checklist(record, rules, may_act=may_act),
+        checklist=_checklist(record, case, rules, options, actor),
         representations=[
             ContactView(
                 title=f"Written representation from {item.agency.name}",
@@ -383,7 +591,7 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
             )
             for item in record.representations
         ],
-        panel=[person_status(member) for member in record.panel_members],
+        panel=[_appointee(appointment) for appointment in record.appointments],
         final_decision=_final_decision_rows(record),
         history=[
             HistoryRow(
@@ -394,10 +602,27 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
             )
             for event in reversed(record.history)
         ],
-        links=_links(escalation, rules, person, may_act=may_act, may_decide=may_decide),
+        links=links(escalation, options),
+        waiting=waiting(
+            escalation, case=case, options=options, rules=rules, agency_names=agency_names
+        ),
+        is_open=status == Escalation.Status.OPEN,
+        sees_read_trail=sees_read_trail(case, actor),
+        proposal=_proposal(record, case, rules, agency_names),
         policy=f"{rules.title} ({escalation.partnership.name}, "
         f"version {escalation.policy.version})",
     )
+
+
+def sees_read_trail(case: moves.Case, actor: moves.Actor) -> bool:
+    """Those involved in the case and the partnership's overseers; not read-only viewers such
+    as the independent scrutineer."""
+    return moves.is_involved(case, actor) or bool(actor.partnership_roles & PARTNERSHIP_OVERSIGHT)
+
+
+def _ended_on(record: EscalationRecord) -> date | None:
+    ended = [entry.ended_on for entry in record.stage_entries if entry.ended_on]
+    return max(ended) if ended else None
 
 
 def _immediate_risk_text(escalation: Escalation) -> str:
@@ -424,19 +649,42 @@ def _subject_rows(subject: Subject) -> list[Row]:
     return rows
 
 
-def _party_rows(record: EscalationRecord) -> list[Row]:
+_SIDE_WORDS = {
+    moves.Side.RAISING: "Raising side: raised the disagreement",
+    moves.Side.CHALLENGED: "Challenged side: its decision, action or inaction is challenged",
+}
+
+
+def _party_rows(record: EscalationRecord, case: moves.Case, rules: PolicyRules) -> list[Row]:
+    """Every agency in the disagreement with its side (and the lead agency where the
+    procedure has one), then the others involved and the final stage's appointees."""
     escalation = record.escalation
+    rows = [Row("Raised by", person_status(escalation.raised_by))]
+    for party in record.parties:
+        lines = [_SIDE_WORDS[moves.Side(party.side)]]
+        if rules.has_lead_agency and party.agency_id == case.lead_agency_id:
+            lines.append("Lead agency: completes the Escalation Notification Form")
+        if party.practitioner is not None:
+            lines.append(f"Practitioner: {person_status(party.practitioner)}")
+        rows.append(Row(party.agency.name, "\n".join(lines)))
     named = {escalation.raised_by_id, escalation.counterpart_id}
-    others = [person_status(p) for p in record.participants if p.pk not in named]
-    rows = [
-        Row("Raised by", person_status(escalation.raised_by)),
-        Row("Raising agency", escalation.raising_agency.name),
-        Row("Other agency", escalation.other_agency.name),
-        Row("Other practitioner", person_status(escalation.counterpart)),
-    ]
+    named |= {party.practitioner_id for party in record.parties}
+    appointed = {appointment.person_id for appointment in record.appointments}
+    others = [person_status(p) for p in record.participants if p.pk not in named | appointed]
     if others:
         rows.append(Row("Also involved", "\n".join(others)))
+    if record.appointments:
+        rows.append(
+            Row(
+                "Appointed to the final stage",
+                "\n".join(_appointee(appointment) for appointment in record.appointments),
+            )
+        )
     return rows
+
+
+def _appointee(appointment: Appointment) -> str:
+    return f"{person_status(appointment.person)}: {appointment.get_role_display()}"
 
 
 def _disagreement_rows(escalation: Escalation, rules: PolicyRules) -> list[Row]:
@@ -457,30 +705,37 @@ def _disagreement_rows(escalation: Escalation, rules: PolicyRules) -> list[Row]:
     return rows
 
 
-def _stage_now(record: EscalationRecord, rules: PolicyRules, calendar: WorkingCalendar) -> StageNow:
+def _stage_now(
+    record: EscalationRecord, case: moves.Case, rules: PolicyRules, calendar: WorkingCalendar
+) -> StageNow:
     escalation = record.escalation
     stage = rules.stage(escalation.stage_number)
-    entry = next((e for e in record.stage_entries if e.number == stage.number), None)
-    entered_on = entry.entered_on if entry else escalation.raised_on
+    entries = [e for e in record.stage_entries if e.number == stage.number]
+    entered_on = entries[-1].entered_on if entries else escalation.raised_on
     is_first = bool(record.stage_entries) and record.stage_entries[0].number == stage.number
     same_day = (
         escalation.immediate_risk
         and rules.immediate_risk.first_action_same_day
         and is_first
+        and len(entries) == 1
         and escalation.stage_due_on == entered_on
     )
     status = Escalation.Status(escalation.status)
+    is_open = status == Escalation.Status.OPEN
     partnership_acts = ""
     if stage.ladder_role is None and stage.final is not None:
         chairs = record.chairs
         kinds = _join([FINAL_STAGE_LABELS[kind] for kind in stage.final.decided_by], "or")
         names = _join([person.name for person in chairs])
         partnership_acts = f"{kinds}." + (f" The chair: {names}." if names else "")
+    due = ""
+    if is_open:
+        due = long_date(escalation.stage_due_on) if escalation.stage_due_on else AS_SOON_AS_POSSIBLE
     return StageNow(
         number=stage.number,
         name=stage.name,
         summary=stage.summary,
-        due=long_date(escalation.stage_due_on) if escalation.stage_due_on else AS_SOON_AS_POSSIBLE,
+        due=due,
         explanation=explain_due(
             stage,
             raised_on=escalation.raised_on,
@@ -488,9 +743,11 @@ def _stage_now(record: EscalationRecord, rules: PolicyRules, calendar: WorkingCa
             due=escalation.stage_due_on,
             same_day=same_day,
             calendar=calendar,
-        ),
-        acting=_acting(record, stage) if status == Escalation.Status.OPEN else [],
-        partnership_acts=partnership_acts if status == Escalation.Status.OPEN else "",
+        )
+        if is_open
+        else "",
+        acting=_acting(record, case, rules, stage) if is_open else [],
+        partnership_acts=partnership_acts if is_open else "",
         next_step=_NEXT_STEPS[status],
     )
 
@@ -504,39 +761,89 @@ _NEXT_STEPS = {
 }
 
 
-def _acting(record: EscalationRecord, stage: StageRule) -> list[ActorView]:
-    escalation, people = record.escalation, record.acting
+def _acting(
+    record: EscalationRecord, case: moves.Case, rules: PolicyRules, stage: StageRule
+) -> list[ActorView]:
+    """The agencies the stage waits on now (``moves.waiting_agencies``), with the job titles
+    of the stage's rung in each and the people named on it."""
+    if stage.ladder_role is None:
+        return []
+    parties = {party.agency_id: party for party in record.parties}
     views = []
-    for agency in (escalation.raising_agency, escalation.other_agency):
+    for agency_id in moves.waiting_agencies(case, rules):
+        party = parties.get(agency_id)
+        if party is None:
+            continue
         try:
-            titles = stage.titles_for(AgencyKind(agency.kind))
+            titles = stage.titles_for(AgencyKind(party.agency.kind))
         except ValueError:
             titles = ()
         views.append(
             ActorView(
-                agency=agency.name,
+                agency=party.agency.name,
                 titles=_join(list(titles), "or") or "Not named in the procedure",
-                people=[person_status(p) for p in people.get(agency.pk, [])],
+                people=[person_status(p) for p in record.acting.get(agency_id, [])],
             )
         )
     return views
 
 
 def _stage_record(record: EscalationRecord, rules: PolicyRules) -> list[StageRecordRow]:
-    rows = []
+    """Each stage entered, in order; stages the escalation started above are shown as
+    bypassed, with the reason: the route it came in by, or immediate risk. (The page shows
+    no due dates once the escalation is no longer open.)"""
+    rows = _bypassed(record, rules)
     for entry in record.stage_entries:
         stage = rules.stage(entry.number)
+        due = long_date(entry.due_on) if entry.due_on else AS_SOON_AS_POSSIBLE
         rows.append(
             StageRecordRow(
                 title=f"Stage {entry.number}: {stage.name}",
                 entered=long_date(entry.entered_on),
-                due=long_date(entry.due_on) if entry.due_on else AS_SOON_AS_POSSIBLE,
+                due=due,
                 outcome=entry.get_outcome_display() if entry.outcome else "In progress",
                 reason=entry.outcome_reason,
                 ended=long_date(entry.ended_on) if entry.ended_on else "",
             )
         )
     return rows
+
+
+def _bypassed(record: EscalationRecord, rules: PolicyRules) -> list[StageRecordRow]:
+    escalation = record.escalation
+    if not record.stage_entries:
+        return []
+    started_at = record.stage_entries[0].number
+    skipped = [stage for stage in rules.stages if stage.number < started_at]
+    if not skipped:
+        return []
+    reason = _bypass_reason(escalation, rules, started_at)
+    return [
+        StageRecordRow(
+            title=f"Stage {stage.number}: {stage.name}",
+            entered="",
+            due="",
+            outcome="Bypassed",
+            reason=reason,
+            ended="",
+        )
+        for stage in skipped
+    ]
+
+
+def _bypass_reason(escalation: Escalation, rules: PolicyRules, started_at: int) -> str:
+    if escalation.entry_route:
+        try:
+            route = rules.entry_route(escalation.entry_route)
+        except KeyError:
+            return f"It came in by the route '{escalation.entry_route}', at stage {started_at}."
+        return f"It came in by the route '{route.name}', at stage {started_at}: {route.description}"
+    if escalation.immediate_risk:
+        return (
+            f"It started at stage {started_at} because a child or adult was at immediate risk "
+            "of significant harm."
+        )
+    return f"It started at stage {started_at}."
 
 
 def _contacts(record: EscalationRecord) -> list[ContactView]:
@@ -556,6 +863,45 @@ def _contacts(record: EscalationRecord) -> list[ContactView]:
     ]
 
 
+def _proposal(
+    record: EscalationRecord,
+    case: moves.Case,
+    rules: PolicyRules,
+    agency_names: dict[int, str],
+) -> ProposalView | None:
+    proposal = record.proposal
+    if proposal is None or record.escalation.status != Escalation.Status.OPEN:
+        return None
+    waiting_for = [
+        agency_names.get(pk, "an agency")
+        for pk in moves.waiting_agencies(case, rules)
+        if case.proposal is not None and pk not in case.proposal.agreed_by
+    ]
+    by = f"{proposal.proposed_by.name} ({proposal.agency.name})"
+    summary = f"Resolution proposed by {by}"
+    summary += f", waiting for confirmation from {_join(waiting_for)}." if waiting_for else "."
+    return ProposalView(
+        summary=summary,
+        outcome=proposal.agreed_outcome,
+        actions=[proposed_action_rows(item, record.proposed_owners) for item in proposal.actions],
+        confirmed=[
+            f"{confirmation.agency.name}: confirmed by {confirmation.confirmed_by.name} on "
+            f"{moment(confirmation.confirmed_at)}"
+            for confirmation in record.confirmations
+        ],
+    )
+
+
+def proposed_action_rows(item: dict[str, Any], owners: dict[int, Person]) -> list[Row]:
+    """One agreed action of a proposal, as stored on it (description, owner id, due date)."""
+    due = item.get("due_on")
+    return [
+        Row("Agreed action", str(item.get("description", ""))),
+        Row("Who will do it", person_status(owners.get(int(item.get("owner", 0))))),
+        Row("Due date", long_date(date.fromisoformat(due)) if due else "Not given"),
+    ]
+
+
 _CHECK_BACK_TAGS = {
     AgreedAction.Implementation.PENDING: TagView("Not checked yet", "govuk-tag--grey"),
     AgreedAction.Implementation.IMPLEMENTED: TagView("Done", "govuk-tag--green"),
@@ -563,13 +909,18 @@ _CHECK_BACK_TAGS = {
 }
 
 
-def _agreed_actions(record: EscalationRecord, *, may_act: bool) -> list[AgreedActionView]:
+def _agreed_actions(
+    record: EscalationRecord, actions: list[AgreedAction], options: moves.Moves | None
+) -> list[AgreedActionView]:
+    """The agreed actions, with links to confirm or check back each where the stage machine
+    allows it (``options``; None for superseded actions, which take no more answers)."""
     escalation = record.escalation
-    # Agreed actions are confirmed and checked back between resolving and closing.
-    may_act = may_act and escalation.status == Escalation.Status.RESOLVED
+    may_confirm = options is not None and options.allows(Move.CONFIRM_UNDERSTANDING)
+    may_check = options is not None and options.allows(Move.CHECK_BACK)
     views = []
-    for action in record.agreed_actions:
+    for action in actions:
         confirmed = action.understanding_confirmed_at is not None
+        pending = action.implementation == AgreedAction.Implementation.PENDING
         understanding = (
             f"Confirmed by {action.understanding_confirmed_by.name} on "
             f"{moment(action.understanding_confirmed_at)}"
@@ -590,45 +941,93 @@ def _agreed_actions(record: EscalationRecord, *, may_act: bool) -> list[AgreedAc
                 check_back=_CHECK_BACK_TAGS[AgreedAction.Implementation(action.implementation)],
                 check_note=note,
                 confirm_url=reverse("escalations:confirm_action", kwargs=kwargs)
-                if may_act and not confirmed
+                if may_confirm and not confirmed
                 else "",
                 check_back_url=reverse("escalations:check_back_action", kwargs=kwargs)
-                if may_act and confirmed
+                if may_check and confirmed and pending
                 else "",
             )
         )
     return views
 
 
+_KNOWN_WORDS = {
+    ChecklistItem.RECORD_OUTCOME: "Escalate recorded the agreed outcome.",
+    ChecklistItem.CONFIRM_IN_WRITING: "Escalate sent the agreed outcome in writing to every party.",
+    ChecklistItem.FEEDBACK_TO_ALL_PARTIES: "Escalate told every party the outcome, the raiser "
+    "included.",
+    ChecklistItem.CHECK_BACK_UNDERSTANDING: "Every agreed action's shared understanding is "
+    "confirmed.",
+    ChecklistItem.CHECK_BACK_IMPLEMENTED: "Every agreed action has been checked back.",
+}
+_KNOWN_PENDING = {
+    ChecklistItem.CHECK_BACK_UNDERSTANDING: "Escalate records this once the shared understanding "
+    "of every agreed action is confirmed.",
+    ChecklistItem.CHECK_BACK_IMPLEMENTED: "Escalate records this once every agreed action has "
+    "been checked back.",
+}
+ESCALATE_RECORDED = TagView("Escalate recorded this", "govuk-tag--green")
+
+
 def _checklist(
-    record: EscalationRecord, rules: PolicyRules, *, may_act: bool
+    record: EscalationRecord,
+    case: moves.Case,
+    rules: PolicyRules,
+    options: moves.Moves,
+    actor: moves.Actor,
 ) -> list[ChecklistRow]:
+    """The stage's checklist once it is resolved: items the record answers are ticked by
+    Escalate; items each agency answers for itself have one row per agency, each open only
+    to that agency (``moves.answerable_items``)."""
     escalation = record.escalation
     if escalation.status not in {Escalation.Status.RESOLVED, Escalation.Status.CLOSED}:
         return []
     ticks = {
-        tick.item: tick
+        (tick.item, tick.agency_id): tick
         for tick in record.checklist_ticks
         if tick.stage_number == escalation.stage_number
     }
-    may_tick = may_act and escalation.status == Escalation.Status.RESOLVED
+    known = moves.known_answers(case, rules)
+    slots = moves.checklist_slots(case, rules)
+    answerable: frozenset[moves.ChecklistSlot] = frozenset()
+    if options.allows(Move.ANSWER_CHECKLIST):
+        answerable = frozenset(moves.answerable_items(case, actor, rules))
+    names = {party.agency_id: party.agency.name for party in record.parties}
     rows = []
     for item in rules.stage(escalation.stage_number).checklist:
-        tick = ticks.get(item.value)
-        if tick is None:
-            state, detail = TagView("To do", "govuk-tag--grey"), ""
-        elif tick.is_done:
-            state = TagView("Done", "govuk-tag--green")
-            detail = f"Review date {long_date(tick.review_on)}. " if tick.review_on else ""
-            detail += f"Recorded by {tick.ticked_by.name}."
-        else:
-            state = TagView("Not done", "govuk-tag--yellow")
-            detail = f"{tick.not_done_reason} Recorded by {tick.ticked_by.name}."
-        url = reverse(
-            "escalations:checklist_item", kwargs={"pk": escalation.pk, "item": item.value}
-        )
-        rows.append(ChecklistRow(CHECKLIST_LABELS[item], state, detail, url if may_tick else ""))
+        if item in SYSTEM_KNOWN_ITEMS:
+            done = item in known
+            rows.append(
+                ChecklistRow(
+                    CHECKLIST_LABELS[item],
+                    ESCALATE_RECORDED if done else TagView("Not yet", "govuk-tag--grey"),
+                    _KNOWN_WORDS[item] if done else _KNOWN_PENDING.get(item, ""),
+                    "",
+                )
+            )
+            continue
+        for slot in (s for s in slots if s.item is item):
+            label = CHECKLIST_LABELS[item]
+            if slot.agency_id is not None:
+                label = f"{label}: {names.get(slot.agency_id, 'an agency')}"
+            tick = ticks.get((item.value, slot.agency_id))
+            url = reverse(
+                "escalations:checklist_item", kwargs={"pk": escalation.pk, "item": item.value}
+            )
+            rows.append(ChecklistRow(label, *_tick_state(tick), url if slot in answerable else ""))
     return rows
+
+
+def _tick_state(tick: ChecklistTick | None) -> tuple[TagView, str]:
+    if tick is None:
+        return TagView("To do", "govuk-tag--grey"), ""
+    if tick.is_done:
+        detail = f"Review date {long_date(tick.review_on)}. " if tick.review_on else ""
+        return TagView("Done", "govuk-tag--green"), f"{detail}Recorded by {tick.ticked_by.name}."
+    return (
+        TagView("Not done", "govuk-tag--yellow"),
+        f"{tick.not_done_reason} Recorded by {tick.ticked_by.name}.",
+    )
 
 
 def _final_decision_rows(record: EscalationRecord) -> list[Row]:
@@ -647,46 +1046,6 @@ def _final_decision_rows(record: EscalationRecord) -> list[Row]:
     if decision.chaired_by_agency:
         rows.append(Row("Chaired by a board member from", decision.chaired_by_agency.name))
     return rows
-
-
-def _links(
-    escalation: Escalation,
-    rules: PolicyRules,
-    person: Person,
-    *,
-    may_act: bool,
-    may_decide: bool,
-) -> Links:
-    def url(name: str) -> str:
-        return reverse(f"escalations:{name}", kwargs={"pk": escalation.pk})
-
-    status = Escalation.Status(escalation.status)
-    is_open = status == Escalation.Status.OPEN
-    final = rules.final_stage.final if escalation.is_at_final_stage else None
-    open_final = is_open and final is not None
-    return Links(
-        contact=url("record_contact") if may_act and is_open else "",
-        escalate=url("escalate")
-        if may_act and is_open and not escalation.is_at_final_stage
-        else "",
-        resolve=url("resolve") if may_act and is_open else "",
-        withdraw=url("withdraw") if may_act and is_open else "",
-        close=url("close") if may_act and status == Escalation.Status.RESOLVED else "",
-        representation=url("new_representation")
-        if may_act
-        and open_final
-        and final is not None
-        and final.written_representations
-        and person.agency_id in {escalation.raising_agency_id, escalation.other_agency_id}
-        else "",
-        panel=url("panel") if may_act and open_final and offers_panel(rules) else "",
-        decision=url("decision") if may_decide and open_final else "",
-    )
-
-
-def offers_panel(rules: PolicyRules) -> bool:
-    final = rules.final_stage.final
-    return final is not None and FinalStageKind.RESOLUTION_PANEL in final.decided_by
 
 
 # --- Who has seen this case --------------------------------------------------------------
@@ -715,15 +1074,16 @@ class SeenBy:
     """True when there are more reads than ``SEEN_BY_LIMIT``; the newest are shown."""
 
 
-def seen_by(reads: QuerySet[ReadEvent], *, escalation: Escalation, person: Person) -> SeenBy | None:
+def seen_by(reads: QuerySet[ReadEvent], *, entitled: bool) -> SeenBy | None:
     """Who has seen this escalation, newest first; None for anyone not entitled to know.
 
-    Entitled: everyone who may act on it (the people named on it, the managers and leads
-    of both party agencies, the partnership's business manager and chair). Read-only
-    viewers, such as the independent scrutineer, are not. ``reads`` is only evaluated for
-    those entitled. Addresses are recorded but never shown.
+    Entitled (``EscalationPage.sees_read_trail``): the people involved in it (named on it,
+    the managers and leads of its party agencies, its appointees) and the partnership's
+    business manager and chair. Read-only viewers, such as the independent scrutineer, are
+    not. ``reads`` is only evaluated for those entitled. Addresses are recorded but never
+    shown.
     """
-    if not can(person.viewer(), Action.ACT, escalation.access_facts()):
+    if not entitled:
         return None
     found = list(reads[: SEEN_BY_LIMIT + 1])
     return SeenBy(
@@ -785,8 +1145,16 @@ def next_stage_preview(escalation: Escalation, *, today: date) -> NextStagePrevi
     )
 
 
-def checklist_labels(items: Iterable[ChecklistItem]) -> list[str]:
-    return [CHECKLIST_LABELS[item] for item in items]
+def checklist_labels(
+    slots: Iterable[moves.ChecklistSlot], agency_names: dict[int, str]
+) -> list[str]:
+    """'Logged under each agency's own procedure: Invented Police', one per slot left."""
+    return [
+        f"{CHECKLIST_LABELS[slot.item]}: {agency_names.get(slot.agency_id, 'an agency')}"
+        if slot.agency_id is not None
+        else CHECKLIST_LABELS[slot.item]
+        for slot in slots
+    ]
 
 
 def agreed_action_summary(action: AgreedAction) -> list[Row]:
@@ -817,6 +1185,79 @@ def escalation_heading(escalation: Escalation) -> EscalationHeading:
     )
 
 
+def as_it_is_now(escalation: Escalation, *, today: date) -> list[Row]:
+    """The escalation's state after someone else changed it: shown before asking the person
+    to confirm that they still want to do what they were doing."""
+    rules = escalation.policy.rules
+    stage = rules.stage(escalation.stage_number)
+    shown = deadline(escalation, today=today, calendar=calendar_for(rules))
+    rows = [
+        Row("Stage", f"Stage {stage.number}: {stage.name}"),
+        Row("Status", _STATUS_TAGS[Escalation.Status(escalation.status)].text),
+    ]
+    if shown.due:
+        rows.append(Row("Stage due", shown.due))
+    return rows
+
+
+def confirmation_of(
+    proposal: ResolutionProposal | None, owners: dict[int, Person]
+) -> ProposalView | None:
+    """The proposal a confirming agency reads before agreeing to it."""
+    if proposal is None:
+        return None
+    return ProposalView(
+        summary=f"Proposed by {proposal.proposed_by.name} ({proposal.agency.name}) on "
+        f"{moment(proposal.proposed_at)}.",
+        outcome=proposal.agreed_outcome,
+        actions=[proposed_action_rows(item, owners) for item in proposal.actions],
+        confirmed=[
+            f"{confirmation.agency.name}: confirmed by {confirmation.confirmed_by.name}"
+            for confirmation in proposal.confirmations.all()
+        ],
+    )
+
+
+def resolution_intro(escalation: Escalation) -> str:
+    """What recording a resolution does at this stage (DOMAIN.md decisions 8 and 13)."""
+    stage = escalation.policy.rules.stage(escalation.stage_number)
+    if stage.authority.agreement is Agreement.RECORDING_SIDE:
+        return "Recording the outcome ends this stage: it involves your own agency only."
+    return (
+        "The other agencies in the disagreement confirm the resolution before the stage ends; "
+        "until they do, it stays open and its due date still applies."
+    )
+
+
+def agency_name(escalation: Escalation, agency_id: int | None) -> str:
+    """The name of a party agency of ``escalation``, or "" for none."""
+    if agency_id is None:
+        return ""
+    party = escalation.parties.select_related("agency").filter(agency_id=agency_id).first()
+    return party.agency.name if party else ""
+
+
+def not_done_actions(actions: Iterable[AgreedAction]) -> list[list[Row]]:
+    """The agreed actions checked back as not done: why the escalation may reopen."""
+    return [
+        [*agreed_action_summary(action), Row("Why not", action.check_note or "Not given")]
+        for action in actions
+    ]
+
+
+def decision_kinds(escalation: Escalation, person: Person) -> list[FinalStageKind]:
+    """The ways of deciding the final stage that the stage machine lets ``person`` record."""
+    rules = escalation.policy.rules
+    final = rules.final_stage.final
+    if final is None:
+        return []
+    case = authority.case_of(escalation)
+    actor = authority.actor_of(person, escalation.partnership_id)
+    return [
+        kind for kind in final.decided_by if not moves.decision_refusal(case, actor, rules, kind)
+    ]
+
+
 def subject_kind_label(kind: SubjectKind) -> str:
     return "A child" if kind is SubjectKind.CHILD else "An adult with care and support needs"
 
@@ -825,14 +1266,18 @@ def subject_kind_label(kind: SubjectKind) -> str:
 class PanelView:
     members: list[str]
     missing: str
-    advice: str
+    """Why the panel cannot decide yet (``check_panel``); empty when it can."""
+    reason: str
+    """Why the agencies in the disagreement are not all on it, where recorded."""
 
 
-def panel_view(members: Iterable[Person], check: PanelCheck) -> PanelView:
+def panel_view(appointments: Iterable[Appointment], check: PanelCheck, *, reason: str) -> PanelView:
     return PanelView(
-        members=[person_status(member) for member in members],
+        members=[
+            person_status(a.person) for a in appointments if a.role == Appointment.Role.PANEL_MEMBER
+        ],
         missing=check.missing,
-        advice=check.advice,
+        reason=reason,
     )
 
 

@@ -68,9 +68,7 @@ def with_case_rows(escalations: QuerySet[Escalation]) -> QuerySet[Escalation]:
     """Prefetch what ``case_rows`` needs, in a fixed number of queries for any number of rows."""
     return escalations.prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("agency")),
-        Prefetch(
-            "participants", queryset=Person.objects.only("pk"), to_attr="participant_rows"
-        ),
+        Prefetch("participants", queryset=Person.objects.only("pk"), to_attr="participant_rows"),
         Prefetch(
             "resolution_proposals",
             queryset=ResolutionProposal.objects.filter(state=ResolutionProposal.State.PROPOSED)
@@ -144,9 +142,7 @@ def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
             "other_agency__name",
         )
         .annotate(urgency=_URGENCY, ended_on=_ended_on())
-        .order_by(
-            "urgency", F("stage_due_on").asc(nulls_last=True), "-raised_on", "reference"
-        )
+        .order_by("urgency", F("stage_due_on").asc(nulls_last=True), "-raised_on", "reference")
     )
 
 
@@ -268,9 +264,7 @@ def escalation_record(escalation: Escalation) -> EscalationRecord:
         if is_open and stage.ladder_role is None
         else [],
         parties=parties,
-        appointments=list(
-            full.appointments.filter(ended_at=None).select_related("person__agency")
-        ),
+        appointments=list(full.appointments.filter(ended_at=None).select_related("person__agency")),
         proposal=proposal,
         confirmations=confirmations,
         proposed_owners={
@@ -422,3 +416,58 @@ def appointments(escalation: Escalation) -> QuerySet[Appointment]:
         .select_related("person__agency")
         .order_by("role", "person__name")
     )
+
+
+def appointed(escalation: Escalation, role: Appointment.Role) -> QuerySet[Person]:
+    """The people currently appointed to ``role`` on the escalation's final stage."""
+    return (
+        Person.objects.filter(
+            appointments__escalation=escalation,
+            appointments__role=role,
+            appointments__ended_at=None,
+        )
+        .select_related("agency")
+        .distinct()
+        .order_by("name")
+    )
+
+
+def proposal_with_owners(
+    escalation: Escalation,
+) -> tuple[ResolutionProposal | None, dict[int, Person]]:
+    """The resolution waiting for confirmation at the current stage, and its actions' owners."""
+    proposal = (
+        escalation.resolution_proposals.filter(
+            stage_number=escalation.stage_number, state=ResolutionProposal.State.PROPOSED
+        )
+        .select_related("agency", "proposed_by")
+        .prefetch_related(
+            Prefetch(
+                "confirmations",
+                queryset=ResolutionConfirmation.objects.select_related("agency", "confirmed_by"),
+            )
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if proposal is None:
+        return None, {}
+    owner_ids = [item["owner"] for item in proposal.actions]
+    owners = Person.objects.filter(pk__in=owner_ids).select_related("agency")
+    return proposal, {person.pk: person for person in owners}
+
+
+def agency_names(escalation: Escalation) -> dict[int, str]:
+    """The party agencies' names, by id."""
+    return dict(
+        Party.objects.filter(escalation=escalation).values_list("agency_id", "agency__name")
+    )
+
+
+def not_done_actions(escalation: Escalation) -> QuerySet[AgreedAction]:
+    """The current agreed actions checked back as not done."""
+    return escalation.agreed_actions.filter(
+        stage_number=escalation.stage_number,
+        superseded_at=None,
+        implementation=AgreedAction.Implementation.NOT_IMPLEMENTED,
+    ).select_related("owner__agency")

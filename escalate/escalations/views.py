@@ -1,7 +1,11 @@
 """The practitioners' and managers' pages: parse, fetch through access, call one service, render.
 
-Every page works without JavaScript. Each action posts the ``revision`` its page was
-drawn from, so a change made meanwhile by someone else is refused, not overwritten.
+Every page works without JavaScript. Who may do what is the stage machine's answer
+(``authority.moves_of``): an action page opened by someone it refuses shows its sentence
+on a 403 page, and a refusal by the service shows the service's sentence on the form.
+Each action posts the ``revision`` its page was drawn from, so a change made meanwhile by
+someone else is refused, not overwritten: the page is drawn again from the escalation as
+it is now, keeps what was typed, and asks the person to confirm before trying again.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from django.views.decorators.http import require_http_methods
 
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import reads_of, record_read
-from escalate.domain import engine
-from escalate.domain.access import Action
-from escalate.domain.policy import ChecklistItem, FinalStageKind, PolicyRules
-from escalate.escalations import clock, forms, presenters, selectors, services
+from escalate.domain import engine, moves
+from escalate.domain.moves import Move
+from escalate.domain.policy import ChecklistItem, PolicyRules
+from escalate.escalations import authority, clock, forms, presenters, selectors, services
 from escalate.escalations.access import ActionForbidden, get_for
-from escalate.escalations.models import AgreedAction, Escalation
+from escalate.escalations.models import AgreedAction, Appointment, Escalation
 from escalate.organisations.models import Person
 from escalate.policies.models import Policy
 
@@ -58,8 +62,10 @@ def for_person(view: PersonView) -> PersonView:
     return wrapped
 
 
-def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
-    return render(request, "escalations/forbidden.html", {"reason": reason}, status=403)
+def _forbidden(request: HttpRequest, reason: str, items: list[str] | None = None) -> HttpResponse:
+    return render(
+        request, "escalations/forbidden.html", {"reason": reason, "items": items}, status=403
+    )
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -70,15 +76,19 @@ def _posted(request: HttpRequest) -> Any:
 def refusals_shown_on(
     form: forms.GovukForm, escalation: Escalation | None = None
 ) -> Iterator[None]:
-    """Turn a refused or stale change into a form error; the person's input stays."""
+    """Turn a refused or stale change into a form error; the person's input stays.
+
+    After a stale refusal ``escalation`` is read again, so the page is drawn from it as it
+    is now, and an action form asks the person to confirm before trying again.
+    """
     try:
         yield
     except services.StaleEscalation as stale:
-        if escalation is not None:
-            data = form.data.copy()  # type: ignore[attr-defined]
-            data["revision"] = str(selectors.current_revision(escalation))
-            form.data = data
-        form.add_error(None, str(stale))
+        if escalation is not None and isinstance(form, forms.ActionForm):
+            escalation.refresh_from_db()
+            form.changed_meanwhile(revision=escalation.revision, message=str(stale))
+        else:
+            form.add_error(None, str(stale))
     except engine.TransitionRefused as refused:
         form.add_error(None, str(refused))
 
@@ -114,7 +124,7 @@ def escalation_detail(request: HttpRequest, person: Person, pk: UUID) -> HttpRes
     page = presenters.escalation_page(
         selectors.escalation_record(escalation), person=person, today=clock.local_today()
     )
-    seen_by = presenters.seen_by(reads_of(escalation), escalation=escalation, person=person)
+    seen_by = presenters.seen_by(reads_of(escalation), entitled=page.sees_read_trail)
     return render(
         request, "escalations/detail.html", {"page": page, "seen_by": seen_by, "nav": "mine"}
     )
@@ -285,32 +295,68 @@ def raise_details(request: HttpRequest, person: Person) -> HttpResponse:
 # --- Actions: one page and one service each ----------------------------------------------
 
 
+def _is_stale_post(request: HttpRequest, escalation: Escalation) -> bool:
+    """A form drawn before someone else's change: it goes on, so the page says what changed."""
+    if request.method != "POST":
+        return False
+    try:
+        return int(request.POST.get("revision", "")) < escalation.revision
+    except ValueError:
+        return False
+
+
+def _refused(
+    request: HttpRequest, person: Person, escalation: Escalation, *needed: Move
+) -> HttpResponse | None:
+    """The 403 page with the stage machine's sentence, unless it allows one of ``needed``."""
+    options = authority.moves_of(person, escalation)
+    if any(options.allows(move) for move in needed) or _is_stale_post(request, escalation):
+        return None
+    return _forbidden(request, options.refusal(needed[0]))
+
+
 def _action_page(
     request: HttpRequest,
+    person: Person,
     escalation: Escalation,
     template: str,
     form: forms.GovukForm,
     formset: Any = None,
+    *,
+    move: Move,
     **context: Any,
 ) -> HttpResponse:
+    """An action's page; after a stale refusal, with the escalation as it is now and, where
+    the change means the person may no longer do this, the stage machine's sentence."""
+    refusal = ""
+    changed: list[presenters.Row] = []
+    if isinstance(form, forms.ActionForm) and form.after_change:
+        changed = presenters.as_it_is_now(escalation, today=clock.local_today())
+        refusal = authority.moves_of(person, escalation).refusal(move)
+        if refusal:
+            form.add_error(None, refusal)
     return render(
         request,
         f"escalations/actions/{template}",
         {
             "escalation": presenters.escalation_heading(escalation),
             "form": presenters.form_view(form, formset),
+            "changed": changed,
+            "refusal": refusal,
             **context,
         },
     )
 
 
-def _revision_initial(escalation: Escalation) -> dict[str, Any]:
-    return {"revision": escalation.revision}
+def _revision_initial(escalation: Escalation, **initial: Any) -> dict[str, Any]:
+    return {"revision": escalation.revision, **initial}
 
 
 @for_person
 def record_contact(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.RECORD_CONTACT):
+        return refused
     form = forms.ContactForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -327,18 +373,21 @@ def record_contact(request: HttpRequest, person: Person, pk: UUID) -> HttpRespon
                 happened_on=data["happened_on"],
             )
             return _done(request, escalation, "Contact recorded")
-    return _action_page(request, escalation, "contact.html", form)
+    return _action_page(request, person, escalation, "contact.html", form, move=Move.RECORD_CONTACT)
 
 
 @for_person
 def escalate_to_next_stage(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.ESCALATE):
+        return refused
     form = forms.ReasonForm(
         _posted(request),
         initial=_revision_initial(escalation),
         label="Why does this need to go to the next stage?",
         required_message="Enter why this needs to go to the next stage",
-        hint="Say what was tried at this stage and why it did not resolve the disagreement.",
+        hint="Say what was tried at this stage and why it did not resolve the disagreement. "
+        "Every party will see this.",
     )
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -349,13 +398,18 @@ def escalate_to_next_stage(request: HttpRequest, person: Person, pk: UUID) -> Ht
                 revision=form.cleaned_data["revision"],
             )
             return _done(request, escalation, f"Escalated to stage {escalation.stage_number}")
+    # Drawn after any stale refusal, so it previews the stage it would go to now.
     preview = presenters.next_stage_preview(escalation, today=clock.local_today())
-    return _action_page(request, escalation, "escalate.html", form, preview=preview)
+    return _action_page(
+        request, person, escalation, "escalate.html", form, move=Move.ESCALATE, preview=preview
+    )
 
 
 @for_person
 def withdraw(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.WITHDRAW):
+        return refused
     form = forms.ReasonForm(
         _posted(request),
         initial=_revision_initial(escalation),
@@ -372,12 +426,14 @@ def withdraw(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
                 revision=form.cleaned_data["revision"],
             )
             return _done(request, escalation, "Escalation withdrawn")
-    return _action_page(request, escalation, "withdraw.html", form)
+    return _action_page(request, person, escalation, "withdraw.html", form, move=Move.WITHDRAW)
 
 
 @for_person
 def resolve(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.PROPOSE_RESOLUTION):
+        return refused
     form = forms.ResolveForm(_posted(request), initial=_revision_initial(escalation))
     formset = forms.AgreedActionFormSet(
         _posted(request),
@@ -386,7 +442,7 @@ def resolve(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
     )
     if form.is_bound and all([form.is_valid(), formset.is_valid()]):
         with refusals_shown_on(form, escalation):
-            services.resolve_escalation(
+            escalation = services.resolve_escalation(
                 escalation=escalation,
                 actor=person,
                 agreed_outcome=form.cleaned_data["agreed_outcome"],
@@ -395,20 +451,63 @@ def resolve(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
                 ],
                 revision=form.cleaned_data["revision"],
             )
-            return _done(request, escalation, "Escalation resolved")
-    return _action_page(request, escalation, "resolve.html", form, formset)
+            if escalation.status == Escalation.Status.RESOLVED:
+                return _done(request, escalation, "Escalation resolved")
+            return _done(
+                request, escalation, "Resolution proposed: the other agencies confirm it next"
+            )
+    return _action_page(
+        request,
+        person,
+        escalation,
+        "resolve.html",
+        form,
+        formset,
+        move=Move.PROPOSE_RESOLUTION,
+        intro=presenters.resolution_intro(escalation),
+    )
+
+
+@for_person
+def confirm_resolution(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.CONFIRM_RESOLUTION):
+        return refused
+    form = forms.ConfirmResolutionForm(_posted(request), initial=_revision_initial(escalation))
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            escalation = services.confirm_resolution(
+                escalation=escalation, actor=person, revision=form.cleaned_data["revision"]
+            )
+            if escalation.status == Escalation.Status.RESOLVED:
+                return _done(request, escalation, "Resolution confirmed: escalation resolved")
+            return _done(request, escalation, "Resolution confirmed for your agency")
+    return _action_page(
+        request,
+        person,
+        escalation,
+        "confirm_resolution.html",
+        form,
+        move=Move.CONFIRM_RESOLUTION,
+        proposal=presenters.confirmation_of(*selectors.proposal_with_owners(escalation)),
+    )
 
 
 def _agreed_action(escalation: Escalation, action_id: int) -> AgreedAction:
     return get_object_or_404(
-        AgreedAction.objects.select_related("owner__agency"), pk=action_id, escalation=escalation
+        AgreedAction.objects.select_related("owner__agency"),
+        pk=action_id,
+        escalation=escalation,
+        superseded_at=None,
     )
 
 
 @for_person
 def confirm_action(request: HttpRequest, person: Person, pk: UUID, action_id: int) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
     action = _agreed_action(escalation, action_id)
+    if refused := _refused(request, person, escalation, Move.CONFIRM_UNDERSTANDING):
+        return refused
     form = forms.ConfirmForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -418,9 +517,11 @@ def confirm_action(request: HttpRequest, person: Person, pk: UUID, action_id: in
             return _done(request, escalation, "Shared understanding confirmed")
     return _action_page(
         request,
+        person,
         escalation,
         "confirm_action.html",
         form,
+        move=Move.CONFIRM_UNDERSTANDING,
         action=presenters.agreed_action_summary(action),
     )
 
@@ -429,8 +530,10 @@ def confirm_action(request: HttpRequest, person: Person, pk: UUID, action_id: in
 def check_back_action(
     request: HttpRequest, person: Person, pk: UUID, action_id: int
 ) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
     action = _agreed_action(escalation, action_id)
+    if refused := _refused(request, person, escalation, Move.CHECK_BACK):
+        return refused
     form = forms.CheckBackForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -444,22 +547,37 @@ def check_back_action(
             return _done(request, escalation, "Agreed action checked back")
     return _action_page(
         request,
+        person,
         escalation,
         "check_back.html",
         form,
+        move=Move.CHECK_BACK,
         action=presenters.agreed_action_summary(action),
     )
 
 
 @for_person
 def checklist_item(request: HttpRequest, person: Person, pk: UUID, item: str) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
     try:
         checklist_entry = ChecklistItem(item)
     except ValueError:
         raise Http404("No such checklist item.") from None
     if checklist_entry not in services.checklist_for(escalation):
         raise Http404("That item is not on this stage's checklist.")
+    answering_for, refusal = "", ""
+    try:
+        slot = moves.check_checklist_answer(
+            authority.case_of(escalation),
+            authority.actor_of(person, escalation.partnership_id),
+            escalation.policy.rules,
+            checklist_entry,
+        )
+        answering_for = presenters.agency_name(escalation, slot.agency_id)
+    except engine.TransitionRefused as refused:
+        refusal = str(refused)
+    if refusal and not _is_stale_post(request, escalation):
+        return _forbidden(request, refusal)
     form = forms.ChecklistTickForm(
         _posted(request), item=checklist_entry, initial=_revision_initial(escalation)
     )
@@ -476,12 +594,26 @@ def checklist_item(request: HttpRequest, person: Person, pk: UUID, item: str) ->
                 review_on=data.get("review_on"),
             )
             return _done(request, escalation, "Checklist item recorded")
-    return _action_page(request, escalation, "checklist_item.html", form)
+    return _action_page(
+        request,
+        person,
+        escalation,
+        "checklist_item.html",
+        form,
+        move=Move.ANSWER_CHECKLIST,
+        answering_for=answering_for,
+    )
 
 
 @for_person
 def close(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    outstanding = presenters.checklist_labels(
+        services.outstanding_checklist(escalation), selectors.agency_names(escalation)
+    )
+    options = authority.moves_of(person, escalation)
+    if not options.allows(Move.CLOSE) and not _is_stale_post(request, escalation):
+        return _forbidden(request, options.refusal(Move.CLOSE), outstanding)
     form = forms.CloseForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -489,13 +621,106 @@ def close(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
                 escalation=escalation, actor=person, revision=form.cleaned_data["revision"]
             )
             return _done(request, escalation, "Escalation closed")
-    outstanding = presenters.checklist_labels(services.outstanding_checklist(escalation))
-    return _action_page(request, escalation, "close.html", form, outstanding=outstanding)
+    return _action_page(
+        request, person, escalation, "close.html", form, move=Move.CLOSE, outstanding=outstanding
+    )
+
+
+@for_person
+def reopen(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.REOPEN):
+        return refused
+    following = escalation.policy.rules.next_after(escalation.stage_number)
+    form = forms.ReopenForm(
+        _posted(request),
+        initial=_revision_initial(escalation),
+        stage_number=escalation.stage_number,
+        next_stage=f"stage {following.number}, {following.name}" if following else None,
+    )
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            escalation = services.reopen_escalation(
+                escalation=escalation,
+                actor=person,
+                reason=form.cleaned_data["reason"],
+                to_next_stage=form.to_next_stage,
+                revision=form.cleaned_data["revision"],
+            )
+            return _done(
+                request, escalation, f"Escalation reopened at stage {escalation.stage_number}"
+            )
+    return _action_page(
+        request,
+        person,
+        escalation,
+        "reopen.html",
+        form,
+        move=Move.REOPEN,
+        not_done=presenters.not_done_actions(selectors.not_done_actions(escalation)),
+        is_final=following is None,
+    )
+
+
+@for_person
+def add_agency(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.ADD_AGENCY):
+        return refused
+    agencies = selectors.agencies_to_add(escalation)
+    form = forms.AddPartyForm(
+        _posted(request),
+        initial=_revision_initial(escalation),
+        agencies=agencies,
+        people=selectors.people_in_agencies(agencies),
+    )
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        with refusals_shown_on(form, escalation):
+            party = services.add_party(
+                escalation=escalation,
+                actor=person,
+                agency=data["agency"],
+                side=moves.Side(data["side"]),
+                practitioner=data["practitioner"],
+                revision=data["revision"],
+            )
+            return _done(request, escalation, f"{party.agency.name} added to the disagreement")
+    return _action_page(request, person, escalation, "add_agency.html", form, move=Move.ADD_AGENCY)
+
+
+@for_person
+def lead_agency(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.SET_LEAD_AGENCY):
+        return refused
+    lead = authority.case_of(escalation).lead_agency_id
+    form = forms.LeadAgencyForm(
+        _posted(request),
+        initial=_revision_initial(escalation, agency=lead),
+        agencies=selectors.party_agencies(escalation),
+    )
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            services.set_lead_agency(
+                escalation=escalation,
+                actor=person,
+                agency=form.cleaned_data["agency"],
+                revision=form.cleaned_data["revision"],
+            )
+            return _done(
+                request, escalation, f"{form.cleaned_data['agency'].name} is the lead agency"
+            )
+    return _action_page(
+        request, person, escalation, "lead_agency.html", form, move=Move.SET_LEAD_AGENCY
+    )
 
 
 @for_person
 def new_representation(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.ADD_REPRESENTATION):
+        return refused
     form = forms.RepresentationForm(_posted(request), initial=_revision_initial(escalation))
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -506,18 +731,30 @@ def new_representation(request: HttpRequest, person: Person, pk: UUID) -> HttpRe
                 revision=form.cleaned_data["revision"],
             )
             return _done(request, escalation, "Written representation submitted")
-    return _action_page(request, escalation, "representation.html", form)
+    return _action_page(
+        request, person, escalation, "representation.html", form, move=Move.ADD_REPRESENTATION
+    )
+
+
+# --- The final stage: the panel, the meeting's chair, the decision -----------------------
+
+
+def _appointees_from(escalation: Escalation) -> Any:
+    final = escalation.policy.rules.final_stage.final
+    return final.appointees_from if final is not None else ()
 
 
 @for_person
 def panel(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.ACT)
-    if not presenters.offers_panel(escalation.policy.rules):
-        raise Http404("This procedure's final stage has no resolution panel.")
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.APPOINT_PANEL_MEMBER):
+        return refused
     form = forms.PanelMemberForm(
         _posted(request),
         initial=_revision_initial(escalation),
-        people=selectors.directory_people(escalation.partnership),
+        people=selectors.people_holding(
+            escalation.partnership_id, _appointees_from(escalation), besides=person
+        ).exclude(pk__in=selectors.appointed(escalation, Appointment.Role.PANEL_MEMBER)),
     )
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -527,31 +764,122 @@ def panel(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
                 member=form.cleaned_data["member"],
                 revision=form.cleaned_data["revision"],
             )
-            messages.success(request, f"{form.cleaned_data['member'].name} added to the panel")
+            messages.success(request, f"{form.cleaned_data['member'].name} appointed to the panel")
             return redirect("escalations:panel", pk=escalation.pk)
+    options = authority.moves_of(person, escalation)
     return _action_page(
         request,
+        person,
         escalation,
         "panel.html",
         form,
+        move=Move.APPOINT_PANEL_MEMBER,
         panel=presenters.panel_view(
-            selectors.panel_members(escalation), services.check_panel(escalation)
+            selectors.appointments(escalation),
+            services.check_panel(escalation),
+            reason=escalation.panel_reason,
         ),
+        remove_url=reverse("escalations:panel_remove", kwargs={"pk": escalation.pk})
+        if options.allows(Move.REMOVE_PANEL_MEMBER)
+        else "",
+        reason_url=reverse("escalations:panel_reason", kwargs={"pk": escalation.pk})
+        if options.allows(Move.EXPLAIN_PANEL)
+        else "",
+    )
+
+
+@for_person
+def panel_remove(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.REMOVE_PANEL_MEMBER):
+        return refused
+    form = forms.RemovePanelMemberForm(
+        _posted(request),
+        initial=_revision_initial(escalation),
+        members=selectors.appointed(escalation, Appointment.Role.PANEL_MEMBER),
+    )
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            services.remove_panel_member(
+                escalation=escalation,
+                actor=person,
+                member=form.cleaned_data["member"],
+                revision=form.cleaned_data["revision"],
+            )
+            messages.success(request, f"{form.cleaned_data['member'].name} left the panel")
+            return redirect("escalations:panel", pk=escalation.pk)
+    return _action_page(
+        request, person, escalation, "panel_remove.html", form, move=Move.REMOVE_PANEL_MEMBER
+    )
+
+
+@for_person
+def panel_reason(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.EXPLAIN_PANEL):
+        return refused
+    form = forms.PanelReasonForm(
+        _posted(request), initial=_revision_initial(escalation, reason=escalation.panel_reason)
+    )
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            services.record_panel_reason(
+                escalation=escalation,
+                actor=person,
+                reason=form.cleaned_data["reason"],
+                revision=form.cleaned_data["revision"],
+            )
+            messages.success(request, "Reason recorded")
+            return redirect("escalations:panel", pk=escalation.pk)
+    return _action_page(
+        request, person, escalation, "panel_reason.html", form, move=Move.EXPLAIN_PANEL
+    )
+
+
+@for_person
+def meeting_chair(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.APPOINT_CHAIR):
+        return refused
+    form = forms.MeetingChairForm(
+        _posted(request),
+        initial=_revision_initial(escalation),
+        people=selectors.people_holding(
+            escalation.partnership_id, _appointees_from(escalation), besides=person
+        ).exclude(agency__in=selectors.party_agencies(escalation)),
+    )
+    if form.is_bound and form.is_valid():
+        with refusals_shown_on(form, escalation):
+            services.appoint_meeting_chair(
+                escalation=escalation,
+                actor=person,
+                chair=form.cleaned_data["chair"],
+                revision=form.cleaned_data["revision"],
+            )
+            return _done(
+                request, escalation, f"{form.cleaned_data['chair'].name} will chair the meeting"
+            )
+    chairs = selectors.appointed(escalation, Appointment.Role.MEETING_CHAIR)
+    return _action_page(
+        request,
+        person,
+        escalation,
+        "meeting_chair.html",
+        form,
+        move=Move.APPOINT_CHAIR,
+        current=[presenters.person_status(chair) for chair in chairs],
     )
 
 
 @for_person
 def decision(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk), Action.DECIDE)
-    final = escalation.policy.rules.final_stage.final
-    if final is None:
-        raise Http404("This procedure's final stage records no decision.")
-    uninvolved = FinalStageKind.UNINVOLVED_BOARD_MEMBER_MEETING in final.decided_by
+    escalation = get_for(person, str(pk))
+    if refused := _refused(request, person, escalation, Move.RECORD_DECISION):
+        return refused
     form = forms.FinalDecisionForm(
         _posted(request),
         initial=_revision_initial(escalation),
-        kinds=final.decided_by,
-        chairing_agencies=selectors.uninvolved_agencies(escalation) if uninvolved else None,
+        kinds=presenters.decision_kinds(escalation, person),
     )
     if form.is_bound and form.is_valid():
         with refusals_shown_on(form, escalation):
@@ -562,4 +890,6 @@ def decision(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
                 **form.service_arguments(),
             )
             return _done(request, escalation, "Final decision recorded")
-    return _action_page(request, escalation, "decision.html", form)
+    return _action_page(
+        request, person, escalation, "decision.html", form, move=Move.RECORD_DECISION
+    )

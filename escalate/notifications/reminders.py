@@ -9,7 +9,8 @@ the working-day thresholds are computed once per calendar (a nation's bank
 holidays plus a partnership's closure days) with the domain calendar, then two
 filtered queries per calendar (stages, agreed actions) return only the rows that
 need a reminder now. Building the messages then reads the parties of those rows
-in a few more queries (``facts.parties_for``).
+in a few more queries (``facts.parties_for``): every party agency, of which only those
+on the sides the stage involves are reminded (``domain.recipients``).
 """
 
 from __future__ import annotations

@@ -97,12 +97,15 @@ def notify_outcome(
 
 def notify_resolution_proposed(*, escalation: Escalation, actor: Person) -> list[Notification]:
     """The acting rung of each party agency that still has to confirm the latest proposed
-    resolution (decision 8); nothing when none waits.
+    resolution at the current stage (decision 8); nothing when none waits. Called again
+    after a confirmation that leaves agencies to confirm, it asks only those.
     """
     _in_transaction()
     proposal = (
         ResolutionProposal.objects.filter(
-            escalation=escalation, state=ResolutionProposal.State.PROPOSED
+            escalation=escalation,
+            stage_number=escalation.stage_number,
+            state=ResolutionProposal.State.PROPOSED,
         )
         .select_related("agency")
         .order_by("-pk")
@@ -134,9 +137,8 @@ def notify_appointed(
     if role not in Appointment.Role.values:
         raise ValueError(f"{role!r} is not an appointment to the final stage.")
     recipients = (Recipient(appointee.pk, (Reason.APPOINTED,)),)
-    extra = {"role": role, "role_label": str(Appointment.Role(role).label).lower()}
     return _write_event(
-        escalation, Notification.Kind.APPOINTED, recipients, actor=actor, extra=extra
+        escalation, Notification.Kind.APPOINTED, recipients, actor=actor, extra={"role": role}
     )
 
 

@@ -8,14 +8,28 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from escalate.api.tests.conftest import API_URLS, World, client_for, etag
+from escalate.api.tests.conftest import (
+    API_URLS,
+    World,
+    acting,
+    client_for,
+    escalate_to,
+    etag,
+    resolve_now,
+)
 from escalate.audit import events
 from escalate.audit.models import AuditEvent, ReadEvent
+from escalate.domain import moves
 from escalate.domain.policy import SubjectKind
 from escalate.escalations import services
 from escalate.escalations.clock import local_today
 from escalate.escalations.models import AgreedAction, Contact, Escalation
-from escalate.escalations.tests.factories import PersonFactory, raise_for
+from escalate.escalations.tests.factories import (
+    PersonFactory,
+    partnership_person,
+    raise_for,
+    shipped_policy,
+)
 from escalate.organisations.models import PartnershipRoleAssignment
 
 pytestmark = pytest.mark.urls(API_URLS)
@@ -26,8 +40,12 @@ EVERY_ESCALATION_ENDPOINT = [
     ("post", "contacts/", {}),
     ("post", "escalate/", {"reason": "Not agreed."}),
     ("post", "resolve/", {}),
+    ("post", "resolution/confirm/", {}),
     ("post", "withdraw/", {"reason": "No longer needed."}),
     ("post", "close/", {}),
+    ("post", "reopen/", {"reason": "Not done."}),
+    ("post", "parties/", {"agency": 1, "side": "challenged"}),
+    ("put", "lead-agency/", {"agency": 1}),
     ("get", "agreed-actions/", None),
     ("post", "agreed-actions/1/confirm/", {}),
     ("post", "agreed-actions/1/check-back/", {"implemented": True}),
@@ -37,6 +55,9 @@ EVERY_ESCALATION_ENDPOINT = [
     ("post", "representations/", {"text": "Our view."}),
     ("get", "panel/", None),
     ("post", "panel/members/", {"member": 1}),
+    ("delete", "panel/members/1/", None),
+    ("put", "panel/chair/", {"chair": 1}),
+    ("put", "panel/reason/", {"reason": "None could come."}),
     ("post", "decision/", {"decided_by_kind": "chair_decision", "decision": "Agreed."}),
     ("get", "history/", None),
     ("post", "practice-issues/", {"issue": "Thresholds differ.", "is_resolved": False}),
@@ -91,9 +112,9 @@ def test_every_escalation_endpoint_is_in_the_permission_loop():
         if str(pattern.pattern).startswith(urls.E)
     }
     looped = {
-        rest.replace("agreed-actions/1/", "agreed-actions/<str:action_id>/").replace(
-            "checklist/record_outcome/", "checklist/<str:item>/"
-        )
+        rest.replace("agreed-actions/1/", "agreed-actions/<str:action_id>/")
+        .replace("checklist/record_outcome/", "checklist/<str:item>/")
+        .replace("panel/members/1/", "panel/members/<str:person_id>/")
         for _, rest, _ in EVERY_ESCALATION_ENDPOINT
     }
     assert routes == looped
@@ -107,21 +128,25 @@ def test_an_unknown_escalation_is_404_like_an_unseen_one(world: World):
         assert response["Content-Type"] == "application/problem+json"
 
 
-def test_someone_who_can_see_but_not_act_gets_403(world: World):
-    services.escalate_stage(escalation=world.escalation, actor=world.raiser, reason="x")
-    escalation = world.escalation
-    escalation.refresh_from_db()
-    while not escalation.is_at_final_stage:
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
+def test_someone_who_can_see_but_not_move_gets_the_stage_machines_refusal(world: World):
+    escalation = escalate_to(world)
     client = client_for(world.scrutineer)
     assert client.get(url(escalation)).status_code == 200
 
     response = call(
-        client, "post", url(escalation, "escalate/"), {"reason": "x"}, HTTP_IF_MATCH='"9"'
+        client,
+        "post",
+        url(escalation, "contacts/"),
+        contact_body(),
+        HTTP_IF_MATCH=etag(client, escalation),
     )
 
-    assert response.status_code == 403
-    assert response.json()["type"].endswith("/forbidden")
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("/transition-refused")
+    assert response.json()["detail"] == (
+        "Only people involved in this escalation can record a contact."
+    )
+    assert not Contact.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -324,7 +349,7 @@ def test_raising_creates_an_escalation_with_its_audit_event(world: World):
 @pytest.mark.parametrize(
     ("overrides", "pointer"),
     [
-        ({"other_agency": 999999}, "#/other_agency"),
+        ({"other_agency": "school"}, "#/other_agency"),
         ({"subject": {"kind": "child", "name": "A"}}, "#/subject/case_reference"),
         ({"subject": {"kind": "child", "name": "A", "nhs_number": "123"}}, "#/subject/nhs_number"),
         ({"subject": {"kind": "pet", "name": "A", "case_reference": "C"}}, "#/subject/kind"),
@@ -347,8 +372,32 @@ def test_the_counterpart_must_work_in_the_other_agency(world: World):
 
     response = call(client_for(world.raiser), "post", "/api/v1/escalations/", body)
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["pointer"] == "#/counterpart"
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "Choose someone who works in Invented Police, or nobody if not known."
+    )
+
+
+def test_the_other_agency_must_be_another_agency_of_the_partnership(world: World):
+    elsewhere = PersonFactory(agency__partnership=shipped_policy("greenwich").partnership)
+    client = client_for(world.raiser)
+
+    answers = [
+        call(client, "post", "/api/v1/escalations/", raise_body(world, **body))
+        for body in (
+            {"other_agency": 999999, "counterpart": None},
+            {"other_agency": elsewhere.agency_id, "counterpart": None},
+            {"other_agency": world.school.pk, "counterpart": None},
+        )
+    ]
+
+    assert [answer.status_code for answer in answers] == [409, 409, 409]
+    assert [answer.json()["detail"] for answer in answers] == [
+        moves.NO_SUCH_AGENCY,
+        moves.NO_SUCH_AGENCY,
+        "The other agency must be a different agency from your own.",
+    ]
+    assert Escalation.objects.count() == 1
 
 
 def test_a_refusal_by_the_procedure_is_409(world: World):
@@ -450,17 +499,14 @@ def test_a_contact_in_the_future_is_refused(world: World):
         HTTP_IF_MATCH='"1"',
     )
 
-    assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"pointer": "#/happened_on", "detail": "The date must be today or in the past."}
-    ]
+    assert response.status_code == 409
+    assert response.json()["detail"] == "The date of the contact must be today or in the past."
+    assert not Contact.objects.exists()
 
 
 def test_escalating_past_the_final_stage_is_409(world: World):
-    escalation = world.escalation
-    while not escalation.is_at_final_stage:
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
-    client = client_for(world.raiser)
+    escalation = escalate_to(world)
+    client = client_for(acting(world, world.school))
 
     response = call(
         client,
@@ -490,24 +536,31 @@ def test_withdrawing(world: World):
     assert AuditEvent.objects.filter(event=events.ESCALATION_WITHDRAWN).exists()
 
 
-def test_resolving_needs_an_owner_from_the_directory(world: World):
-    body = {
-        "agreed_outcome": "Agreed.",
-        "actions": [
-            {"description": "Review.", "owner": 999999, "due_on": local_today().isoformat()}
-        ],
-    }
+def test_resolving_needs_an_owner_from_the_partnership(world: World):
+    elsewhere = PersonFactory(agency__partnership=shipped_policy("greenwich").partnership)
 
-    response = call(
-        client_for(world.raiser),
-        "post",
-        url(world.escalation, "resolve/"),
-        body,
-        HTTP_IF_MATCH='"1"',
-    )
+    def resolve_with(owner: Any) -> Any:
+        body = {
+            "agreed_outcome": "Agreed.",
+            "actions": [
+                {"description": "Review.", "owner": owner, "due_on": local_today().isoformat()}
+            ],
+        }
+        return call(
+            client_for(world.raiser),
+            "post",
+            url(world.escalation, "resolve/"),
+            body,
+            HTTP_IF_MATCH='"1"',
+        )
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["pointer"] == "#/actions/0/owner"
+    for owner in (999999, elsewhere.pk):
+        response = resolve_with(owner)
+        assert response.status_code == 409
+        assert response.json()["detail"] == moves.NOT_IN_PARTNERSHIP
+    assert resolve_with("someone").json()["errors"][0]["pointer"] == "#/actions/0/owner"
+    world.escalation.refresh_from_db()
+    assert world.escalation.revision == 1
 
 
 def test_resolving_needs_at_least_one_action(world: World):
@@ -552,18 +605,14 @@ def test_the_checklist_waits_for_resolution(world: World):
 
 
 def test_an_agreed_action_of_another_escalation_is_404(world: World):
-    other = services.raise_escalation(
+    other = raise_for(
         raised_by=world.raiser,
-        policy=world.escalation.policy,
+        other_agency=world.social_care,
+        counterpart=world.counterpart,
+        today=local_today(),
         subject=services.SubjectDetails(
             kind=SubjectKind.CHILD, name="Jo Invented", case_reference="C-9"
         ),
-        other_agency=world.social_care,
-        counterpart=None,
-        category=world.escalation.category,
-        decision_disputed="A decision.",
-        evidence="Evidence.",
-        desired_outcome="An outcome.",
     )
     services.resolve_escalation(
         escalation=other,
@@ -571,6 +620,7 @@ def test_an_agreed_action_of_another_escalation_is_404(world: World):
         agreed_outcome="Agreed.",
         actions=[services.AgreedActionDetails("Do it.", world.counterpart, local_today())],
     )
+    services.confirm_resolution(escalation=other, actor=world.counterpart)
     action = AgreedAction.objects.get(escalation=other)
 
     response = call(
@@ -588,9 +638,7 @@ def test_an_agreed_action_of_another_escalation_is_404(world: World):
 
 
 def test_the_final_stage_through_the_api(world: World):
-    escalation = world.escalation
-    while not escalation.is_at_final_stage:
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
+    escalation = escalate_to(world)
     raiser = client_for(world.raiser)
 
     represented = call(
@@ -617,9 +665,7 @@ def test_the_final_stage_through_the_api(world: World):
 
 
 def test_only_the_chair_or_panel_may_decide(world: World):
-    escalation = world.escalation
-    while not escalation.is_at_final_stage:
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
+    escalation = escalate_to(world)
     client = client_for(world.raiser)
 
     response = call(
@@ -630,28 +676,29 @@ def test_only_the_chair_or_panel_may_decide(world: World):
         HTTP_IF_MATCH=etag(client, escalation),
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Only the chair can record this decision."
+    assert not escalation.final_decisions.exists()
 
 
-def test_adding_a_panel_member_lets_them_see_the_escalation(world: World):
-    escalation = world.escalation
-    while not escalation.is_at_final_stage:
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
-    client = client_for(world.raiser)
+def test_appointing_a_panel_member_lets_them_see_the_escalation(world: World):
+    escalation = escalate_to(world)
+    member = partnership_person(role="panel_member", name="Pip Panel")
+    client = client_for(world.business_manager)
     assert client.get(url(escalation, "panel/")).json()["members"] == []
-    assert client_for(world.outsider).get(url(escalation)).status_code == 404
+    assert client_for(member).get(url(escalation)).status_code == 404
 
     response = call(
         client,
         "post",
         url(escalation, "panel/members/"),
-        {"member": world.outsider.pk},
+        {"member": member.pk},
         HTTP_IF_MATCH=etag(client, escalation),
     )
 
     assert response.status_code == 200, response.content
-    assert response.json()["members"] == [{"id": world.outsider.pk, "name": "Pat Outsider"}]
-    assert client_for(world.outsider).get(url(escalation)).status_code == 200
+    assert response.json()["members"] == [{"id": member.pk, "name": "Pip Panel"}]
+    assert client_for(member).get(url(escalation)).status_code == 200
 
 
 def test_the_history_lists_the_audit_events(world: World):
@@ -675,9 +722,7 @@ def test_practice_issues_wait_for_the_procedures_stage(world: World):
 
 
 def test_practice_issues_check_if_match(world: World):
-    escalation = world.escalation
-    for _ in range(2):
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
+    escalation = escalate_to(world, 3)
     client = client_for(world.raiser)
 
     stale = call(

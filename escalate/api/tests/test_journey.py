@@ -1,8 +1,11 @@
 """A scripted client drives a whole NEL escalation over HTTP, through the API alone.
 
-Raise, record a contact, escalate, resolve with an agreed action, confirm it and check
-it back, answer the checklist, close: each change sends the ETag it last read in
-If-Match and an Idempotency-Key, as a careful integration would.
+Raise, record a contact, escalate, propose a resolution with an agreed action and have
+the other agency confirm it, confirm the action's shared understanding and check it
+back, answer the checklist, close: each change sends the ETag it last read in If-Match
+and an Idempotency-Key, as a careful integration would. Each move is made by the rung
+the procedure gives it (DOMAIN.md decision 7): the practitioners at stage 1, the line
+managers at stage 2.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from escalate.api.tests.conftest import API_URLS, World, token_for
+from escalate.api.tests.conftest import API_URLS, World, colleague, token_for
 from escalate.audit import events
 from escalate.escalations.clock import local_today
 from escalate.escalations.models import Escalation
@@ -52,10 +55,16 @@ class Integration:
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_nel_escalation_through_the_api(world: World, live_server: Any) -> None:
     today = local_today()
+    version = world.escalation.policy.version
     raiser = Integration(live_server.url, token_for(world.raiser))
-    other = Integration(live_server.url, token_for(world.counterpart))
+    school_manager = Integration(
+        live_server.url, token_for(colleague(world.school, "line_manager"))
+    )
+    other_manager = Integration(live_server.url, token_for(world.manager))
 
-    timeline = raiser.get("/partnerships/nel/policies/1/timeline/", raised=today.isoformat())
+    timeline = raiser.get(
+        f"/partnerships/nel/policies/{version}/timeline/", raised=today.isoformat()
+    )
     assert [stage["number"] for stage in timeline["stages"]] == [1, 2, 3, 4, 5]
 
     created = raiser.change(
@@ -74,6 +83,8 @@ def test_a_whole_nel_escalation_through_the_api(world: World, live_server: Any) 
     )
     escalation = f"/escalations/{created['id']}/"
     assert created["stage_number"] == 1
+    assert [party["side"] for party in created["parties"]] == ["raising", "challenged"]
+    assert created["waiting_on"] == "parties"
 
     raiser.change(
         "POST",
@@ -89,9 +100,11 @@ def test_a_whole_nel_escalation_through_the_api(world: World, live_server: Any) 
     )
     escalated = raiser.change("POST", f"{escalation}escalate/", {"reason": "Not agreed."})
     assert escalated["stage_number"] == 2
+    allowed = {move["move"] for move in escalated["moves"] if move["allowed"]}
+    assert "propose_resolution" not in allowed  # stage 2 belongs to the line managers
 
-    other.get(escalation)
-    resolved = other.change(
+    other_manager.get(escalation)
+    proposed = other_manager.change(
         "POST",
         f"{escalation}resolve/",
         {
@@ -105,11 +118,19 @@ def test_a_whole_nel_escalation_through_the_api(world: World, live_server: Any) 
             ],
         },
     )
+    assert proposed["status"] == "open"
+    assert proposed["waiting_on"] == "confirmation"
+    assert proposed["proposal"]["agency"]["id"] == world.social_care.pk
+    assert [agency["id"] for agency in proposed["waiting_on_agencies"]] == [world.school.pk]
+
+    school_manager.get(escalation)
+    resolved = school_manager.change("POST", f"{escalation}resolution/confirm/")
     assert resolved["status"] == "resolved"
+    assert resolved["proposal"] is None
     action = resolved["agreed_actions"][0]["id"]
 
-    other.change("POST", f"{escalation}agreed-actions/{action}/confirm/")
     raiser.get(escalation)
+    raiser.change("POST", f"{escalation}agreed-actions/{action}/confirm/")
     checked = raiser.change(
         "POST",
         f"{escalation}agreed-actions/{action}/check-back/",
@@ -118,13 +139,18 @@ def test_a_whole_nel_escalation_through_the_api(world: World, live_server: Any) 
     assert checked["implementation"] == "implemented"
 
     checklist = raiser.get(f"{escalation}checklist/")
-    assert checklist and all(entry["state"] == "to_do" for entry in checklist)
-    for entry in checklist:
-        answer: dict[str, Any] = {"is_done": True}
-        if entry["item"] == "set_review_date":
-            answer["review_on"] = (today + timedelta(days=30)).isoformat()
-        raiser.change("PUT", f"{escalation}checklist/{entry['item']}/", answer)
+    assert {entry["answered_by"] for entry in checklist} == {"record", "people"}
+    for manager, agency in ((school_manager, world.school), (other_manager, world.social_care)):
+        manager.get(escalation)
+        for entry in checklist:
+            if entry["answered_by"] != "people" or entry["agency"]["id"] != agency.pk:
+                continue
+            answer: dict[str, Any] = {"is_done": True}
+            if entry["item"] == "set_review_date":
+                answer["review_on"] = (today + timedelta(days=30)).isoformat()
+            manager.change("PUT", f"{escalation}checklist/{entry['item']}/", answer)
 
+    raiser.get(escalation)
     closed = raiser.change("POST", f"{escalation}close/")
     assert closed["status"] == "closed"
 

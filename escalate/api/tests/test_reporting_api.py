@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from escalate.api.tests.conftest import API_URLS, World, client_for
+from escalate.api.tests.conftest import API_URLS, World, client_for, escalate_to
 from escalate.audit.models import ReadEvent
-from escalate.escalations import services
 from escalate.reporting.services import record_practice_issue
 
 pytestmark = pytest.mark.urls(API_URLS)
@@ -45,9 +44,7 @@ def test_register_filters_and_pages(world: World):
 
 
 def test_the_practice_issues_log(world: World):
-    escalation = world.escalation
-    for _ in range(2):
-        escalation = services.escalate_stage(escalation=escalation, actor=world.raiser, reason="x")
+    escalation = escalate_to(world, 3)
     record_practice_issue(
         escalation=escalation, actor=world.raiser, issue="Thresholds differ.", is_resolved=False
     )

@@ -129,7 +129,7 @@ def _aim_some_positive_cases_at_real_things(case: Any, fuzz_world: dict[str, Any
     world.escalation.refresh_from_db()
     real = {
         "slug": world.school.partnership.slug,
-        "version": "1",
+        "version": str(world.escalation.policy.version),
         "item": "record_outcome",
     }
     if case.path.startswith("/api/v1/escalations/"):

@@ -62,6 +62,7 @@ def case(db: None) -> Case:
         outcome="No agreement; both to speak to their managers.",
         decision_makers="",
         happened_on=date(2026, 12, 21),
+        today=date(2026, 12, 21),
     )
     services.escalate_stage(
         escalation=escalation,
@@ -78,6 +79,7 @@ def case(db: None) -> Case:
         outcome="Referral accepted for a child and family assessment.",
         decision_makers="Jo Social (team manager)",
         happened_on=date(2027, 1, 4),
+        today=date(2027, 1, 4),
     )
     services.resolve_escalation(
         escalation=escalation,
@@ -97,6 +99,8 @@ def case(db: None) -> Case:
         ],
         today=date(2027, 1, 4),
     )
+    # The other agency's acting rung agrees it (DOMAIN.md decision 8).
+    services.confirm_resolution(escalation=escalation, actor=counterpart, today=date(2027, 1, 4))
     escalation.refresh_from_db()
     return Case(escalation=escalation, raiser=raiser, manager=manager, counterpart=counterpart)
 

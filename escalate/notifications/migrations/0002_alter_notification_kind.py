@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('raised', 'Escalation raised'), ('stage_entered', 'Escalated to a new stage'), ('reopened', 'Reopened after a failed check-back'), ('resolution_proposed', 'Resolution waiting for confirmation'), ('appointed', 'Appointed to the final stage'), ('outcome', 'Outcome'), ('due_soon', 'Stage due soon'), ('due_today', 'Stage due today'), ('overdue', 'Stage overdue'), ('action_due_soon', 'Agreed action due soon'), ('action_due_today', 'Agreed action due today'), ('check_back', 'Check back an agreed action'), ('digest', 'Daily digest')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("raised", "Escalation raised"),
+                    ("stage_entered", "Escalated to a new stage"),
+                    ("reopened", "Reopened after a failed check-back"),
+                    ("resolution_proposed", "Resolution waiting for confirmation"),
+                    ("appointed", "Appointed to the final stage"),
+                    ("outcome", "Outcome"),
+                    ("due_soon", "Stage due soon"),
+                    ("due_today", "Stage due today"),
+                    ("overdue", "Stage overdue"),
+                    ("action_due_soon", "Agreed action due soon"),
+                    ("action_due_today", "Agreed action due today"),
+                    ("check_back", "Check back an agreed action"),
+                    ("digest", "Daily digest"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

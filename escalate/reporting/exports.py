@@ -23,6 +23,7 @@ REGISTER_COLUMNS = (
     "Stage due on",
     "Working days open",
     "Overdue",
+    "Whose move",
     "Practice issue updates",
 )
 
@@ -52,6 +53,7 @@ def register_csv(rows: Iterable[RegisterRow]) -> str:
                 row.due_on.isoformat() if row.due_on else "",
                 row.working_days_open,
                 "Yes" if row.is_overdue else "No",
+                row.waiting_on,
                 row.practice_issue_count,
             )
         )

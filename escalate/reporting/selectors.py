@@ -29,9 +29,11 @@ from django.db.models.functions import Coalesce
 from escalate.domain import engine
 from escalate.domain.access import PARTNERSHIP_OVERSIGHT
 from escalate.domain.policy import PolicyRules
+from escalate.escalations import presenters
 from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import Escalation
+from escalate.escalations.selectors import with_case_rows
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
 from escalate.policies.selectors import current_policies
@@ -103,6 +105,9 @@ class RegisterRow:
     """Working days after the day it was raised, up to and including today."""
     deadline_state: engine.DeadlineState
     practice_issue_count: int
+    waiting_on: str = ""
+    """Whose move it is now: 'Waiting on you', 'Waiting on <agency>', 'Waiting on the chair'."""
+    is_waiting_on_you: bool = False
 
     @property
     def is_overdue(self) -> bool:
@@ -113,14 +118,19 @@ def register(person: Person, *, filters: RegisterFilters, today: date) -> list[R
     """Every open escalation of the partnerships ``person`` oversees, most pressing first.
 
     The same number of queries however many rows: the person's roles, the escalations
-    (with agencies and partnership joined, practice issues counted in a subquery), and
-    the procedure versions they run under, each read once.
+    (with agencies and partnership joined, practice issues counted in a subquery), what
+    the stage machine needs to say whose move it is (``with_case_rows``), and the
+    procedure versions they run under, each read once.
     """
     partnership_ids = overseen_partnership_ids(person)
     escalations = _register_queryset(person, partnership_ids, filters=filters, today=today)
-    rows = list(escalations)
+    rows = list(with_case_rows(escalations))
     rules = _rules_by_policy({row.policy_id for row in rows})
-    return [_register_row(escalation, rules[escalation.policy_id], today) for escalation in rows]
+    actors = presenters.ActorCache(person)
+    return [
+        _register_row(escalation, rules[escalation.policy_id], today, actors)
+        for escalation in rows
+    ]
 
 
 def _register_queryset(
@@ -159,6 +169,12 @@ def _register_queryset(
             "reference",
             "policy_id",
             "partnership",
+            "status",
+            "raised_by_id",
+            "counterpart_id",
+            "immediate_risk",
+            "waiting_on",
+            "panel_reason",
             "raising_agency",
             "other_agency",
             "category",
@@ -187,9 +203,12 @@ def _rules_by_policy(policy_ids: set[int]) -> dict[int, PolicyRules]:
     return {policy.pk: policy.rules for policy in Policy.objects.filter(pk__in=policy_ids)}
 
 
-def _register_row(escalation: Escalation, rules: PolicyRules, today: date) -> RegisterRow:
+def _register_row(
+    escalation: Escalation, rules: PolicyRules, today: date, actors: presenters.ActorCache
+) -> RegisterRow:
     calendar = calendar_for(rules)
     categories = {category.key: category.label for category in rules.categories}
+    waiting = presenters.list_waiting(escalation, rules=rules, actors=actors)
     try:
         stage_name = rules.stage(escalation.stage_number).name
     except KeyError:
@@ -210,6 +229,8 @@ def _register_row(escalation: Escalation, rules: PolicyRules, today: date) -> Re
             escalation.stage_due_on, today=today, calendar=calendar
         ),
         practice_issue_count=escalation.practice_issue_count,  # type: ignore[attr-defined]
+        waiting_on=waiting.text,
+        is_waiting_on_you=waiting.is_you,
     )
 
 

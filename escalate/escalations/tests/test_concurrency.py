@@ -60,7 +60,11 @@ def _resolve(escalation_pk: UUID, actor_pk: int, revision: int) -> None:
         escalation=Escalation.objects.get(pk=escalation_pk),
         actor=Person.objects.get(pk=actor_pk),
         agreed_outcome="Agreed a strategy discussion.",
-        actions=[],
+        actions=[
+            services.AgreedActionDetails(
+                "Hold the discussion.", Person.objects.get(pk=actor_pk), MONDAY
+            )
+        ],
         revision=revision,
         today=MONDAY,
     )
@@ -68,7 +72,8 @@ def _resolve(escalation_pk: UUID, actor_pk: int, revision: int) -> None:
 
 SERVICES: dict[str, tuple[Callable[[UUID, int, int], None], str]] = {
     "escalate": (_escalate, events.STAGE_ESCALATED),
-    "resolve": (_resolve, events.ESCALATION_RESOLVED),
+    # One agency records the resolution; the other still has to confirm it (decision 8).
+    "resolve": (_resolve, events.RESOLUTION_PROPOSED),
 }
 
 

@@ -60,7 +60,8 @@ def test_the_timeline_matches_the_worked_example(world: World):
         ("raised=1999-01-01", 400),
         ("raised=2026-12-18&start_at=9", 400),
         ("raised=2026-12-18&immediate_risk=true&start_at=4", 400),
-        ("raised=2026-12-18&start_at=2", 200),
+        ("raised=2026-12-18&start_at=2", 400),  # stage 1 unless at immediate risk
+        ("raised=2026-12-18&immediate_risk=true&start_at=2", 400),  # NEL: stage 1 only
         ("raised=2026-12-18&immediate_risk=true&start_at=1", 200),
     ],
 )

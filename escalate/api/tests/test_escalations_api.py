@@ -15,7 +15,6 @@ from escalate.api.tests.conftest import (
     client_for,
     escalate_to,
     etag,
-    resolve_now,
 )
 from escalate.audit import events
 from escalate.audit.models import AuditEvent, ReadEvent

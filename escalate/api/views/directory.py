@@ -368,9 +368,11 @@ class PersonInSerializer(Serializer):
                 errors["agency"] = ["Choose an agency of a partnership you administer."]
         line_manager = None
         if data["line_manager"] is not None:
-            line_manager = Person.objects.filter(pk=data["line_manager"]).first()
+            # The browser's form offers the administered partnerships' people only, with
+            # one answer for anyone else, whether they exist elsewhere or not at all.
+            line_manager = people_in(administered).filter(pk=data["line_manager"]).first()
             if line_manager is None:
-                errors["line_manager"] = ["No such person."]
+                errors["line_manager"] = ["No one in your partnership's directory has this id."]
         by_slug = {partnership.slug: partnership for partnership in administered}
         roles: dict[Partnership, set[PartnershipRole]] = {p: set() for p in administered}
         for entry in data["partnership_roles"]:

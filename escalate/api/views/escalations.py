@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -53,7 +53,7 @@ from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.clock import local_today
 from escalate.escalations.forms import MAX_AGREED_ACTIONS
 from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
-from escalate.escalations.models import AgreedAction, Appointment, Contact, Escalation
+from escalate.escalations.models import AgreedAction, Appointment, Contact, Escalation, Party
 from escalate.organisations.models import Agency, Person
 from escalate.reporting.services import record_practice_issue
 
@@ -143,7 +143,10 @@ class EscalationListApi(ApiView):
         status = serializers.ChoiceField(choices=Escalation.Status.choices, required=False)
         stage = serializers.IntegerField(min_value=1, max_value=99, required=False)
         agency = serializers.IntegerField(
-            min_value=1, max_value=MAX_ID, required=False, help_text="Either party's agency."
+            min_value=1,
+            max_value=MAX_ID,
+            required=False,
+            help_text="Any agency in the disagreement, on either side.",
         )
         partnership = serializers.SlugField(max_length=50, required=False)
         category = serializers.CharField(max_length=60, required=False)
@@ -205,8 +208,8 @@ def _filtered(
         **{lookup: filters[name] for name, lookup in simple.items() if name in filters}
     )
     if "agency" in filters:
-        agency = filters["agency"]
-        escalations = escalations.filter(Q(raising_agency_id=agency) | Q(other_agency_id=agency))
+        parties = Party.objects.filter(escalation=OuterRef("pk"), agency_id=filters["agency"])
+        escalations = escalations.filter(Exists(parties))
     deadline = filters.get("deadline")
     if deadline:
         lookup = "stage_due_on__lt" if deadline == "overdue" else "stage_due_on__lte"

@@ -122,7 +122,7 @@ def escalation(**fields: object) -> Escalation:
         ({}, date(2026, 12, 22), "Mon 21 Dec 2026", "Overdue", "2 working days"),
         ({}, date(2026, 12, 21), "Mon 21 Dec 2026", "Due today", "1 working day"),
         ({}, date(2026, 12, 18), "Mon 21 Dec 2026", "Due soon", "0 working days"),
-        ({"status": Escalation.Status.RESOLVED}, date(2026, 12, 22), "Mon 21 Dec 2026", None, None),
+        ({"status": Escalation.Status.RESOLVED}, date(2026, 12, 22), "", None, None),
         ({"stage_due_on": None}, date(2027, 1, 5), "As soon as possible", None, "9 working days"),
     ],
     ids=["overdue", "due-today", "due-soon", "resolved-never-overdue", "no-timescale"],
@@ -136,6 +136,41 @@ def test_deadline_flags_and_age(
     assert (shown.tag.text if shown.tag else None) == tag
     if age:
         assert shown.age == age
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        (Escalation.Status.RESOLVED, "Resolved after"),
+        (Escalation.Status.CLOSED, "Resolved after"),
+        (Escalation.Status.WITHDRAWN, "Withdrawn after"),
+    ],
+    ids=["resolved", "closed", "withdrawn"],
+)
+def test_an_ended_escalation_shows_no_due_date_and_stops_ageing_when_it_ended(
+    status: str, label: str
+) -> None:
+    # Raised Fri 18 Dec, ended Tue 29 Dec: 21, 22, 23, 24 and 29 Dec are working days
+    # (Christmas, Boxing Day observed and the weekends are not); seen weeks later.
+    shown = presenters.deadline(
+        escalation(status=status),
+        today=date(2027, 2, 1),
+        calendar=CALENDAR,
+        ended_on=date(2026, 12, 29),
+    )
+
+    assert shown.due == ""
+    assert shown.tag is None
+    assert shown.age == "5 working days"
+    assert shown.age_label == label
+
+
+def test_age_counts_the_partnership_s_own_closure_days() -> None:
+    closed = working_calendar(Nation.ENGLAND_AND_WALES, (date(2026, 12, 21),))
+
+    shown = presenters.deadline(escalation(), today=date(2026, 12, 22), calendar=closed)
+
+    assert shown.age == "1 working day"  # Mon 21 Dec was the partnership's closure day
 
 
 def test_a_resolved_escalation_has_no_deadline_state() -> None:

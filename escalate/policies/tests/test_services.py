@@ -37,12 +37,17 @@ def test_changed_content_under_the_same_version_is_refused() -> None:
 
 
 def test_a_new_version_is_stored_beside_the_old_one() -> None:
-    load_policy(text=NEL_TEXT, origin="nel.toml")
-    version_two = NEL_TEXT.replace("version = 1", "version = 2").replace("days = 8 }", "days = 9 }")
+    first = load_policy(text=NEL_TEXT, origin="nel.toml").policy.version
+    following = NEL_TEXT.replace(f"version = {first}", f"version = {first + 1}").replace(
+        "days = 8 }", "days = 9 }"
+    )
 
-    load_policy(text=version_two, origin="nel.toml")
+    load_policy(text=following, origin="nel.toml")
 
-    assert list(Policy.objects.values_list("version", flat=True).order_by("version")) == [1, 2]
+    assert list(Policy.objects.values_list("version", flat=True).order_by("version")) == [
+        first,
+        first + 1,
+    ]
 
 
 def test_a_file_with_errors_is_refused_with_its_first_problem(tmp_path: Path) -> None:

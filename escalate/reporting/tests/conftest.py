@@ -60,8 +60,10 @@ def raise_between(
 
 
 def escalate_to(escalation: Escalation, stage: int, *, on: date) -> Escalation:
+    """Escalate by the raising agency's assistant director, whose rung may move every stage."""
+    director = PersonFactory(agency=escalation.raising_agency, ladder_role="assistant_director")
     while escalation.stage_number < stage:
         escalation = services.escalate_stage(
-            escalation=escalation, actor=escalation.raised_by, reason="Not agreed.", today=on
+            escalation=escalation, actor=director, reason="Not agreed.", today=on
         )
     return escalation

@@ -89,8 +89,27 @@ class Command(BaseCommand):
             PartnershipRoleAssignment.objects.get_or_create(
                 person=person, partnership=policy.partnership, role=role.value
             )
+        _seed_board_members(policy, people)
         if slug == "nel" and not Escalation.objects.filter(partnership=policy.partnership).exists():
             _seed_escalations(policy, people)
+
+
+_BOARD_AGENCIES = (AgencyKind.HEALTH, AgencyKind.POLICE, AgencyKind.VOLUNTARY)
+
+
+def _seed_board_members(
+    policy: Policy, people: dict[tuple[AgencyKind, LadderRole], Person]
+) -> None:
+    """Directors who sit on the board and its panels, so the demo can convene a panel of
+    three agencies and appoint a chair from an agency that is not in the disagreement."""
+    for kind in _BOARD_AGENCIES:
+        director = people.get((kind, LadderRole.ASSISTANT_DIRECTOR))
+        if director is None:
+            continue
+        for role in (PartnershipRole.PANEL_MEMBER, PartnershipRole.EXECUTIVE_MEMBER):
+            PartnershipRoleAssignment.objects.get_or_create(
+                person=director, partnership=policy.partnership, role=role.value
+            )
 
 
 def _dashed(value: StrEnum) -> str:

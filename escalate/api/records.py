@@ -18,7 +18,6 @@ from escalate.escalations import authority
 from escalate.escalations.models import (
     ChecklistTick,
     Escalation,
-    FinalDecision,
     ResolutionConfirmation,
     ResolutionProposal,
 )
@@ -65,7 +64,6 @@ class CaseView:
     moves: moves.Moves
     waiting_agencies: list[Agency]
     proposal: ProposalView | None
-    final_decision: FinalDecision | None
     checklist: list[ChecklistEntry]
 
 
@@ -88,9 +86,6 @@ def case_view(person: Person, escalation: Escalation) -> CaseView:
             if agency_id in agencies
         ],
         proposal=_proposal(rows.proposal),
-        final_decision=escalation.final_decisions.select_related("decided_by", "chaired_by_agency")
-        .order_by("-pk")
-        .first(),
         checklist=checklist_entries(escalation, case, rows.ticks, agencies),
     )
 

@@ -470,7 +470,10 @@ class EscalationSerializer(Serializer):
     panel_members = PersonRefSerializer(many=True)
     appointments = serializers.SerializerMethodField()
     panel_reason = serializers.CharField(source="escalation.panel_reason")
-    final_decision = serializers.SerializerMethodField()
+    final_decision = FinalDecisionSerializer(
+        allow_null=True,
+        help_text="The latest, where a decision's check-back failed and it reopened.",
+    )
     moves = serializers.SerializerMethodField()
 
     def _case(self) -> CaseView:
@@ -497,11 +500,6 @@ class EscalationSerializer(Serializer):
     @extend_schema_field(AppointmentSerializer(many=True))
     def get_appointments(self, record: EscalationRecord) -> Any:
         return AppointmentSerializer(self._case().rows.appointments, many=True).data
-
-    @extend_schema_field(FinalDecisionSerializer(allow_null=True))
-    def get_final_decision(self, record: EscalationRecord) -> Any:
-        decision = self._case().final_decision
-        return FinalDecisionSerializer(decision).data if decision is not None else None
 
     @extend_schema_field(MoveSerializer(many=True))
     def get_moves(self, record: EscalationRecord) -> Any:

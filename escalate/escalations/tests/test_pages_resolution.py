@@ -16,18 +16,24 @@ from escalate.escalations.tests.factories import (
     raise_for,
     shipped_policy,
 )
-from escalate.escalations.tests.test_views import (  # noqa: F401 (world is a fixture)
+from escalate.escalations.tests.test_views import (
     RAISED_ON,
     World,
+    build_world,
     current,
     resolve_data,
     signed_in,
     url,
-    world,
 )
+from escalate.organisations.models import Person
 
 
-def propose(world: World, by=None) -> Escalation:
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+def propose(world: World, by: Person | None = None) -> Escalation:
     return services.resolve_escalation(
         escalation=world.escalation,
         actor=by or world.manager,

@@ -46,6 +46,10 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
+    return build_world()
+
+
+def build_world() -> World:
     """NEL: a school raises against children's services. Stage 1 belongs to the two named
     practitioners, stage 2 to the line managers, stages 3 to 5 to more senior rungs (the
     school's assistant director may move every stage)."""

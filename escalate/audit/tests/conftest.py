@@ -36,6 +36,7 @@ def history(db: None) -> list[AuditEvent]:
         outcome="No agreement.",
         decision_makers="",
         happened_on=MONDAY,
+        today=MONDAY,
     )
     escalation = services.escalate_stage(
         escalation=escalation, actor=teacher, reason="No agreement.", today=MONDAY

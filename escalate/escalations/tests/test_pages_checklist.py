@@ -54,7 +54,7 @@ def worcs(db: None) -> Worcs:
 
 def checklist_of(client: Client, escalation: Escalation) -> str:
     text = client.get(url("detail", escalation)).content.decode()
-    return text[text.index("Checklist for stage") : text.index("Agreed actions")]
+    return text[text.index("Checklist for stage") : text.index(">Agreed actions</h2>")]
 
 
 def test_per_agency_items_have_a_row_per_agency_and_each_links_only_its_own(

@@ -33,6 +33,7 @@ def withdrawn() -> Escalation:
         outcome="Agreed to talk again.",
         decision_makers="",
         happened_on=RAISED,
+        today=RAISED,
     )
     return services.withdraw_escalation(
         escalation=escalation, actor=raiser, reason="Moved out of area.", today=RAISED

@@ -33,6 +33,7 @@ def escalation():
         outcome="Strategy discussion booked.",
         decision_makers="Team manager",
         happened_on=escalation.raised_on,
+        today=escalation.raised_on,
     )
     return escalation
 

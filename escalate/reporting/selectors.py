@@ -128,8 +128,7 @@ def register(person: Person, *, filters: RegisterFilters, today: date) -> list[R
     rules = _rules_by_policy({row.policy_id for row in rows})
     actors = presenters.ActorCache(person)
     return [
-        _register_row(escalation, rules[escalation.policy_id], today, actors)
-        for escalation in rows
+        _register_row(escalation, rules[escalation.policy_id], today, actors) for escalation in rows
     ]
 
 

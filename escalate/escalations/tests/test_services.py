@@ -155,7 +155,7 @@ def resolve(
 
 
 def _other_heads(escalation: Escalation, actor: Person) -> list[Person]:
-    agencies = escalation.parties.exclude(agency_id=actor.agency_id).values("agency_id")
+    agencies = escalation.parties.exclude(agency=actor.agency).values("agency_id")
     return list(Person.objects.filter(agency_id__in=agencies, ladder_role="assistant_director"))
 
 

@@ -153,7 +153,7 @@ def _seed_escalations(policy: Policy, people: dict[tuple[AgencyKind, LadderRole]
         subject=services.SubjectDetails(
             kind=SubjectKind.CHILD, name="Jamie Invented", case_reference="DEMO-101"
         ),
-        other_agency=social_worker.agency,  # type: ignore[arg-type]
+        other_agency=social_worker.agency,
         counterpart=social_worker,
         category="threshold",
         decision_disputed="Referral about repeated absence and injuries judged below threshold.",
@@ -167,7 +167,7 @@ def _seed_escalations(policy: Policy, people: dict[tuple[AgencyKind, LadderRole]
         subject=services.SubjectDetails(
             kind=SubjectKind.CHILD, name="Riley Madeup", case_reference="DEMO-102"
         ),
-        other_agency=social_worker.agency,  # type: ignore[arg-type]
+        other_agency=social_worker.agency,
         counterpart=social_worker,
         category="drift_or_delay",
         decision_disputed="No visit since the case was allocated three weeks ago.",

@@ -21,6 +21,7 @@ from escalate.common.text import (
     text_error_messages,
     text_validators,
 )
+from escalate.domain.moves import Side
 from escalate.domain.policy import (
     CHECKLIST_LABELS,
     FINAL_STAGE_LABELS,
@@ -812,8 +813,8 @@ class AddPartyForm(ActionForm):
     side = forms.ChoiceField(
         label="Which side is it on?",
         choices=[
-            ("raising", "With the agency that raised it"),
-            ("challenged", "With the agency whose decision is challenged"),
+            (Side.RAISING.value, "With the agency that raised it"),
+            (Side.CHALLENGED.value, "With the agency whose decision is challenged"),
         ],
         widget=forms.RadioSelect,
         error_messages={"required": "Select which side the agency is on"},

@@ -24,6 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from escalate.audit.models import AuditEvent, ReadEvent
 from escalate.common.tests.figures import record_figure
 from escalate.domain.access import Action
+from escalate.domain.policy import SYSTEM_KNOWN_ITEMS, ChecklistItem, FinalStageKind
 from escalate.escalations import services
 from escalate.escalations.forms import RaiseState, RouteForm
 from escalate.escalations.models import Escalation
@@ -100,9 +101,13 @@ NOT_YET_IN_THE_MATRIX = frozenset(
 class World:
     """Two agencies in disagreement, an unrelated third, and the partnership's people.
 
-    Escalations are raised on first use: ``early`` (open at stage 1), ``final`` (open at
-    the final stage), and ``resolved`` / ``resolved_final`` (resolved with an agreed action
-    at stage 1 and at the final stage). All have the same raiser and counterpart.
+    Escalations are raised on first use, all with the same raiser and counterpart:
+    ``early`` (open at stage 1), ``proposed`` (a resolution proposed by the raiser at stage
+    1), ``final`` (open at the final stage), ``with_panel`` (at the final stage with a panel
+    member), ``resolved`` (agreed at stage 1 with one agreed action), ``understood`` (its
+    shared understanding confirmed), ``failed_check_back`` (checked back as not done),
+    ``ready_to_close`` (checked back as done, each agency's checklist answered) and
+    ``resolved_final`` (decided by the chair at the final stage).
     """
 
     def __init__(self) -> None:
@@ -131,6 +136,12 @@ class World:
                 role="data_protection_officer", name="Matrix DPO"
             ),
         }
+        # Not asked as roles: the school's assistant director, whose rung may move every
+        # stage, takes escalations up the ladder; a panel member is appointed to one.
+        self.director = PersonFactory(
+            agency=self.school, name="Matrix Director", ladder_role="assistant_director"
+        )
+        self.panel_member = partnership_person(role="panel_member", name="Matrix Panel")
 
     def _raise(self) -> Escalation:
         return raise_for(
@@ -143,14 +154,11 @@ class World:
     def _to_final(self, escalation: Escalation) -> Escalation:
         while not escalation.is_at_final_stage:
             escalation = services.escalate_stage(
-                escalation=escalation,
-                actor=self.people[RAISER],
-                reason="Not agreed.",
-                today=RAISED_ON,
+                escalation=escalation, actor=self.director, reason="Not agreed.", today=RAISED_ON
             )
         return escalation
 
-    def _resolve(self, escalation: Escalation) -> Escalation:
+    def _propose(self, escalation: Escalation) -> Escalation:
         return services.resolve_escalation(
             escalation=escalation,
             actor=self.people[RAISER],
@@ -159,27 +167,89 @@ class World:
                 services.AgreedActionDetails(
                     description="Hold a strategy discussion.",
                     owner=self.people[COUNTERPART],
-                    due_on=date(2027, 1, 8),
+                    due_on=date(2080, 1, 8),
                 )
             ],
             today=RAISED_ON,
         )
+
+    def _resolve(self, escalation: Escalation) -> Escalation:
+        self._propose(escalation)
+        return services.confirm_resolution(
+            escalation=escalation, actor=self.people[COUNTERPART], today=RAISED_ON
+        )
+
+    def _check_back(self, escalation: Escalation, *, implemented: bool) -> Escalation:
+        action = escalation.agreed_actions.get()
+        services.check_back_action(
+            action=action,
+            actor=self.people[RAISER],
+            implemented=implemented,
+            note="" if implemented else "It did not happen.",
+        )
+        return Escalation.objects.get(pk=escalation.pk)
+
+    def _confirmed(self) -> Escalation:
+        escalation = self._resolve(self._raise())
+        services.confirm_understanding(
+            action=escalation.agreed_actions.get(), actor=self.people[RAISER]
+        )
+        return Escalation.objects.get(pk=escalation.pk)
 
     @cached_property
     def early(self) -> Escalation:
         return self._raise()
 
     @cached_property
+    def proposed(self) -> Escalation:
+        return self._propose(self._raise())
+
+    @cached_property
     def final(self) -> Escalation:
         return self._to_final(self._raise())
+
+    @cached_property
+    def with_panel(self) -> Escalation:
+        escalation = self._to_final(self._raise())
+        return services.add_panel_member(
+            escalation=escalation, actor=self.people[CHAIR], member=self.panel_member
+        )
 
     @cached_property
     def resolved(self) -> Escalation:
         return self._resolve(self._raise())
 
     @cached_property
+    def understood(self) -> Escalation:
+        return self._confirmed()
+
+    @cached_property
+    def failed_check_back(self) -> Escalation:
+        return self._check_back(self._confirmed(), implemented=False)
+
+    @cached_property
+    def ready_to_close(self) -> Escalation:
+        escalation = self._check_back(self._confirmed(), implemented=True)
+        for role in (RAISER, COUNTERPART):
+            services.tick_checklist_item(
+                escalation=escalation,
+                actor=self.people[role],
+                item=ChecklistItem.RECORD_ON_SUBJECT_FILE,
+                is_done=True,
+            )
+        return Escalation.objects.get(pk=escalation.pk)
+
+    @cached_property
     def resolved_final(self) -> Escalation:
-        return self._resolve(self._to_final(self._raise()))
+        escalation = self._to_final(self._raise())
+        services.record_final_decision(
+            escalation=escalation,
+            actor=self.people[CHAIR],
+            decided_by_kind=FinalStageKind.CHAIR_DECISION,
+            decision="A strategy discussion this week.",
+            today=RAISED_ON,
+        )
+        return Escalation.objects.get(pk=escalation.pk)
 
 
 @dataclass(frozen=True)
@@ -262,7 +332,6 @@ def signed_in(
 # Which escalation each role is asked about: (usual, scrutineer before, scrutineer at final).
 ORDINARY = ("early", "early", "final")
 FINAL_STAGE = ("final", "early", "final")
-AGREED_ACTION = ("resolved_final", "resolved", "resolved_final")
 
 
 def _escalation_for(world: World, role: str, kinds: tuple[str, str, str]) -> Escalation:
@@ -281,7 +350,8 @@ def escalation_url(
     extra: Callable[[Escalation], dict[str, Any]] = lambda e: {},
     view_only: int = 403,
 ) -> Builder:
-    """A URL about one escalation: 404 to outsiders, 403 where seeing is not enough."""
+    """A URL about one escalation for anyone who sees it: 404 to outsiders; ``ACT`` is
+    refused (403) to the scrutineer, who only reads the final stage."""
 
     def path(world: World, role: str) -> str:
         escalation = _escalation_for(world, role, kinds)
@@ -292,19 +362,66 @@ def escalation_url(
             return 404
         if role == SCRUTINEER_AT_FINAL:  # sees the final stage, read-only
             return 200 if needs is Action.VIEW else view_only
-        if needs is Action.DECIDE:
-            return 200 if role == CHAIR else 403
         return 200
 
     return _cases(path, expected, methods, escalation_scoped=True)
 
 
+def move_url(
+    name: str,
+    *,
+    kind: str,
+    allowed: frozenset[str],
+    at_final: str | None = None,
+    before: str = "early",
+    extra: Callable[[Escalation], dict[str, Any]] = lambda e: {},
+) -> Builder:
+    """A page the stage machine gates, asked about the ``kind`` escalation: ``allowed`` roles
+    get the page (200), everyone else who sees the escalation the refusal (403), outsiders
+    404. The scrutineer sees only the final stage: before it they are asked about ``before``
+    (an outsider's 404); at it about ``at_final``, or about ``kind`` where no final-stage
+    escalation fits the page (and then cannot see it: 404)."""
+
+    def escalation_of(world: World, role: str) -> Escalation:
+        chosen = kind
+        if role == SCRUTINEER_BEFORE:  # asked before the final stage, where they see nothing
+            chosen = before
+        elif role == SCRUTINEER_AT_FINAL and at_final:
+            chosen = at_final
+        escalation: Escalation = getattr(world, chosen)
+        return escalation
+
+    def path(world: World, role: str) -> str:
+        escalation = escalation_of(world, role)
+        return reverse(name, kwargs={"pk": escalation.pk, **extra(escalation)})
+
+    def expected(role: str) -> int:
+        if role in OUTSIDERS or (role == SCRUTINEER_AT_FINAL and at_final is None):
+            return 404
+        return 200 if role in allowed else 403
+
+    return _cases(path, expected, ("GET", "POST"), escalation_scoped=True)
+
+
 def _first_checklist_item(escalation: Escalation) -> dict[str, Any]:
-    return {"item": services.checklist_for(escalation)[0].value}
+    """The first item people answer (the record answers the others)."""
+    item = next(i for i in services.checklist_for(escalation) if i not in SYSTEM_KNOWN_ITEMS)
+    return {"item": item.value}
 
 
 def _agreed_action(escalation: Escalation) -> dict[str, Any]:
     return {"action_id": escalation.agreed_actions.get().pk}
+
+
+# Who the stage machine lets in, by kind of page. At stage 1 the practitioners of both
+# agencies act (and those above them there: the party manager); the raising side alone
+# withdraws, checks back, closes and reopens; each party agency answers its own checklist
+# items; at the final stage the chair and the business manager appoint, the chair decides.
+STAGE_1_PARTIES = frozenset({RAISER, COUNTERPART, PARTY_MANAGER})
+RAISING_SIDE = frozenset({RAISER})
+CHALLENGED_SIDE = frozenset({COUNTERPART, PARTY_MANAGER})
+APPOINTERS = frozenset({BUSINESS_MANAGER, CHAIR})
+NOBODY: frozenset[str] = frozenset()
 
 
 def _raise_state(**changes: Any) -> Callable[[World], str]:
@@ -418,29 +535,75 @@ MATRIX: dict[str, Builder] = {
         "raise_details", state={"same_day_route_taken": True, "route": RouteForm.ESCALATION}
     ),
     "escalations:detail": escalation_url("escalations:detail", needs=Action.VIEW),
-    "escalations:record_contact": escalation_url("escalations:record_contact", needs=Action.ACT),
-    "escalations:escalate": escalation_url("escalations:escalate", needs=Action.ACT),
-    "escalations:resolve": escalation_url("escalations:resolve", needs=Action.ACT),
-    "escalations:withdraw": escalation_url("escalations:withdraw", needs=Action.ACT),
-    "escalations:close": escalation_url("escalations:close", needs=Action.ACT),
-    "escalations:checklist_item": escalation_url(
-        "escalations:checklist_item", needs=Action.ACT, extra=_first_checklist_item
+    "escalations:record_contact": move_url(
+        "escalations:record_contact", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
     ),
-    "escalations:confirm_action": escalation_url(
-        "escalations:confirm_action", needs=Action.ACT, kinds=AGREED_ACTION, extra=_agreed_action
+    "escalations:escalate": move_url(
+        "escalations:escalate", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
     ),
-    "escalations:check_back_action": escalation_url(
-        "escalations:check_back_action",
-        needs=Action.ACT,
-        kinds=AGREED_ACTION,
+    "escalations:resolve": move_url(
+        "escalations:resolve", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
+    ),
+    "escalations:confirm_resolution": move_url(
+        "escalations:confirm_resolution", kind="proposed", allowed=CHALLENGED_SIDE
+    ),
+    "escalations:withdraw": move_url(
+        "escalations:withdraw", kind="early", allowed=RAISING_SIDE, at_final="final"
+    ),
+    "escalations:add_agency": move_url(
+        "escalations:add_agency", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
+    ),
+    # NEL's procedure names no lead agency: nobody may choose one (CSCP's page is tested in
+    # escalations/tests/test_pages_parties.py).
+    "escalations:lead_agency": move_url(
+        "escalations:lead_agency", kind="early", allowed=NOBODY, at_final="final"
+    ),
+    "escalations:close": move_url("escalations:close", kind="ready_to_close", allowed=RAISING_SIDE),
+    "escalations:reopen": move_url(
+        "escalations:reopen", kind="failed_check_back", allowed=RAISING_SIDE
+    ),
+    "escalations:checklist_item": move_url(
+        "escalations:checklist_item",
+        kind="resolved",
+        allowed=STAGE_1_PARTIES,
+        at_final="resolved_final",
+        extra=_first_checklist_item,
+    ),
+    # A final decision agrees no actions: no final-stage escalation has one to ask about.
+    "escalations:confirm_action": move_url(
+        "escalations:confirm_action",
+        kind="resolved",
+        allowed=RAISING_SIDE,
+        before="resolved",
         extra=_agreed_action,
     ),
-    "escalations:new_representation": escalation_url(
-        "escalations:new_representation", needs=Action.ACT, kinds=FINAL_STAGE
+    "escalations:check_back_action": move_url(
+        "escalations:check_back_action",
+        kind="understood",
+        allowed=RAISING_SIDE,
+        before="understood",
+        extra=_agreed_action,
     ),
-    "escalations:panel": escalation_url("escalations:panel", needs=Action.ACT, kinds=FINAL_STAGE),
-    "escalations:decision": escalation_url(
-        "escalations:decision", needs=Action.DECIDE, kinds=FINAL_STAGE
+    "escalations:new_representation": move_url(
+        "escalations:new_representation", kind="final", allowed=STAGE_1_PARTIES, at_final="final"
+    ),
+    "escalations:panel": move_url(
+        "escalations:panel", kind="final", allowed=APPOINTERS, at_final="final"
+    ),
+    "escalations:panel_remove": move_url(
+        "escalations:panel_remove", kind="with_panel", allowed=APPOINTERS, at_final="with_panel"
+    ),
+    # NEL's panel has no composition rule, so no reason is asked for; nor does its final
+    # stage have an appointed chair (Devon's and Greenwich's pages are tested in
+    # escalations/tests/test_pages_final_stage.py).
+    "escalations:panel_reason": move_url(
+        "escalations:panel_reason", kind="final", allowed=NOBODY, at_final="final"
+    ),
+    "escalations:meeting_chair": move_url(
+        "escalations:meeting_chair", kind="final", allowed=NOBODY, at_final="final"
+    ),
+    "escalations:decision": move_url(
+        "escalations:decision", kind="final", allowed=frozenset({CHAIR}), at_final="final"
     ),
     "documents:record_pdf": escalation_url(
         "documents:record_pdf", needs=Action.VIEW, methods=("GET",)

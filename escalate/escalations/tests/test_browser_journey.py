@@ -1,6 +1,9 @@
 """The NEL journey in a real browser, without JavaScript doing any of the work, and axe on
-every distinct page: raise with triage, record a contact, escalate, resolve, check back,
-tick the checklist, close; and an immediate-risk raise that shows the front door at once.
+every distinct page: raise with triage, record a contact, escalate; the practitioner is
+refused stage 2, which belongs to the line managers; one agency's line manager proposes a
+resolution, the other's confirms it and checks back the agreed action, each agency ticks
+its own checklist item, the raiser closes; and an immediate-risk raise that shows the front
+door at once.
 """
 
 from __future__ import annotations
@@ -80,6 +83,12 @@ def nel(db: None) -> dict[str, Person]:
             job_title="Team manager",
             ladder_role="line_manager",
         ),
+        "school_manager": PersonFactory(
+            agency=school,
+            name="Jo Deputy",
+            job_title="Designated safeguarding lead",
+            ladder_role="line_manager",
+        ),
     }
 
 
@@ -146,9 +155,20 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
     stage_2_due = calendar.working_day_of_procedure(today, 8)
     journey.see(long_date(stage_2_due))
     journey.see("Lee Manager")  # named on the ladder as who must act
+    journey.see("Jo Deputy")
+    escalation_url = page.url
+
+    # Stage 2 belongs to the line managers: the raiser is offered no way to move it, and
+    # the page itself refuses with the procedure's reason.
+    expect(page.get_by_role("button", name="Escalate to the next stage")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resolve")).to_have_count(0)
+    page.goto(f"{escalation_url}escalate/")
+    journey.see_heading("You cannot do this")
+    journey.see("Stage 2 belongs to the line managers of each agency, or someone more senior")
+    journey.check("refused")
     journey.sign_out()
 
-    # A manager in the other agency resolves it with an agreed action.
+    # Children's services' line manager proposes a resolution with an agreed action.
     journey.sign_in(nel["manager"])
     page.get_by_role("link", name="ESC-").click()
     page.get_by_role("button", name="Resolve").click()
@@ -157,10 +177,26 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
     page.locator("#id_actions-0-description").fill("Hold the strategy discussion.")
     page.locator("#id_actions-0-owner").select_option(label="Lee Manager, Team manager")
     journey.fill_date("id_actions-0-due_on", calendar.add_working_days(today, 3))
-    page.get_by_role("button", name="Resolve escalation").click()
-    journey.see("Escalation resolved")
+    page.get_by_role("button", name="Record the resolution").click()
+    journey.see("Resolution proposed: the other agencies confirm it next")
+    journey.see(
+        "Resolution proposed by Lee Manager (Invented Children's Services), "
+        "waiting for confirmation from Invented Primary School."
+    )
+    journey.check("proposed")
+    journey.sign_out()
 
-    # Both sides confirm the action, it is checked back, the checklist is ticked, it closes.
+    # The school's line manager reads the proposal and confirms it: the stage ends.
+    journey.sign_in(nel["school_manager"])
+    journey.see("Waiting on you")
+    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role("button", name="Confirm the resolution").click()
+    journey.check("confirm resolution")
+    journey.see("Hold the strategy discussion.")
+    page.get_by_role("button", name="Confirm the resolution").click()
+    journey.see("Resolution confirmed: escalation resolved")
+
+    # The raising side confirms the shared understanding and checks the action back.
     page.get_by_role("link", name="Confirm shared understanding").click()
     journey.check("confirm")
     page.get_by_role("button", name="Confirm shared understanding").click()
@@ -170,20 +206,54 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
     page.locator("#id_note").fill("Held on time.")
     page.get_by_role("button", name="Save check-back").click()
     journey.see("Agreed action checked back")
+    journey.see("Escalate recorded this")  # the agreed outcome, answered by the record
 
-    for label in ("Agreed outcome recorded", "Agreed actions recorded on the subject's file"):
-        page.get_by_role("link", name=label).click()
-        journey.check("checklist item")
-        page.get_by_label("Yes, it has been done").check()
-        page.get_by_role("button", name="Save").click()
-        journey.see("Checklist item recorded")
+    # Each agency ticks its own file entry: the school's link is the school's only.
+    school_item = page.get_by_role(
+        "link",
+        name="Agreed actions recorded on the subject's file in each agency: "
+        "Invented Primary School",
+    )
+    expect(
+        page.get_by_role(
+            "link",
+            name="Agreed actions recorded on the subject's file in each agency: "
+            "Invented Children's Services",
+        )
+    ).to_have_count(0)
+    school_item.click()
+    journey.check("checklist item")
+    journey.see("You answer this for Invented Primary School")
+    page.get_by_label("Yes, it has been done").check()
+    page.get_by_role("button", name="Save").click()
+    journey.see("Checklist item recorded")
+    journey.sign_out()
 
+    journey.sign_in(nel["manager"])
+    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role(
+        "link",
+        name="Agreed actions recorded on the subject's file in each agency: "
+        "Invented Children's Services",
+    ).click()
+    page.get_by_label("Yes, it has been done").check()
+    page.get_by_role("button", name="Save").click()
+    journey.see("Checklist item recorded")
+    expect(page.get_by_role("button", name="Close escalation")).to_have_count(0)
+    journey.sign_out()
+
+    # The raiser closes it: nothing more is due, and no due date is shown.
+    journey.sign_in(nel["raiser"])
+    page.get_by_role("link", name="ESC-").click()
     page.get_by_role("button", name="Close escalation").click()
     journey.check("close")
     page.get_by_role("button", name="Close escalation").click()
     journey.see("Escalation closed")
     expect(page.locator("h1 + p")).to_contain_text("Closed")
+    expect(page.locator("main")).not_to_contain_text("Stage due")
     journey.check("closed escalation")
+    page.goto(f"{live_server.url}/escalations/")
+    journey.see("Nothing due")
 
 
 def test_an_immediate_risk_raise_shows_mash_at_once(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
 from django import forms as django_forms
 
 from escalate.calendars import working_calendar
-from escalate.domain import engine
+from escalate.domain import engine, moves
 from escalate.domain.policy import Nation, PolicyRules
 from escalate.escalations import forms, presenters
 from escalate.escalations.models import Escalation
@@ -231,3 +232,81 @@ def test_raise_state_survives_a_round_trip_and_refuses_tampering() -> None:
     assert forms.RaiseState.from_token(state.token()) == state
     assert forms.RaiseState.from_token(state.token()[:-2] + "xx") is None
     assert forms.RaiseState.from_token(None) is None
+
+
+# --- Links and whose move: from the stage machine's answer, nothing recomputed ------------
+
+
+def _moves_allowing(*allowed: moves.Move) -> moves.Moves:
+    return moves.Moves(
+        tuple(moves.MoveOption(move, "" if move in allowed else "Not now.") for move in moves.Move)
+    )
+
+
+def test_links_are_exactly_the_moves_allowed() -> None:
+    shown = presenters.links(
+        Escalation(pk=uuid.UUID(int=1)),
+        _moves_allowing(moves.Move.CONFIRM_RESOLUTION, moves.Move.EXPLAIN_PANEL),
+    )
+
+    assert shown.confirm_resolution.endswith("/resolve/confirm/")
+    assert shown.panel.endswith("/panel/")  # the panel page answers any of its three moves
+    assert {name for name, href in vars(shown).items() if href} == {"confirm_resolution", "panel"}
+
+
+def _case(*, status: engine.Status = engine.Status.OPEN, stage: int = 2) -> moves.Case:
+    return moves.Case(
+        partnership_id=1,
+        status=status,
+        stage_number=stage,
+        raised_on=date(2026, 12, 18),
+        raised_by_id=10,
+        parties=(
+            moves.Party(100, moves.Side.RAISING),
+            moves.Party(200, moves.Side.CHALLENGED),
+        ),
+    )
+
+
+NAMES = {100: "Invented School", 200: "Invented Police"}
+
+
+@pytest.mark.parametrize(
+    ("state", "case", "allowed", "text"),
+    [
+        ("parties", _case(), (moves.Move.ESCALATE,), "Waiting on you"),
+        ("parties", _case(), (), "Waiting on Invented School and Invented Police"),
+        ("decision", _case(stage=5), (), "Waiting on the chair or the panel"),
+        ("decision", _case(stage=5), (moves.Move.RECORD_DECISION,), "Waiting on you"),
+        ("appointment", _case(stage=5), (), "Waiting on the chair or the business manager"),
+        (
+            "check_back",
+            _case(status=engine.Status.RESOLVED),
+            (),
+            "Waiting on Invented School",
+        ),
+        ("nobody", _case(status=engine.Status.CLOSED), (), "Nothing due"),
+    ],
+    ids=[
+        "the-viewer-acts",
+        "the-agencies-act",
+        "the-chair-decides",
+        "the-chair-sees-it-is-theirs",
+        "the-appointers",
+        "the-raising-side-checks-back",
+        "closed",
+    ],
+)
+def test_whose_move_it_is(
+    state: str, case: moves.Case, allowed: tuple[moves.Move, ...], text: str
+) -> None:
+    shown = presenters.waiting(
+        Escalation(waiting_on=state),
+        case=case,
+        options=_moves_allowing(*allowed),
+        rules=NEL,
+        agency_names=NAMES,
+    )
+
+    assert shown.text == text
+    assert shown.is_you is (text == "Waiting on you")

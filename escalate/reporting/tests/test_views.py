@@ -115,6 +115,33 @@ def test_register_shows_stages_without_a_timescale_as_soon_as_possible(
     assert "Northfield Primary (invented)" not in text
 
 
+def test_register_says_whose_move_it_is(client: Client, world: Partnerships) -> None:
+    """Before the final stage the parties' people move it; at NEL's final stage the chair
+    (or a panel) decides, so the chair reads "Waiting on you" and the business manager
+    reads whom it waits on."""
+    early = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
+    final = escalate_to(
+        raise_between(world.school, world.police, on=date(2026, 11, 2)), 5, on=date(2026, 11, 2)
+    )
+    chair = partnership_person(role="chair", name="Cal Chair")
+
+    def rows_for(person: Person) -> dict[str, str]:
+        text = signed_in(Client(), person).get(reverse("reporting:register")).content.decode()
+        return {
+            ref: text[text.index(ref) :].split("</tr>")[0]
+            for ref in (early.reference, final.reference)
+        }
+
+    as_manager, as_chair = rows_for(world.manager), rows_for(chair)
+
+    assert (
+        "Waiting on Northfield Primary (invented) and Children&#x27;s Services (invented)"
+        in as_manager[early.reference]
+    )
+    assert "Waiting on the chair or the panel" in as_manager[final.reference]
+    assert 'govuk-tag--pink">Waiting on you' in as_chair[final.reference]
+
+
 def test_register_filters_by_query_string(client: Client, world: Partnerships) -> None:
     with_police = raise_between(world.school, world.police, on=date(2026, 11, 2))
     other = raise_between(world.school, world.social_care, on=TODAY)
@@ -223,6 +250,9 @@ def test_csv_export_is_a_utf8_attachment_with_the_register(
     assert record["Stage due on"] == "2026-11-03"
     assert record["Working days open"] == "15"
     assert record["Overdue"] == "Yes"
+    assert record["Whose move"] == (
+        "Waiting on Northfield Primary (invented) and Children's Services (invented)"
+    )
     assert "Alex Invented" not in response.content.decode()
 
 

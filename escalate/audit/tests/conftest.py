@@ -20,6 +20,13 @@ def history(db: None) -> list[AuditEvent]:
     social_care = AgencyFactory(name="Children's Social Care", kind="childrens_social_care")
     teacher = PersonFactory(agency=school, name="Tess Teacher")
     social_worker = PersonFactory(agency=social_care, name="Sol Worker")
+    # NEL stage 2 belongs to the line managers of each agency (DOMAIN.md decision 7).
+    managers = {
+        school.pk: PersonFactory(agency=school, name="Mia Manager", ladder_role="line_manager"),
+        social_care.pk: PersonFactory(
+            agency=social_care, name="Mo Manager", ladder_role="line_manager"
+        ),
+    }
     escalation = raise_for(
         raised_by=teacher,
         other_agency=social_care,
@@ -43,17 +50,23 @@ def history(db: None) -> list[AuditEvent]:
     )
     escalation = services.resolve_escalation(
         escalation=escalation,
-        actor=social_worker,
+        actor=managers[social_care.pk],
         agreed_outcome="Strategy discussion.",
         actions=[services.AgreedActionDetails("Hold it.", social_worker, MONDAY)],
         today=MONDAY,
     )
+    escalation = services.confirm_resolution(
+        escalation=escalation, actor=managers[school.pk], today=MONDAY
+    )
     action = escalation.agreed_actions.get()
-    services.confirm_understanding(action=action, actor=social_worker)
+    services.confirm_understanding(action=action, actor=teacher)
     services.check_back_action(action=action, actor=teacher, implemented=True, note="Held.")
-    for item in services.checklist_for(escalation):
+    for slot in services.outstanding_checklist(escalation):
         services.tick_checklist_item(
-            escalation=escalation, actor=teacher, item=ChecklistItem(item), is_done=True
+            escalation=escalation,
+            actor=managers[slot.agency_id or school.pk],
+            item=ChecklistItem(slot.item),
+            is_done=True,
         )
     services.close_escalation(escalation=escalation, actor=teacher)
     return list(AuditEvent.objects.order_by("pk"))

@@ -293,10 +293,12 @@ def test_hostile_text_is_shown_and_exported_as_text_everywhere(
         _url("escalations:record_contact", escalation),
         contact_form(escalation, sweep.today, **contact),
     )
+    # Each stage above the first belongs to a more senior rung: the school's director moves it.
+    director = sweep.as_(PersonFactory(agency=agencies["="], ladder_role="assistant_director"))
     while not _fresh(escalation).is_at_final_stage:
         current = _fresh(escalation)
         post(
-            client,
+            director,
             _url("escalations:escalate", current),
             {"revision": current.revision, "reason": hostile("reason")},
         )
@@ -307,9 +309,28 @@ def test_hostile_text_is_shown_and_exported_as_text_everywhere(
         {"revision": escalation.revision, "text": hostile("representation")},
     )
     post(
-        client,
+        director,
         _url("reporting:practice_issue_new", escalation),
         {"issue": hostile("practice issue"), "is_resolved": "no"},
+    )
+    at_final_stage = escalation
+
+    # A second escalation, resolved at stage 1 with a hostile agreed outcome and action.
+    post(
+        client,
+        raise_url(),
+        raise_form(
+            agencies["+"],
+            subject_name=hostile("subject name", one_line=True),
+            case_reference=hostile("case ref", one_line=True)[:60],
+            **narrative,
+        ),
+    )
+    escalation = Escalation.objects.filter(raised_by=raiser).exclude(pk=at_final_stage.pk).get()
+    post(
+        client,
+        _url("escalations:record_contact", escalation),
+        contact_form(escalation, sweep.today, **contact),
     )
 
     # Another open escalation, so the register lists every formula-like agency name.
@@ -329,7 +350,8 @@ def test_hostile_text_is_shown_and_exported_as_text_everywhere(
     assert_escaped(issues.content.decode(), hostile("practice issue"), "the practice issues")
     places += 4
 
-    # Resolving with a hostile agreed action; then every page and document of the record.
+    # Resolving with a hostile agreed action, which the other agency confirms; then every
+    # page and document of the record.
     escalation = _fresh(escalation)
     post(
         client,
@@ -342,29 +364,47 @@ def test_hostile_text_is_shown_and_exported_as_text_everywhere(
             description=hostile("agreed action"),
         ),
     )
+    escalation = _fresh(escalation)
+    other_manager = PersonFactory(agency=agencies["+"], ladder_role="line_manager")
+    post(
+        sweep.as_(other_manager),
+        _url("escalations:confirm_resolution", escalation),
+        {"revision": escalation.revision},
+    )
     shown = {
         "the escalation page": client.get(_url("escalations:detail", escalation)),
+        "the final stage's page": client.get(_url("escalations:detail", at_final_stage)),
         "the list": client.get(reverse("escalations:mine")),
     }
     assert all(response.status_code == 200 for response in shown.values())
-    page = shown["the escalation page"].content.decode()
-    for field, value in {
+    common = {
         **narrative,
         **contact,
         "subject name": hostile("subject name", one_line=True),
-        "reason": hostile("reason"),
-        "representation": hostile("representation"),
-        "agreed outcome": hostile("agreed outcome"),
-        "agreed action": hostile("agreed action"),
         "who acted, in the history": raiser_name,
         "who has seen it": raiser_name,
         "agency": names["+"],
-    }.items():
-        assert_escaped(page, value, f"the escalation page ({field})")
-    assert page.count(SCRIPT_ESCAPED) > 10
-    assert "Who has seen this case" in page
+    }
+    expected_on = {
+        "the escalation page": {
+            **common,
+            "agreed outcome": hostile("agreed outcome"),
+            "agreed action": hostile("agreed action"),
+        },
+        "the final stage's page": {
+            **common,
+            "reason": hostile("reason"),
+            "representation": hostile("representation"),
+        },
+    }
+    for where, values in expected_on.items():
+        page = shown[where].content.decode()
+        for field, value in values.items():
+            assert_escaped(page, value, f"{where} ({field})")
+        assert page.count(SCRIPT_ESCAPED) > 10
+        assert "Who has seen this case" in page
     assert_escaped(shown["the list"].content.decode(), names["+"], "the list")
-    places += 2
+    places += 3
 
     source = record_html(build_record(escalation, prepared_on=sweep.today))
     in_the_record = [
@@ -446,13 +486,17 @@ def _world(sweep: Sweep, *, at_final_stage: bool) -> dict[str, Any]:
     care = AgencyFactory(kind="childrens_social_care")
     raiser = PersonFactory(agency=school, name="Sam Sweep")
     counterpart = PersonFactory(agency=care, name="Kim Sweep")
-    escalation = raise_for(raised_by=raiser, other_agency=care, counterpart=counterpart)
+    escalation = raise_for(
+        raised_by=raiser, other_agency=care, counterpart=counterpart, today=sweep.today
+    )
     if at_final_stage:
         from escalate.escalations import services
 
+        # Each stage belongs to its rung and those above: the school's director moves it.
+        director = PersonFactory(agency=school, ladder_role="assistant_director")
         while not escalation.is_at_final_stage:
             escalation = services.escalate_stage(
-                escalation=escalation, actor=raiser, reason="Not agreed.", today=sweep.today
+                escalation=escalation, actor=director, reason="Not agreed.", today=sweep.today
             )
     return {
         "school": school,

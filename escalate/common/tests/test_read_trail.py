@@ -50,9 +50,11 @@ def _escalation(people: dict[str, Person], *, at_final_stage: bool = False) -> E
         counterpart=people["counterpart"],
         today=RAISED_ON,
     )
+    # The raising agency's director moves it: each stage belongs to its rung and those above.
+    director = PersonFactory(agency=escalation.raising_agency, ladder_role="assistant_director")
     while at_final_stage and not escalation.is_at_final_stage:
         escalation = services.escalate_stage(
-            escalation=escalation, actor=people["raiser"], reason="No.", today=RAISED_ON
+            escalation=escalation, actor=director, reason="No.", today=RAISED_ON
         )
     return escalation
 

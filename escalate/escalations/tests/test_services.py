@@ -1,8 +1,9 @@
 """Each service, checked for the row it leaves and the audit event it records (STYLE §9).
 
 Who may make each move is the stage machine's (``domain/moves.py``, tested without a
-database); these tests check the service asks it and stores what it decides. Dates are real: 18 December 2026 is a Friday, Christmas Day falls on
-the next Friday and Boxing Day's substitute bank holiday on Monday 28 December.
+database); these tests check the service asks it and stores what it decides. Dates are
+real: 18 December 2026 is a Friday, Christmas Day falls on the next Friday and Boxing Day's
+substitute bank holiday on Monday 28 December.
 """
 
 from __future__ import annotations
@@ -940,7 +941,7 @@ def test_nobody_appoints_themselves_or_someone_without_a_panel_role(devon: Cast)
         services.add_panel_member(escalation=escalation, actor=devon.chair, member=devon.chair)
     with pytest.raises(TransitionRefused, match="Appoint someone who holds"):
         services.add_panel_member(escalation=escalation, actor=devon.chair, member=devon.nurse)
-    with pytest.raises(TransitionRefused, match="Only the .* can appoint panel members"):
+    with pytest.raises(TransitionRefused, match=r"Only the .* can appoint panel members"):
         services.add_panel_member(
             escalation=escalation,
             actor=devon.school_head,

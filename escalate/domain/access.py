@@ -26,15 +26,12 @@ PARTNERSHIP_OVERSIGHT = frozenset({PartnershipRole.BUSINESS_MANAGER, Partnership
 FINAL_STAGE_READERS = frozenset(
     {PartnershipRole.INDEPENDENT_SCRUTINEER, PartnershipRole.EXECUTIVE_MEMBER}
 )
-FINAL_STAGE_DECIDERS = frozenset({PartnershipRole.CHAIR, PartnershipRole.EXECUTIVE_MEMBER})
 
 
 class Action(StrEnum):
     VIEW = "view"
-    ACT = "act"
-    """Record contacts, move stages, agree actions, tick the checklist."""
-    DECIDE = "decide"
-    """Record the final stage's decision."""
+    """See the case. What a person may *do* with it is the stage machine's answer
+    (``domain/moves.py``), never a second rule here."""
 
 
 @dataclass(frozen=True)
@@ -67,17 +64,8 @@ def can_view(viewer: Viewer, case: CaseAccessFacts) -> bool:
 
 
 def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
-    """Whether ``viewer`` may take ``action``; everyone allowed to act may also view."""
-    if action is Action.VIEW:
-        return can_view(viewer, case)
-    if not viewer.is_active:
-        return False
-    if action is Action.ACT:
-        return _is_involved(viewer, case)
-    return case.at_final_stage and (
-        viewer.person_id in case.panel_member_ids
-        or viewer.has_partnership_role(case.partnership_id, FINAL_STAGE_DECIDERS)
-    )
+    """Whether ``viewer`` may take ``action``: today only seeing the case."""
+    return action is Action.VIEW and can_view(viewer, case)
 
 
 def _is_involved(viewer: Viewer, case: CaseAccessFacts) -> bool:

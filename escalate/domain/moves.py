@@ -61,6 +61,7 @@ class Move(StrEnum):
     RECORD_DECISION = "record_decision"
     CLOSE = "close"
     REOPEN = "reopen"
+    RECORD_PRACTICE_ISSUE = "record_practice_issue"
 
 
 class Side(StrEnum):
@@ -595,6 +596,29 @@ def _reopen(case: Case, actor: Actor, rules: PolicyRules) -> str:
     return _raiser_or_managers_refusal(case, actor, "reopen")
 
 
+def _record_practice_issue(case: Case, actor: Actor, rules: PolicyRules) -> str:
+    """The lead agency's acting rung reports the issues to the partnership (decision 11); the
+    business manager, who keeps the partnership's log, may too."""
+    first = rules.first_practice_issue_stage
+    if case.status not in {Status.OPEN, Status.RESOLVED}:
+        return (
+            f"This escalation is {_STATUS_WORDS[case.status]}; practice issues are reported "
+            "while it is open or resolved."
+        )
+    if case.stage_number < first:
+        return (
+            f"Policy and practice issues are recorded from stage {first}; "
+            f"this escalation is at stage {case.stage_number}."
+        )
+    if PartnershipRole.BUSINESS_MANAGER in actor.partnership_roles:
+        return ""
+    if actor.agency_id is None or actor.agency_id != case.lead_agency_id:
+        return "The lead agency reports the policy and practice issues this escalation shows."
+    return _rung_refusal(
+        case, actor, rules.acting_rung(case.stage_number), "report the practice issues of"
+    )
+
+
 _GATES = {
     Move.RECORD_CONTACT: _record_contact,
     Move.ESCALATE: _escalate,
@@ -614,6 +638,7 @@ _GATES = {
     Move.RECORD_DECISION: _record_decision,
     Move.CLOSE: _close,
     Move.REOPEN: _reopen,
+    Move.RECORD_PRACTICE_ISSUE: _record_practice_issue,
 }
 
 

@@ -394,6 +394,16 @@ class PolicyRules:
         return LadderRole.PRACTITIONER
 
     @property
+    def first_practice_issue_stage(self) -> int:
+        """The stage from which the lead agency reports policy and practice issues: the one
+        that sends the Escalation Notification Form, or stage 3 where none does (source 003:
+        "from stage 3, whether resolved or not")."""
+        for stage in self.stages:
+            if StageAction.SEND_NOTIFICATION_FORM in (*stage.on_entry, *stage.on_outcome):
+                return stage.number
+        return 3
+
+    @property
     def has_lead_agency(self) -> bool:
         """Whether the procedure gives one agency the Escalation Notification Form (decision 11)."""
         return any(

@@ -481,6 +481,7 @@ class Links:
     decision: str = ""
     close: str = ""
     reopen: str = ""
+    practice_issue: str = ""
 
     @property
     def has_any(self) -> bool:
@@ -502,13 +503,17 @@ _LINK_MOVES: dict[str, tuple[str, tuple[Move, ...]]] = {
     "decision": ("decision", (Move.RECORD_DECISION,)),
     "close": ("close", (Move.CLOSE,)),
     "reopen": ("reopen", (Move.REOPEN,)),
+    "practice_issue": ("reporting:practice_issue_new", (Move.RECORD_PRACTICE_ISSUE,)),
 }
 
 
 def links(escalation: Escalation, options: moves.Moves) -> Links:
     """The action links the stage machine's answer allows; nothing here decides a rule."""
     found = {
-        name: reverse(f"escalations:{url_name}", kwargs={"pk": escalation.pk})
+        name: reverse(
+            url_name if ":" in url_name else f"escalations:{url_name}",
+            kwargs={"pk": escalation.pk},
+        )
         for name, (url_name, needed) in _LINK_MOVES.items()
         if any(options.allows(move) for move in needed)
     }

@@ -895,6 +895,13 @@ def submit_representation(
 def _appoint(
     escalation: Escalation, *, actor: Person, person: Person | None, role: moves.AppointeeRole
 ) -> Appointment:
+    # Who may appoint first: someone who may not learns nothing about the id they gave.
+    move = (
+        moves.Move.APPOINT_PANEL_MEMBER
+        if role is moves.AppointeeRole.PANEL_MEMBER
+        else moves.Move.APPOINT_CHAIR
+    )
+    _allowed(move, escalation, actor)
     candidate = authority.candidate_of(person, escalation.partnership_id)
     if candidate is None:
         raise engine.TransitionRefused(moves.NOT_IN_PARTNERSHIP)

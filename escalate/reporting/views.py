@@ -11,7 +11,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -20,9 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
-from escalate.domain.access import Action
 from escalate.domain.engine import TransitionRefused
-from escalate.escalations.access import ActionForbidden, get_for
+from escalate.escalations.access import get_for
 from escalate.escalations.clock import local_today
 from escalate.organisations.models import Person
 from escalate.reporting.exports import register_csv
@@ -114,13 +112,12 @@ def practice_issue_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     person = getattr(request, "person", None)
     if person is None:
         raise Http404("No such escalation.")
-    try:
-        escalation = get_for(person, str(pk), Action.ACT)
-    except ActionForbidden as refused:
-        raise PermissionDenied(str(refused)) from None
-    refusal = practice_issue_refusal(escalation)
+    escalation = get_for(person, str(pk))
+    refusal = practice_issue_refusal(escalation, person)
+    if refusal:  # the same page, and sentence, as every other move the stage machine refuses
+        return render(request, "escalations/forbidden.html", {"reason": refusal}, status=403)
     form = PracticeIssueForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and not refusal and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             record_practice_issue(
                 escalation=escalation,
@@ -139,6 +136,5 @@ def practice_issue_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(
         request,
         "reporting/practice_issue_form.html",
-        {"escalation": escalation, "form": form, "refusal": refusal, "history": history},
-        status=409 if refusal and request.method == "POST" else 200,
+        {"escalation": escalation, "form": form, "history": history},
     )

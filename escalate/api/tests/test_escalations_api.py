@@ -722,7 +722,7 @@ def test_practice_issues_wait_for_the_procedures_stage(world: World):
 
 def test_practice_issues_check_if_match(world: World):
     escalation = escalate_to(world, 3)
-    client = client_for(world.raiser)
+    client = client_for(acting(world, world.school, escalation))  # the lead agency's rung
 
     stale = call(
         client,

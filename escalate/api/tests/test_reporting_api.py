@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from escalate.api.tests.conftest import API_URLS, World, client_for, escalate_to
+from escalate.api.tests.conftest import API_URLS, World, acting, client_for, escalate_to
 from escalate.audit.models import ReadEvent
 from escalate.reporting.services import record_practice_issue
 
@@ -46,7 +46,10 @@ def test_register_filters_and_pages(world: World):
 def test_the_practice_issues_log(world: World):
     escalation = escalate_to(world, 3)
     record_practice_issue(
-        escalation=escalation, actor=world.raiser, issue="Thresholds differ.", is_resolved=False
+        escalation=escalation,
+        actor=acting(world, world.school, escalation),
+        issue="Thresholds differ.",
+        is_resolved=False,
     )
     client = client_for(world.chair)
 

@@ -617,8 +617,13 @@ MATRIX: dict[str, Builder] = {
     "reporting:register": overseer_url("register"),
     "reporting:register_csv": overseer_url("register_csv"),
     "reporting:practice_issues": overseer_url("practice_issues"),
-    "reporting:practice_issue_new": escalation_url(
-        "reporting:practice_issue_new", needs=Action.ACT, kinds=FINAL_STAGE
+    # The lead agency's acting rung (NEL's final stage: its assistant directors, none of them
+    # in this world) or the business manager reports the practice issues (decision 11).
+    "reporting:practice_issue_new": move_url(
+        "reporting:practice_issue_new",
+        kind="final",
+        allowed=frozenset({BUSINESS_MANAGER}),
+        at_final="final",
     ),
     "organisations:directory": administrator_url("directory", methods=("GET",)),
     "organisations:agency_create": administrator_url("agency_create"),

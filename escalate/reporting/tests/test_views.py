@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
@@ -305,12 +306,17 @@ def at_stage_3(world: Partnerships):
     )
 
 
+def lead_of(escalation: Escalation) -> Person:
+    """The lead (raising) agency's director, who reports the issues at every stage."""
+    return PersonFactory(agency=escalation.raising_agency, ladder_role="assistant_director")
+
+
 def test_practice_issues_log_lists_the_overseen_partnerships_issues(
     client: Client, world: Partnerships, at_stage_3
 ) -> None:
     record_practice_issue(
         escalation=at_stage_3,
-        actor=at_stage_3.raised_by,
+        actor=lead_of(at_stage_3),
         issue="Threshold guidance is silent on missed health appointments.",
         is_resolved=False,
     )
@@ -318,7 +324,7 @@ def test_practice_issues_log_lists_the_overseen_partnerships_issues(
         raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2)), 3, on=TODAY
     )
     record_practice_issue(
-        escalation=theirs, actor=theirs.raised_by, issue="Not for NEL eyes.", is_resolved=False
+        escalation=theirs, actor=lead_of(theirs), issue="Not for NEL eyes.", is_resolved=False
     )
 
     text = signed_in(client, world.manager).get(reverse("reporting:practice_issues")).content
@@ -329,10 +335,9 @@ def test_practice_issues_log_lists_the_overseen_partnerships_issues(
 def test_practice_issues_log_filters_resolved_and_latest(
     client: Client, world: Partnerships, at_stage_3
 ) -> None:
+    lead = lead_of(at_stage_3)
     for text, resolved in [("First word.", False), ("Second word.", False), ("Fixed.", True)]:
-        record_practice_issue(
-            escalation=at_stage_3, actor=at_stage_3.raised_by, issue=text, is_resolved=resolved
-        )
+        record_practice_issue(escalation=at_stage_3, actor=lead, issue=text, is_resolved=resolved)
     signed_in(client, world.manager)
     url = reverse("reporting:practice_issues")
 
@@ -372,11 +377,12 @@ def test_practice_issues_log_query_count_does_not_grow_with_rows(
 PRACTICE_ISSUES_PAGE_QUERIES = 12
 
 
-def test_party_records_a_practice_issue_at_stage_3(
+def test_the_lead_agency_records_a_practice_issue_at_stage_3(
     client: Client, world: Partnerships, at_stage_3
 ) -> None:
     url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
-    signed_in(client, at_stage_3.raised_by)
+    signed_in(client, lead_of(at_stage_3))
+    assert url in client.get(at_stage_3.get_absolute_url()).content.decode()  # linked from it
 
     assert client.get(url).status_code == 200
     response = client.post(url, {"issue": "Gap in the threshold guidance.", "is_resolved": "no"})
@@ -395,7 +401,7 @@ def test_practice_issue_form_shows_earlier_updates(
     client: Client, world: Partnerships, at_stage_3
 ) -> None:
     record_practice_issue(
-        escalation=at_stage_3, actor=at_stage_3.raised_by, issue="Earlier word.", is_resolved=False
+        escalation=at_stage_3, actor=lead_of(at_stage_3), issue="Earlier word.", is_resolved=False
     )
     url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
 
@@ -410,7 +416,7 @@ def test_practice_issue_form_needs_an_issue_and_an_answer(
 ) -> None:
     url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
 
-    response = signed_in(client, at_stage_3.raised_by).post(url, {"issue": ""})
+    response = signed_in(client, lead_of(at_stage_3)).post(url, {"issue": ""})
 
     text = response.content.decode()
     assert response.status_code == 200
@@ -422,13 +428,28 @@ def test_practice_issue_form_needs_an_issue_and_an_answer(
 def test_practice_issue_before_stage_3_is_refused(client: Client, world: Partnerships) -> None:
     escalation = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
     url = reverse("reporting:practice_issue_new", kwargs={"pk": escalation.pk})
-    signed_in(client, escalation.raised_by)
+    signed_in(client, lead_of(escalation))
 
     page = client.get(url)
     response = client.post(url, {"issue": "Gap.", "is_resolved": "no"})
 
+    assert page.status_code == 403
     assert "recorded from stage 3" in page.content.decode()
-    assert response.status_code == 409
+    assert response.status_code == 403
+    assert url not in client.get(escalation.get_absolute_url()).content.decode()
+    assert not PracticeIssue.objects.exists()
+
+
+def test_a_practitioner_of_the_lead_agency_is_told_the_stage_belongs_to_seniors(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+    signed_in(client, at_stage_3.raised_by)
+
+    response = client.post(url, {"issue": "Gap.", "is_resolved": "no"})
+
+    assert response.status_code == 403
+    assert "belongs to the heads of service" in response.content.decode()
     assert not PracticeIssue.objects.exists()
 
 

@@ -33,7 +33,18 @@ def escalations_visible_to(person: Person) -> QuerySet[Escalation]:
 def _involved_filter(viewer: access.Viewer) -> Q:
     named = (
         Q(raised_by_id=viewer.person_id)
-        | Q(counterpart_id=viewer.person_id)
+        | (
+            Q(counterpart_id=viewer.person_id)
+            & Q(
+                Exists(
+                    Party.objects.filter(
+                        escalation_id=OuterRef("pk"),
+                        agency_id=OuterRef("other_agency_id"),
+                        is_told=True,
+                    )
+                )
+            )
+        )
         | Q(
             Exists(
                 Escalation.participants.through.objects.filter(
@@ -54,7 +65,11 @@ def _involved_filter(viewer: access.Viewer) -> Q:
     )
     if viewer.agency_id is not None and viewer.ladder_role in access.OVERSEEING_RUNGS:
         named |= Q(
-            Exists(Party.objects.filter(escalation_id=OuterRef("pk"), agency_id=viewer.agency_id))
+            Exists(
+                Party.objects.filter(
+                    escalation_id=OuterRef("pk"), agency_id=viewer.agency_id, is_told=True
+                )
+            )
         )
     return named | _partnership_role_filter(viewer, set(access.PARTNERSHIP_OVERSIGHT))
 

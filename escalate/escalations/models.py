@@ -137,12 +137,12 @@ class Escalation(models.Model):
 
     def access_facts(self) -> CaseAccessFacts:
         named = {self.raised_by_id, *self.participants.values_list("pk", flat=True)}
-        if self.counterpart_id:
+        told = set(self.parties.filter(is_told=True).values_list("agency_id", flat=True))
+        if self.counterpart_id and self.other_agency_id in told:
             named.add(self.counterpart_id)
-        party_ids = set(self.parties.values_list("agency_id", flat=True))
         return CaseAccessFacts(
             partnership_id=self.partnership_id,
-            party_agency_ids=frozenset({self.raising_agency_id, self.other_agency_id, *party_ids}),
+            party_agency_ids=frozenset({self.raising_agency_id, *told}),
             named_person_ids=frozenset(named),
             panel_member_ids=frozenset(self.panel_members.values_list("pk", flat=True)),
             at_final_stage=self.is_at_final_stage,
@@ -172,6 +172,12 @@ class Party(models.Model):
         Person, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     joined_on = models.DateField()
+    is_told = models.BooleanField(
+        default=True,
+        help_text="Whether a stage has yet involved this agency's side. Until one does (a "
+        "talk with one's own supervisor, DOMAIN.md decision 13), its people neither hear of "
+        "the escalation nor see it.",
+    )
 
     class Meta:
         ordering = ["pk"]

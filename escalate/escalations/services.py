@@ -20,7 +20,7 @@ from escalate.common.text import SHORT_TEXT_MAX_LENGTH, text_problem
 from escalate.domain import engine, moves
 from escalate.domain.access import Action
 from escalate.domain.deadlines import due_on
-from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
+from escalate.domain.policy import ChecklistItem, FinalStageKind, Sides, SubjectKind
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed
 from escalate.escalations.clock import calendar_for, local_today
@@ -168,6 +168,7 @@ def raise_escalation(
                 side=Party.Side.CHALLENGED,
                 practitioner=counterpart,
                 joined_on=today,
+                is_told=change.stage.authority.involves.includes(Party.Side.CHALLENGED),
             ),
         ]
     )
@@ -417,6 +418,13 @@ def _enter_stage(escalation: Escalation, change: engine.StageChange) -> None:
     )
     escalation.stage_number = change.stage.number
     escalation.stage_due_on = change.due_on
+    _tell_the_sides(escalation, change.stage.authority.involves)
+
+
+def _tell_the_sides(escalation: Escalation, involves: Sides) -> None:
+    """The sides a stage involves see the escalation from now on (DOMAIN.md decision 13)."""
+    sides = [side for side in Party.Side.values if involves.includes(side)]
+    escalation.parties.filter(side__in=sides, is_told=False).update(is_told=True)
 
 
 def _lapse_proposals(escalation: Escalation) -> None:
@@ -826,14 +834,16 @@ def add_party(
     if practitioner is not None and practitioner.agency_id != agency.pk:
         authority.ensure_in_partnership(practitioner, escalation)
         raise engine.TransitionRefused(f"Choose someone who works in {agency.name}.")
+    involves = escalation.policy.rules.stage(escalation.stage_number).authority.involves
     party = Party.objects.create(
         escalation=escalation,
         agency=agency,
         side=side.value,
         practitioner=practitioner,
         joined_on=today or local_today(),
+        is_told=involves.includes(side.value),
     )
-    if practitioner is not None:
+    if practitioner is not None and party.is_told:  # named, so they see it: once told
         escalation.participants.add(practitioner)
     _changed(
         escalation,

@@ -346,11 +346,20 @@ def _build_directory(
             final_stage_number=final,
             raised_on=RAISED_ON,
         )
-        sides = {raising: "raising", escalation.other_agency: "challenged"}
+        sides = {raising: "raising"}
+        sides.setdefault(escalation.other_agency, "challenged")
         for extra in details["participants"][:1]:  # sometimes a third agency joins
             sides.setdefault(agencies[extra % len(agencies)], "challenged")
+        # Some challenged agencies are not yet told (a talk with one's own supervisor).
+        untold = details["stage"] % 3 == 0
         Party.objects.bulk_create(
-            Party(escalation=escalation, agency=agency, side=side, joined_on=RAISED_ON)
+            Party(
+                escalation=escalation,
+                agency=agency,
+                side=side,
+                joined_on=RAISED_ON,
+                is_told=side == "raising" or not untold,
+            )
             for agency, side in sides.items()
         )
         escalation.participants.set({someone(index) for index in details["participants"]})

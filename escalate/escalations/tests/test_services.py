@@ -19,7 +19,7 @@ from escalate.domain import moves
 from escalate.domain.engine import TransitionRefused
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
 from escalate.escalations import services
-from escalate.escalations.access import ActionForbidden
+from escalate.escalations.access import ActionForbidden, escalations_visible_to
 from escalate.escalations.models import (
     AgreedAction,
     Appointment,
@@ -483,6 +483,23 @@ def test_a_one_sided_stage_resolves_when_the_raising_side_records_it(devon: Cast
     )
 
     assert fresh(escalation).status == Escalation.Status.RESOLVED
+
+
+def test_the_other_agency_sees_a_devon_escalation_only_once_a_stage_involves_it(
+    devon: Cast,
+) -> None:
+    escalation = devon.raise_()  # stage 1: the worker and their own supervisor
+
+    for outsider_for_now in (devon.social_worker, devon.care_head):
+        assert not escalations_visible_to(outsider_for_now).filter(pk=escalation.pk).exists()
+    assert escalations_visible_to(devon.school_head).filter(pk=escalation.pk).exists()
+
+    services.escalate_stage(
+        escalation=escalation, actor=devon.teacher, reason="Not settled.", today=MONDAY
+    )
+
+    for told in (devon.social_worker, devon.care_head):
+        assert escalations_visible_to(told).filter(pk=escalation.pk).exists()
 
 
 def test_escalating_lets_a_waiting_proposal_lapse(nel: Cast) -> None:

@@ -489,11 +489,12 @@ def _world(sweep: Sweep, *, at_final_stage: bool) -> dict[str, Any]:
     escalation = raise_for(
         raised_by=raiser, other_agency=care, counterpart=counterpart, today=sweep.today
     )
+    # Each stage belongs to its rung and those above: the school's director moves it, and
+    # reports the practice issues for the lead (raising) agency.
+    director = PersonFactory(agency=school, ladder_role="assistant_director")
     if at_final_stage:
         from escalate.escalations import services
 
-        # Each stage belongs to its rung and those above: the school's director moves it.
-        director = PersonFactory(agency=school, ladder_role="assistant_director")
         while not escalation.is_at_final_stage:
             escalation = services.escalate_stage(
                 escalation=escalation, actor=director, reason="Not agreed.", today=sweep.today
@@ -503,6 +504,7 @@ def _world(sweep: Sweep, *, at_final_stage: bool) -> dict[str, Any]:
         "care": care,
         "raiser": raiser,
         "counterpart": counterpart,
+        "director": director,
         "escalation": escalation,
     }
 
@@ -553,6 +555,7 @@ FORMS = {
         data=lambda sweep, world: {"issue": "A gap in the procedure.", "is_resolved": "no"},
         fields=("issue",),
         at_final_stage=True,
+        who="director",
     ),
     "directory agency": Form(
         url=lambda sweep, world: reverse("organisations:agency_create"),
@@ -577,7 +580,7 @@ def test_refused_text_is_a_clear_error_and_writes_nothing(
 ) -> None:
     form = FORMS[form_name]
     world = _world(sweep, at_final_stage=form.at_final_stage)
-    person = sweep.administrator if form.who == "administrator" else world["raiser"]
+    person = sweep.administrator if form.who == "administrator" else world[form.who]
     client = sweep.as_(person)
     url = form.url(sweep, world)
     valid = form.data(sweep, world)
@@ -603,6 +606,6 @@ def test_the_valid_answers_used_above_are_accepted(sweep: Sweep) -> None:
     """Each refusal above is down to the hostile field alone: the rest of the form is valid."""
     for name, form in FORMS.items():
         world = _world(sweep, at_final_stage=form.at_final_stage)
-        person = sweep.administrator if form.who == "administrator" else world["raiser"]
+        person = sweep.administrator if form.who == "administrator" else world[form.who]
         response = sweep.as_(person).post(form.url(sweep, world), form.data(sweep, world))
         assert response.status_code == 302, f"{name}: {_errors(response)}"

@@ -952,6 +952,14 @@ def add_panel_member(
     return escalation
 
 
+def _end_appointment(escalation: Escalation, appointment: Appointment) -> None:
+    """End one appointment; the person keeps access while they hold another on the case."""
+    appointment.ended_at = timezone.now()
+    appointment.save(update_fields=["ended_at"])
+    if not escalation.appointments.filter(person=appointment.person, ended_at=None).exists():
+        escalation.panel_members.remove(appointment.person)
+
+
 @transaction.atomic
 def remove_panel_member(
     *, escalation: Escalation, actor: Person, member: Person | None, revision: int | None = None
@@ -963,10 +971,7 @@ def remove_panel_member(
     ).first()
     if appointment is None or member is None:
         raise engine.TransitionRefused("That person is not on the panel.")
-    appointment.ended_at = timezone.now()
-    appointment.save(update_fields=["ended_at"])
-    if not escalation.appointments.filter(person=member, ended_at=None).exists():
-        escalation.panel_members.remove(member)
+    _end_appointment(escalation, appointment)
     _changed(
         escalation,
         events.PANEL_MEMBER_REMOVED,
@@ -989,10 +994,7 @@ def appoint_meeting_chair(
     _appoint(escalation, actor=actor, person=chair, role=moves.AppointeeRole.MEETING_CHAIR)
     assert chair is not None
     for appointment in previous:
-        appointment.ended_at = timezone.now()
-        appointment.save(update_fields=["ended_at"])
-        if not escalation.appointments.filter(person=appointment.person, ended_at=None).exists():
-            escalation.panel_members.remove(appointment.person)
+        _end_appointment(escalation, appointment)
     _changed(
         escalation,
         events.MEETING_CHAIR_APPOINTED,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -1721,3 +1722,50 @@ def test_intended_every_meeting_kind_of_final_stage_can_appoint_its_chair(policy
     }
     final = final_rule(shipped_rules(policy))
     assert final.needs_appointed_chair is bool(meetings & set(final.decided_by))
+
+
+# --- practice issues: the lead agency's acting rung reports them (decision 11) ---------------
+
+
+def _practice_issue_refusal(policy: str, stage: int, who: int, **kwargs: Any) -> str:
+    return why_not(
+        Move.RECORD_PRACTICE_ISSUE, case(stage, **kwargs), person(who), shipped_rules(policy)
+    )
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_the_lead_agencys_acting_rung_reports_practice_issues_from_the_notification_stage(
+    policy: str,
+) -> None:
+    rules = shipped_rules(policy)
+    first = rules.first_practice_issue_stage
+    if first > rules.final_stage.number:
+        pytest.skip("this procedure reports no practice issues")
+    rung = rules.acting_rung(first)
+
+    assert _practice_issue_refusal(policy, first, rung_holder(SCHOOL, rung)) == ""
+    assert _practice_issue_refusal(policy, first, BM) == ""
+    assert "lead agency reports" in _practice_issue_refusal(
+        policy, first, rung_holder(CARE, LadderRole.ASSISTANT_DIRECTOR)
+    )
+    if first > 1:
+        assert f"recorded from stage {first}" in _practice_issue_refusal(
+            policy, first - 1, rung_holder(SCHOOL, LadderRole.ASSISTANT_DIRECTOR)
+        )
+
+
+def test_a_lead_agency_chosen_by_the_parties_reports_instead_of_the_raising_one() -> None:
+    care_leads = (Party(SCHOOL, Side.RAISING), Party(CARE, Side.CHALLENGED, is_lead=True))
+    stage = shipped_rules("cscp").first_practice_issue_stage
+
+    assert _practice_issue_refusal("cscp", stage, CARE_AD, parties=care_leads) == ""
+    assert "lead agency reports" in _practice_issue_refusal(
+        "cscp", stage, SCHOOL_AD, parties=care_leads
+    )
+
+
+@pytest.mark.parametrize("status", [Status.WITHDRAWN, Status.CLOSED])
+def test_no_practice_issue_is_reported_on_a_finished_escalation(status: Status) -> None:
+    assert "practice issues are reported while it is open or resolved" in (
+        _practice_issue_refusal("nel", 3, SCHOOL_AD, status=status)
+    )

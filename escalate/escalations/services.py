@@ -72,7 +72,8 @@ _SUBJECT_WORDS = {
 @dataclass(frozen=True)
 class AgreedActionDetails:
     description: str
-    owner: Person
+    owner: Person | None
+    """None where the id given names nobody: refused like someone outside the partnership."""
     due_on: date
 
 
@@ -464,8 +465,7 @@ def resolve_escalation(
     if not actions:
         raise engine.TransitionRefused("Add at least one agreed action.")
     today = today or local_today()
-    for details in actions:
-        _check_action(details, escalation, today=today)
+    owners = [_checked_owner(details, escalation, today=today) for details in actions]
     assert actor.agency is not None  # the stage machine requires a party agency
     proposal = ResolutionProposal.objects.create(
         escalation=escalation,
@@ -476,10 +476,10 @@ def resolve_escalation(
         actions=[
             {
                 "description": details.description,
-                "owner": details.owner.pk,
+                "owner": owner.pk,
                 "due_on": details.due_on.isoformat(),
             }
-            for details in actions
+            for details, owner in zip(actions, owners, strict=True)
         ],
     )
     escalation.participants.add(actor)
@@ -496,11 +496,13 @@ def resolve_escalation(
     return escalation
 
 
-def _check_action(details: AgreedActionDetails, escalation: Escalation, *, today: date) -> None:
+def _checked_owner(details: AgreedActionDetails, escalation: Escalation, *, today: date) -> Person:
+    """The action's owner, once the action is one the procedure can record."""
     _text(details.description, "What is to be done")
-    authority.ensure_in_partnership(details.owner, escalation)
+    owner = authority.ensure_in_partnership(details.owner, escalation)
     if details.due_on < today:
         raise engine.TransitionRefused("An agreed action's due date must be today or later.")
+    return owner
 
 
 @transaction.atomic

@@ -434,7 +434,7 @@ class EscalationResolveApi(EscalationChangeApi):
                         description=action["description"],
                         # An id that names nobody is None: the service refuses it with the
                         # sentence it gives for someone outside the partnership.
-                        owner=_person(action["owner"]),  # type: ignore[arg-type]
+                        owner=_person(action["owner"]),
                         due_on=action["due_on"],
                     )
                     for action in data["actions"]

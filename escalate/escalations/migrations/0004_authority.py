@@ -359,6 +359,20 @@ def _parties_for_existing_escalations(apps, schema_editor):  # type: ignore[no-u
     party_model.objects.bulk_create(rows)
 
 
-Migration.operations.append(
-    migrations.RunPython(_parties_for_existing_escalations, migrations.RunPython.noop)
+def _whose_move_for_existing_escalations(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """Before this migration nothing waited for confirmation or appointment: whose move it is
+    follows from the status alone (``domain/moves.py waiting_on``)."""
+    escalation_model = apps.get_model("escalations", "Escalation")
+    escalation_model.objects.filter(status__in=["closed", "withdrawn"]).update(waiting_on="nobody")
+    escalation_model.objects.filter(status="resolved").update(waiting_on="check_back")
+    escalation_model.objects.filter(
+        status="open", stage_number=models.F("final_stage_number")
+    ).update(waiting_on="decision")
+
+
+Migration.operations.extend(
+    [
+        migrations.RunPython(_parties_for_existing_escalations, migrations.RunPython.noop),
+        migrations.RunPython(_whose_move_for_existing_escalations, migrations.RunPython.noop),
+    ]
 )

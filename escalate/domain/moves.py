@@ -763,13 +763,9 @@ NOT_IN_PARTNERSHIP = "No such person in this partnership's directory."
 NO_SUCH_AGENCY = "No such agency in this partnership's directory."
 
 
-def check_candidate_in_partnership(case: Case, candidate: Candidate | None) -> None:
-    """An action owner, counterpart or line manager must be someone in this partnership."""
-    if (
-        candidate is None
-        or candidate.partnership_id != case.partnership_id
-        or not candidate.is_active
-    ):
+def check_candidate_in_partnership(partnership_id: int, candidate: Candidate | None) -> None:
+    """An action owner, counterpart or practitioner must be someone active in the partnership."""
+    if candidate is None or candidate.partnership_id != partnership_id or not candidate.is_active:
         raise TransitionRefused(NOT_IN_PARTNERSHIP)
 
 

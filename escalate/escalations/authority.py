@@ -140,7 +140,7 @@ def candidate_of(person: Person | None, partnership_id: int) -> moves.Candidate 
 def ensure_in_partnership(person: Person | None, escalation: Escalation) -> Person:
     """Refuse anyone outside the escalation's partnership as the refusal for nobody at all."""
     moves.check_candidate_in_partnership(
-        case_of_partnership(escalation), candidate_of(person, escalation.partnership_id)
+        escalation.partnership_id, candidate_of(person, escalation.partnership_id)
     )
     assert person is not None  # checked above
     return person
@@ -150,18 +150,6 @@ def ensure_agency_in_partnership(agency: Agency | None, partnership_id: int) -> 
     if agency is None or agency.partnership_id != partnership_id:
         raise engine.TransitionRefused(moves.NO_SUCH_AGENCY)
     return agency
-
-
-def case_of_partnership(escalation: Escalation) -> moves.Case:
-    """Just enough of a case to check who belongs to its partnership."""
-    return moves.Case(
-        partnership_id=escalation.partnership_id,
-        status=engine.Status(escalation.status),
-        stage_number=escalation.stage_number,
-        raised_on=escalation.raised_on,
-        raised_by_id=escalation.raised_by_id,
-        parties=(),
-    )
 
 
 def moves_of(person: Person, escalation: Escalation, rows: CaseRows | None = None) -> moves.Moves:

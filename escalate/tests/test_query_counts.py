@@ -1,0 +1,187 @@
+"""How many queries a request costs, page by page, pinned exactly (issue 10).
+
+Each number is listed query by query beside its test, so a change that adds one shows up
+here as a failing count and a comment to update. Every test makes one request first so
+the session settles (sign-in time written, navigation links worked out), then counts the
+next one: a request within a minute of the last does not write the session again.
+
+The list pages (my escalations, the register, the API's list) are pinned beside their
+own tests, as their row counts matter there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from escalate.api.models import ApiToken
+from escalate.api.tokens import issue_token
+from escalate.escalations.models import Escalation
+from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
+from escalate.organisations.models import Person
+
+pytestmark = pytest.mark.django_db
+
+CountQueries = Callable[[int], AbstractContextManager[object]]
+
+
+@dataclass
+class World:
+    raiser: Person
+    manager: Person
+    escalation: Escalation
+
+
+@pytest.fixture
+def world() -> World:
+    school = AgencyFactory(name="Invented Primary School", kind="education")
+    social_care = AgencyFactory(name="Invented Children's Services", kind="childrens_social_care")
+    raiser = PersonFactory(agency=school, name="Sam Raiser")
+    counterpart = PersonFactory(agency=social_care, name="Kim Other")
+    manager = PersonFactory(agency=social_care, name="Lee Manager", ladder_role="line_manager")
+    escalation = raise_for(raised_by=raiser, other_agency=social_care, counterpart=counterpart)
+    return World(raiser=raiser, manager=manager, escalation=escalation)
+
+
+def settled(person: Person) -> Client:
+    """A browser signed in as ``person`` whose session has settled."""
+    assert person.user is not None
+    client = Client()
+    client.force_login(person.user)
+    client.get(reverse("api:reference"))
+    return client
+
+
+def api_client(person: Person) -> APIClient:
+    secret = issue_token(
+        person=person,
+        actor=person,
+        name="Counting",
+        scope=ApiToken.Scope.READ,
+        lifetime=timedelta(days=30),
+    ).secret
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+# --- The floor: a fixed page behind sign-in -------------------------------------------
+
+# The API reference is the same for everyone and is built once per process, so all it
+# costs is the request path itself: the session (1), the user (2), the person with their
+# partnership roles and second-factor device (3); then the session's last-seen time is
+# saved (savepoint, update, release).
+FLOOR_QUERIES = 6
+
+
+def test_the_floor(world: World, django_assert_num_queries: CountQueries) -> None:
+    client = settled(world.raiser)
+
+    with django_assert_num_queries(FLOOR_QUERIES):
+        assert client.get(reverse("api:reference")).status_code == 200
+
+
+# As the floor, for a manager whose session passed the second factor: django-otp's check
+# that the session's device is still theirs and confirmed (1), then as the floor.
+VERIFIED_FLOOR_QUERIES = 7
+
+
+@override_settings(ESCALATE_SECOND_FACTOR="above_practitioner")
+def test_the_floor_with_a_second_factor(
+    world: World, django_assert_num_queries: CountQueries
+) -> None:
+    device = TOTPDevice.objects.create(user=world.manager.user, name="app", confirmed=True)
+    client = settled(world.manager)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    assert client.get(reverse("api:reference")).status_code == 200  # settles again
+
+    with django_assert_num_queries(VERIFIED_FLOOR_QUERIES):
+        assert client.get(reverse("api:reference")).status_code == 200
+
+
+# --- The escalation's page --------------------------------------------------------------
+
+# The request path (3, as the floor). Access: the viewer's roles (1); the escalation
+# through the visibility filter (1). The read trail's row (1). The record: the escalation
+# again with its policy, subject, people and agencies (1); its participants and panel (2);
+# its parties, open proposal, stage entries, contacts, agreed actions, checklist ticks,
+# history, written representations, final decision and appointments (10). Who may do
+# what: the viewer's roles again (1). Who has seen it (1). The session's save (3).
+DETAIL_QUERIES = 24
+
+
+def test_the_escalation_page(world: World, django_assert_num_queries: CountQueries) -> None:
+    client = settled(world.raiser)
+
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(world.escalation.get_absolute_url())
+
+    assert response.status_code == 200
+    assert world.escalation.reference in response.content.decode()
+
+
+# --- Raising: the first step's form ---------------------------------------------------
+
+# The request path (3); the raiser's partnership's current policy (1); the session (3).
+RAISE_FORM_QUERIES = 7
+
+
+def test_the_raise_form(world: World, django_assert_num_queries: CountQueries) -> None:
+    client = settled(world.raiser)
+
+    with django_assert_num_queries(RAISE_FORM_QUERIES):
+        assert client.get(reverse("escalations:raise")).status_code == 200
+
+
+# --- The API ----------------------------------------------------------------------------
+
+# No session. The token with its person, account, agency and partnership (1); whether the
+# person is active, which reads their roles (1). Access: the roles again (1); the
+# escalation (1). The record, as the page reads it (13). Who may do what: the stage
+# machine's rows read again (proposal, parties, participants, appointments, agreed actions,
+# checklist ticks: 6); the party agencies' names (1); the raiser and their roles (2). The
+# read trail's row (1).
+API_DETAIL_QUERIES = 27
+
+
+def test_the_api_escalation(world: World, django_assert_num_queries: CountQueries) -> None:
+    client = api_client(world.raiser)
+    path = f"/api/v1/escalations/{world.escalation.pk}/"
+    assert client.get(path).status_code == 200  # the token's first use is recorded
+
+    with django_assert_num_queries(API_DETAIL_QUERIES):
+        assert client.get(path).status_code == 200
+
+
+# The token with its person (1) and their roles (1); the partnerships the person acts for
+# and belongs to (2); the person as the directory shows them (1) with their roles (1).
+API_ME_QUERIES = 6
+
+
+def test_the_api_me(world: World, django_assert_num_queries: CountQueries) -> None:
+    client = api_client(world.raiser)
+    assert client.get("/api/v1/people/me/").status_code == 200
+
+    with django_assert_num_queries(API_ME_QUERIES):
+        assert client.get("/api/v1/people/me/").status_code == 200
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_carried_over() -> Iterator[None]:
+    """The API's rate limits count in the cache; a fresh count keeps these tests apart."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,7 +1,8 @@
 """Who may see and do what with an escalation, as predicates over plain facts.
 
-The same rule exists once more as a database filter (``escalations/access.py``);
-a test runs both over the same directories and checks they agree.
+The same rule exists once more as a database filter (``escalations/access.py``), which
+reads the involvement rows the services keep from ``involvements``; a test runs both over
+the same directories and checks they agree.
 """
 
 from __future__ import annotations
@@ -57,6 +58,44 @@ class CaseAccessFacts:
     """Closed or withdrawn: appointees to the final stage no longer see it (decision 10)."""
 
 
+class Why(StrEnum):
+    """Why someone is involved in an escalation, and so sees it."""
+
+    NAMED = "named"
+    """Raised it, is the counterpart once their side is told, or took part."""
+    APPOINTED = "appointed"
+    """Appointed to the final stage (a panel member or the meeting's chair), until it ends."""
+    PARTY = "party"
+    """The agency is a party its side has been told of: its overseeing rungs see the case."""
+
+
+@dataclass(frozen=True, order=True)
+class Involvement:
+    """One row of who is involved: a person, or an agency whose overseeing rungs see it.
+
+    The services keep these rows in the database (``escalations.Involvement``) so that a
+    list can find what a viewer may see with an index instead of reading every case.
+    """
+
+    why: Why
+    person_id: int | None = None
+    agency_id: int | None = None
+
+    def is_held_by(self, viewer: Viewer) -> bool:
+        if self.person_id is not None:
+            return self.person_id == viewer.person_id
+        return self.agency_id == viewer.agency_id and viewer.ladder_role in OVERSEEING_RUNGS
+
+
+def involvements(case: CaseAccessFacts) -> frozenset[Involvement]:
+    """Everyone involved in the case: the rows the database keeps for it."""
+    rows = {Involvement(Why.NAMED, person_id=person) for person in case.named_person_ids}
+    if not case.is_finished:
+        rows |= {Involvement(Why.APPOINTED, person_id=person) for person in case.panel_member_ids}
+    rows |= {Involvement(Why.PARTY, agency_id=agency) for agency in case.party_agency_ids}
+    return frozenset(rows)
+
+
 def can_view(viewer: Viewer, case: CaseAccessFacts) -> bool:
     if not viewer.is_active:
         return False
@@ -69,11 +108,8 @@ def can(viewer: Viewer, action: Action, case: CaseAccessFacts) -> bool:
 
 
 def _is_involved(viewer: Viewer, case: CaseAccessFacts) -> bool:
-    return (
-        viewer.person_id in case.named_person_ids
-        or (viewer.person_id in case.panel_member_ids and not case.is_finished)
-        or (viewer.agency_id in case.party_agency_ids and viewer.ladder_role in OVERSEEING_RUNGS)
-        or viewer.has_partnership_role(case.partnership_id, PARTNERSHIP_OVERSIGHT)
+    return any(row.is_held_by(viewer) for row in involvements(case)) or (
+        viewer.has_partnership_role(case.partnership_id, PARTNERSHIP_OVERSIGHT)
     )
 
 

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.urls import reverse
 
-from escalate.domain import engine, moves
+from escalate.domain import access, engine, moves
 from escalate.domain.access import CaseAccessFacts
 from escalate.domain.policy import SubjectKind
 from escalate.organisations.models import Agency, Person
@@ -111,6 +111,12 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["partnership", "status", "stage_due_on"]),
             models.Index(fields=["status", "stage_due_on"]),
+            # The scrutineer's and the executive's view: a partnership's final-stage cases.
+            models.Index(
+                fields=["partnership", "status", "stage_due_on"],
+                condition=models.Q(stage_number=models.F("final_stage_number")),
+                name="escalation_at_final_stage",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +193,62 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} on {self.escalation}"
+
+
+class Involvement(models.Model):
+    """Who is involved in an escalation, and so sees it: one row per person or agency.
+
+    Kept by the services from ``domain.access.involvements`` whenever parties, people or
+    status change, so that the visibility filter finds a viewer's escalations through an
+    index rather than by testing every row.
+    """
+
+    class Why(models.TextChoices):
+        NAMED = access.Why.NAMED.value, "Named on the escalation"
+        APPOINTED = access.Why.APPOINTED.value, "Appointed to the final stage"
+        PARTY = access.Why.PARTY.value, "An agency in the disagreement"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="involvements"
+    )
+    why = models.CharField(max_length=12, choices=Why.choices)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "escalation"], name="involvement_by_person"),
+            models.Index(fields=["agency", "escalation"], name="involvement_by_agency"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False, agency__isnull=True)
+                | models.Q(person__isnull=True, agency__isnull=False),
+                name="involvement_is_a_person_or_an_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["escalation", "why", "person"],
+                condition=models.Q(person__isnull=False),
+                name="one_involvement_per_person_and_why",
+            ),
+            models.UniqueConstraint(
+                fields=["escalation", "why", "agency"],
+                condition=models.Q(agency__isnull=False),
+                name="one_involvement_per_agency_and_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_why_display()} on {self.escalation}"
+
+    def as_fact(self) -> access.Involvement:
+        return access.Involvement(
+            access.Why(self.why), person_id=self.person_id, agency_id=self.agency_id
+        )
 
 
 class Appointment(models.Model):

@@ -24,6 +24,7 @@ from escalate.domain.policy import ChecklistItem, FinalStageKind, Sides, Subject
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed
 from escalate.escalations.clock import calendar_for, local_today
+from escalate.escalations.involvement import keep_involvement
 from escalate.escalations.models import (
     AgreedAction,
     Appointment,
@@ -175,6 +176,7 @@ def raise_escalation(
     )
     escalation.waiting_on = moves.waiting_on(authority.case_of(escalation), rules).value
     escalation.save(update_fields=["waiting_on"])
+    keep_involvement(escalation)
     record(
         events.ESCALATION_RAISED,
         actor=raised_by,
@@ -317,13 +319,14 @@ def _changed(
     data: dict[str, object] | None = None,
     fields: tuple[str, ...] = (),
 ) -> None:
-    """Save the changed ``fields`` with a new revision and whose move it now is, and record
-    the audit event for it."""
+    """Save the changed ``fields`` with a new revision and whose move it now is, bring the
+    involvement rows up to date, and record the audit event for it."""
     escalation.revision += 1
     escalation.waiting_on = moves.waiting_on(
         authority.case_of(escalation), escalation.policy.rules
     ).value
     escalation.save(update_fields=["revision", "waiting_on", *fields])
+    keep_involvement(escalation)
     record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
 
 

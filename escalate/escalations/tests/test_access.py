@@ -19,11 +19,12 @@ from django.http import Http404
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from escalate.domain import access
+from escalate.domain import access, moves
 from escalate.domain.policy import LadderRole, PartnershipRole
 from escalate.escalations import services
 from escalate.escalations.access import escalations_visible_to, get_for
-from escalate.escalations.models import Escalation, Party, Subject
+from escalate.escalations.involvement import keep_involvement
+from escalate.escalations.models import Escalation, Involvement, Party, Subject
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
@@ -91,6 +92,7 @@ def _partnership(role: PartnershipRole, slug: str = "nel") -> Callable[[World], 
 def _participant_elsewhere(world: World) -> Person:
     person = PersonFactory(agency=world.health)
     world.escalation.participants.add(person)  # e.g. the owner of an agreed action
+    keep_involvement(world.escalation)
     return person
 
 
@@ -240,6 +242,67 @@ def test_a_mover_loses_the_old_agencys_escalations_and_gains_the_new_ones() -> N
 
 # --- the predicate and the filter agree ------------------------------------------------
 
+
+def _agree_for_everyone(escalation: Escalation, step: str) -> None:
+    """The rows the services keep are the case's involvements, and for every person in the
+    directory the database filter and the predicate give the same answer."""
+    escalation = Escalation.objects.get(pk=escalation.pk)
+    facts = escalation.access_facts()
+    stored = {row.as_fact() for row in Involvement.objects.filter(escalation=escalation)}
+    assert stored == access.involvements(facts), step
+    for person in Person.objects.all():
+        visible = escalations_visible_to(person).filter(pk=escalation.pk).exists()
+        assert visible is access.can_view(person.viewer(), facts), f"{step}: {person.name}"
+
+
+def test_the_rows_follow_every_service_through_a_journey() -> None:
+    """Devon's first stage is a talk with one's own supervisor; then the other side is told,
+    a third agency joins, the panel is appointed and changed, and the case is withdrawn."""
+    devon = shipped_policy("devon-preschool")
+    preschool = AgencyFactory(partnership=devon.partnership, name="Little Acorns")
+    care = AgencyFactory(partnership=devon.partnership, name="Care", kind="childrens_social_care")
+    health = AgencyFactory(partnership=devon.partnership, name="Health", kind="health")
+    worker = PersonFactory(agency=preschool, name="Pat Practitioner")
+    social_worker = PersonFactory(agency=care, name="Sol Worker")
+    PersonFactory(agency=care, name="Lee Lead", ladder_role=LadderRole.SAFEGUARDING_LEAD.value)
+    nurse = PersonFactory(agency=health, name="Nia Nurse")
+    director = PersonFactory(
+        agency=preschool, name="Dee Director", ladder_role=LadderRole.ASSISTANT_DIRECTOR.value
+    )
+    chair = partnership_person(role="chair", policy=devon, name="Cho Chair")
+    partnership_person(role="independent_scrutineer", policy=devon, name="Sam Scrutineer")
+    member = partnership_person(role="panel_member", policy=devon, name="Mo Member")
+
+    escalation = raise_for(raised_by=worker, other_agency=care, counterpart=social_worker)
+    _agree_for_everyone(escalation, "raised: the other side not yet told")
+    escalation = services.escalate_stage(
+        escalation=escalation, actor=worker, reason="No agreement.", today=RAISED_ON
+    )
+    _agree_for_everyone(escalation, "stage 2: the other side told")
+    services.add_party(
+        escalation=escalation,
+        actor=director,
+        agency=health,
+        side=moves.Side.CHALLENGED,
+        practitioner=nurse,
+        today=RAISED_ON,
+    )
+    _agree_for_everyone(escalation, "a third agency joined")
+    while not escalation.is_at_final_stage:
+        escalation = services.escalate_stage(
+            escalation=escalation, actor=director, reason="No agreement.", today=RAISED_ON
+        )
+    _agree_for_everyone(escalation, "at the final stage")
+    final = devon.rules.final_stage.final
+    assert final is not None and final.has_panel  # Devon's last stage is a resolution panel
+    services.add_panel_member(escalation=escalation, actor=chair, member=member)
+    _agree_for_everyone(escalation, "a panel member appointed")
+    services.withdraw_escalation(
+        escalation=escalation, actor=director, reason="Resolved outside.", today=RAISED_ON
+    )
+    _agree_for_everyone(escalation, "withdrawn: appointees no longer see it")
+
+
 PEOPLE = 6
 AGENCIES = 4
 # Skewed towards active people with roles, so that most examples have someone to see.
@@ -364,6 +427,7 @@ def _build_directory(
         )
         escalation.participants.set({someone(index) for index in details["participants"]})
         escalation.panel_members.set({someone(index) for index in details["panel"]})
+        keep_involvement(escalation)  # as every service does after a change
         escalations.append(escalation)
     return persons, escalations
 

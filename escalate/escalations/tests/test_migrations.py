@@ -89,3 +89,17 @@ def test_existing_escalations_get_their_parties_and_whose_move() -> None:
         )
     ) == {("School", "raising", "Tess", True), ("Care", "challenged", "Sol", True)}
     assert parties.count() == 2 * len(states)
+    involvement = new.get_model("escalations", "Involvement").objects
+    # Everyone who saw an escalation before can find it through the rows after: the raiser,
+    # the counterpart whose side was told, and both agencies' overseeing rungs.
+    assert set(
+        involvement.filter(escalation__reference="ESC-M-open").values_list(
+            "why", "person__name", "agency__name"
+        )
+    ) == {
+        ("named", "Tess", None),
+        ("named", "Sol", None),
+        ("party", None, "School"),
+        ("party", None, "Care"),
+    }
+    assert involvement.filter(escalation__reference="ESC-M-final", person=worker.pk).count() == 0

@@ -11,6 +11,7 @@ from datetime import date
 
 from escalate.domain.policy import LADDER_ORDER, LadderRole, PartnershipRole
 from escalate.escalations import services as escalation_services
+from escalate.escalations.involvement import keep_involvement
 from escalate.escalations.models import Escalation, Party
 from escalate.escalations.tests.factories import (
     AgencyFactory,
@@ -173,10 +174,12 @@ def join(
     """The agency of ``people`` joins the disagreement, its practitioner named."""
     practitioner = people[LadderRole.PRACTITIONER]
     assert practitioner.agency is not None
-    return Party.objects.create(
+    party = Party.objects.create(
         escalation=escalation,
         agency=practitioner.agency,
         side=side,
         practitioner=practitioner if named else None,
         joined_on=escalation.raised_on,
     )
+    keep_involvement(escalation)  # as the services do, so the new party's people see it
+    return party

@@ -8,7 +8,9 @@ from escalate.audit.events import LABELS
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained history.
 
-    The database refuses UPDATE and DELETE on this table (see the migration's triggers).
+    Each partnership has its own chain; events about no one partnership are on the
+    national chain (``partnership`` empty). The database refuses UPDATE and DELETE on
+    this table (see the migration's triggers).
     """
 
     occurred_at = models.DateTimeField()
@@ -19,6 +21,14 @@ class AuditEvent(models.Model):
     escalation = models.ForeignKey(
         "escalations.Escalation", on_delete=models.PROTECT, related_name="history", null=True
     )
+    partnership = models.ForeignKey(
+        "policies.Partnership",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,  # the (partnership, id) index below serves it
+        help_text="Whose chain the event is on; empty for the national chain.",
+    )
     stage_number = models.PositiveSmallIntegerField(null=True)
     data = models.JSONField(default=dict)
     previous_hash = models.CharField(max_length=64)
@@ -26,6 +36,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [models.Index(fields=["partnership", "id"], name="audit_event_chain_idx")]
 
     def __str__(self) -> str:
         return f"{self.event} at {self.occurred_at:%Y-%m-%d %H:%M}"

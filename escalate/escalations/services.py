@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from escalate.audit import events
@@ -39,6 +39,7 @@ from escalate.escalations.models import (
     StageEntry,
     Subject,
 )
+from escalate.escalations.references import next_reference
 from escalate.notifications.services import (
     notify_appointed,
     notify_outcome,
@@ -131,7 +132,7 @@ def raise_escalation(
     )
     assert raised_by.agency is not None  # _check_raise refuses anyone outside an agency
     escalation = Escalation.objects.create(
-        reference=_next_reference(today),
+        reference=next_reference(partnership=policy.partnership, year=today.year),
         partnership=policy.partnership,
         policy=policy,
         subject=subject_row,
@@ -236,26 +237,6 @@ def _check_raise(
     if category not in {c.key for c in rules.categories}:
         raise engine.TransitionRefused("Choose one of the procedure's categories of disagreement.")
     return other_agency
-
-
-# Serialises numbering: a row lock on the latest reference is not enough, because a
-# second raise waiting on it still reads the same latest row once the first commits.
-_REFERENCE_LOCK_KEY = 7_316_002
-
-
-def _next_reference(today: date) -> str:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REFERENCE_LOCK_KEY])
-    prefix = f"ESC-{today.year}-"
-    last = (
-        Escalation.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{number:06d}"
 
 
 def _locked(escalation: Escalation, *, actor: Person, revision: int | None) -> Escalation:

@@ -8,21 +8,60 @@ from django.urls import reverse
 from escalate.domain.policy import PolicyRules
 from escalate.domain.policy_loading import load_policy_text
 
+# Two to eight capitals or digits, so "NEL-2026-000123" fits Escalation.reference's 20.
+PARTNERSHIP_CODE_PATTERN = r"^[A-Z0-9]{2,8}$"
+# References issued before each partnership had a code start with this; no code may.
+LEGACY_REFERENCE_PREFIX = "ESC"
+
 
 class Partnership(models.Model):
     """A safeguarding children partnership or adults board."""
 
     slug = models.SlugField(unique=True, help_text="The policy's short name, e.g. 'nel'.")
     name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=8,
+        unique=True,
+        help_text="Starts each of its escalations' references, e.g. 'NEL' in NEL-2026-000123. "
+        "Fixed once a reference has been issued.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=PARTNERSHIP_CODE_PATTERN),
+                name="partnership_code_is_short_capitals",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def current_policy(self) -> Policy:
         return self.policies.order_by("-version").first()  # type: ignore[return-value]
+
+
+class ReferenceCounter(models.Model):
+    """The last escalation number a partnership issued in a year.
+
+    One row per partnership and year, so two partnerships never wait on each other's
+    numbering. Taken only through ``escalations/references.py``.
+    """
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "year"], name="one_reference_counter_per_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partnership_id} {self.year}: {self.last_number}"
 
 
 class RetentionRule(models.Model):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
 
 from escalate.domain.policy_loading import load_policy_text
-from escalate.policies.models import Partnership, Policy
+from escalate.policies.models import LEGACY_REFERENCE_PREFIX, Partnership, Policy
 
 
 class PolicyRefused(ValueError):
@@ -40,7 +42,13 @@ def load_policy(*, text: str, origin: str) -> LoadedPolicy:
     rules = result.rules
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     partnership, _ = Partnership.objects.get_or_create(
-        slug=rules.short_name, defaults={"name": rules.partnership}
+        slug=rules.short_name,
+        defaults={
+            "name": rules.partnership,
+            "code": lambda: derive_code(
+                rules.short_name, taken=set(Partnership.objects.values_list("code", flat=True))
+            ),
+        },
     )
     existing = Policy.objects.filter(partnership=partnership, version=rules.version).first()
     if existing is not None:
@@ -62,3 +70,14 @@ def load_policy(*, text: str, origin: str) -> LoadedPolicy:
         sha256=digest,
     )
     return LoadedPolicy(policy, LoadOutcome.CREATED)
+
+
+def derive_code(slug: str, *, taken: Collection[str]) -> str:
+    """A new partnership's reference code: its slug's first eight letters and digits, in
+    capitals, with a number on the end where that code is already taken ("NEL", "NEL2")."""
+    stem = re.sub(r"[^A-Z0-9]", "", slug.upper())[:8].ljust(2, "X")
+    code, suffix = stem, 1
+    while code in taken or code == LEGACY_REFERENCE_PREFIX:
+        suffix += 1
+        code = f"{stem[: 8 - len(str(suffix))]}{suffix}"
+    return code

@@ -1,20 +1,35 @@
-"""The hash chain verifies after real services ran, and names the first tampered event."""
+"""The hash chains verify after real services ran, and name the first tampered event.
+
+Each partnership has its own chain; events about no one partnership, and those written
+before chains were split, are on the national chain (decision record 0006).
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from itertools import pairwise
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from escalate.audit import events
-from escalate.audit.chain import GENESIS, BrokenLink, event_hash
+from escalate.audit.chain import GENESIS, BrokenLink, ChainReport, event_hash
 from escalate.audit.models import AuditEvent
-from escalate.audit.services import _content, verify_chain
+from escalate.audit.services import _content, record, verify_chain, verify_chains
 from escalate.audit.tests.support import append_only_lifted
+from escalate.escalations.models import Escalation
+from escalate.escalations.tests.factories import (
+    AgencyFactory,
+    PersonFactory,
+    raise_for,
+    shipped_policy,
+)
 
 pytestmark = pytest.mark.django_db
+
+LINK_BROKEN = "its link to the previous event does not match"
 
 
 def tamper(row: AuditEvent, /, **columns: object) -> None:
@@ -35,6 +50,12 @@ def tamper(row: AuditEvent, /, **columns: object) -> None:
         )
 
 
+def chain_report(history: list[AuditEvent]) -> ChainReport:
+    """The report on the chain the history's events are on (one partnership's)."""
+    [partnership_id] = {event.partnership_id for event in history}
+    return next(r for r in verify_chains() if r.partnership_id == partnership_id)
+
+
 def test_the_chain_verifies_after_several_services_ran(history: list[AuditEvent]) -> None:
     assert [event.event for event in history[:3]] == [
         events.ESCALATION_RAISED,
@@ -45,11 +66,27 @@ def test_the_chain_verifies_after_several_services_ran(history: list[AuditEvent]
     assert history[0].previous_hash == GENESIS
     assert all(later.previous_hash == earlier.hash for earlier, later in pairwise(history))
 
-    assert verify_chain() == (len(history), None)
+    report = chain_report(history)
+    assert (report.name, report.checked, report.broken) == ("nel", len(history), None)
+
+
+def test_events_about_an_escalation_are_on_its_partnerships_chain(
+    history: list[AuditEvent],
+) -> None:
+    escalation = Escalation.objects.get(history=history[0])
+
+    assert {event.partnership_id for event in history} == {escalation.partnership_id}
+    assert verify_chain(None) == ChainReport(None, "national", 0)
 
 
 def test_an_empty_history_verifies() -> None:
-    assert verify_chain() == (0, None)
+    shipped_policy("nel")
+
+    reports = verify_chains()
+
+    assert [r.name for r in reports[:1]] == ["national"]
+    assert len(reports) > 1  # one per shipped partnership too
+    assert all((r.checked, r.broken) == (0, None) for r in reports)
 
 
 def test_changed_data_is_found_at_the_changed_event(history: list[AuditEvent]) -> None:
@@ -57,7 +94,11 @@ def test_changed_data_is_found_at_the_changed_event(history: list[AuditEvent]) -
 
     tamper(target, data={"from": 1, "to": 5, "reason": "Skipped ahead."})
 
-    assert verify_chain() == (3, BrokenLink(target.pk, "its content no longer matches its hash"))
+    report = chain_report(history)
+    assert (report.checked, report.broken) == (
+        3,
+        BrokenLink(target.pk, "its content no longer matches its hash"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +113,9 @@ def test_any_changed_column_breaks_the_chain(
 
     tamper(target, **columns)
 
-    assert verify_chain()[1] == BrokenLink(target.pk, "its content no longer matches its hash")
+    assert chain_report(history).broken == BrokenLink(
+        target.pk, "its content no longer matches its hash"
+    )
 
 
 def test_an_event_rewritten_with_a_fresh_hash_breaks_the_next_link(
@@ -84,7 +127,119 @@ def test_an_event_rewritten_with_a_fresh_hash_breaks_the_next_link(
 
     tamper(target, data=target.data, hash=forged)
 
-    assert verify_chain() == (
+    report = chain_report(history)
+    assert (report.checked, report.broken) == (
         5,
         BrokenLink(history[5].pk, "its link to the previous event does not match"),
     )
+
+
+# --- several chains -------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_partnerships(history: list[AuditEvent]) -> dict[str, list[AuditEvent]]:
+    """NEL's history, a CSCP escalation raised after it, and one national event between."""
+    cscp = shipped_policy("cscp").partnership
+    school = AgencyFactory(partnership=cscp, name="Southgate Academy (invented)")
+    health = AgencyFactory(partnership=cscp, name="Community Health (invented)", kind="health")
+    with transaction.atomic():
+        record(events.AGENCY_CREATED, actor=None, data={"agency": school.pk})
+    raise_for(raised_by=PersonFactory(agency=school), other_agency=health)
+    chains: dict[str, list[AuditEvent]] = {"nel": history, "national": [], "cscp": []}
+    for event in AuditEvent.objects.exclude(pk__in=[e.pk for e in history]).order_by("pk"):
+        chains["cscp" if event.partnership_id == cscp.pk else "national"].append(event)
+    return chains
+
+
+def _by_name(reports: list[ChainReport]) -> dict[str, tuple[int, BrokenLink | None]]:
+    return {r.name: (r.checked, r.broken) for r in reports if r.checked or r.broken}
+
+
+def test_two_partnerships_events_form_two_chains_that_each_verify(
+    two_partnerships: dict[str, list[AuditEvent]],
+) -> None:
+    assert [len(two_partnerships[name]) for name in ("national", "cscp")] == [1, 1]
+    for chain in two_partnerships.values():
+        assert chain[0].previous_hash == GENESIS
+        assert all(later.previous_hash == earlier.hash for earlier, later in pairwise(chain))
+
+    assert _by_name(verify_chains()) == {
+        "national": (1, None),
+        "nel": (len(two_partnerships["nel"]), None),
+        "cscp": (1, None),
+    }
+
+
+def test_tampering_in_one_chain_is_found_and_named_and_the_others_still_verify(
+    two_partnerships: dict[str, list[AuditEvent]],
+) -> None:
+    [target] = two_partnerships["cscp"]
+
+    tamper(target, data={"policy_version": 99})
+
+    assert _by_name(verify_chains()) == {
+        "national": (1, None),
+        "nel": (len(two_partnerships["nel"]), None),
+        "cscp": (0, BrokenLink(target.pk, "its content no longer matches its hash")),
+    }
+
+
+def test_an_event_moved_to_another_chain_breaks_both(
+    two_partnerships: dict[str, list[AuditEvent]],
+) -> None:
+    nel = two_partnerships["nel"]
+    [cscp_event] = two_partnerships["cscp"]
+
+    tamper(nel[2], partnership_id=cscp_event.partnership_id)
+
+    reports = _by_name(verify_chains())
+    # NEL misses it; CSCP finds it first, an event older than its own, linked to NEL's.
+    assert reports["nel"] == (2, BrokenLink(nel[3].pk, LINK_BROKEN))
+    assert reports["cscp"] == (0, BrokenLink(nel[2].pk, LINK_BROKEN))
+
+
+# --- events written before chains were split ------------------------------------------
+
+
+def _legacy_row(previous_hash: str, **values: Any) -> AuditEvent:
+    """An event as the single global chain wrote it: no partnership, the old content."""
+    content = {
+        "occurred_at": values["occurred_at"].isoformat(),
+        "event": values["event"],
+        "actor": None,
+        "escalation": str(values["escalation_id"]) if values.get("escalation_id") else None,
+        "stage": values.get("stage_number"),
+        "data": values.get("data", {}),
+    }
+    return AuditEvent.objects.create(
+        previous_hash=previous_hash,
+        hash=event_hash(previous_hash=previous_hash, content=content),
+        data=content["data"],
+        **{k: v for k, v in values.items() if k != "data"},
+    )
+
+
+def test_events_written_before_the_split_verify_as_the_start_of_the_national_chain(
+    history: list[AuditEvent],
+) -> None:
+    escalation_id = history[0].escalation_id
+    first = _legacy_row(
+        GENESIS,
+        occurred_at=datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=UTC),
+        event=events.ESCALATION_RAISED,
+        escalation_id=escalation_id,
+        stage_number=1,
+        data={"policy_version": 1},
+    )
+    second = _legacy_row(
+        first.hash,
+        occurred_at=datetime(2026, 11, 2, 9, 31, tzinfo=UTC),
+        event=events.PERSON_CREATED,
+        data={"person": 1},
+    )
+    with transaction.atomic():
+        after = record(events.AGENCY_CREATED, actor=None, data={"agency": 1})
+
+    assert after.previous_hash == second.hash
+    assert verify_chain(None) == ChainReport(None, "national", 3)

@@ -170,7 +170,7 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
 
     # Children's services' line manager proposes a resolution with an agreed action.
     journey.sign_in(nel["manager"])
-    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role("link", name="NEL-").click()
     page.get_by_role("button", name="Resolve").click()
     journey.check("resolve")
     page.locator("#id_agreed_outcome").fill("A strategy discussion will be held this week.")
@@ -189,7 +189,7 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
     # The school's line manager reads the proposal and confirms it: the stage ends.
     journey.sign_in(nel["school_manager"])
     journey.see("Waiting on you")
-    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role("link", name="NEL-").click()
     page.get_by_role("button", name="Confirm the resolution").click()
     journey.check("confirm resolution")
     journey.see("Hold the strategy discussion.")
@@ -230,7 +230,7 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
     journey.sign_out()
 
     journey.sign_in(nel["manager"])
-    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role("link", name="NEL-").click()
     page.get_by_role(
         "link",
         name="Agreed actions recorded on the subject's file in each agency: "
@@ -244,7 +244,7 @@ def test_the_whole_nel_journey(page: Any, live_server: Any, axe: Any, nel: dict[
 
     # The raiser closes it: nothing more is due, and no due date is shown.
     journey.sign_in(nel["raiser"])
-    page.get_by_role("link", name="ESC-").click()
+    page.get_by_role("link", name="NEL-").click()
     page.get_by_role("button", name="Close escalation").click()
     journey.check("close")
     page.get_by_role("button", name="Close escalation").click()

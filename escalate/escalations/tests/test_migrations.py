@@ -9,7 +9,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("escalations", "0003_escalation_anonymised_at_escalation_legal_hold_and_more")]
+BEFORE = [
+    ("escalations", "0003_escalation_anonymised_at_escalation_legal_hold_and_more"),
+    ("policies", "0002_retentionrule"),  # before partnerships had reference codes
+]
 RAISED_ON = date(2026, 11, 2)
 
 
@@ -73,6 +76,7 @@ def test_existing_escalations_get_their_parties_and_whose_move() -> None:
 
     new = _migrate(None)  # every app back to its latest, for the tests that follow
 
+    assert new.get_model("policies", "Partnership").objects.get().code == "MIGRATIN"
     migrated = new.get_model("escalations", "Escalation").objects
     waiting = dict(migrated.values_list("reference", "waiting_on"))
     assert waiting == {

@@ -59,7 +59,7 @@ def test_a_withdrawn_escalation_past_its_period_is_anonymised(withdrawn: Escalat
     assert withdrawn.subject.case_reference == ""
     assert withdrawn.decision_disputed == REMOVED
     assert withdrawn.contacts.get().summary == REMOVED
-    assert withdrawn.reference.startswith("ESC-2026-")
+    assert withdrawn.reference.startswith("NEL-2026-")
     assert AuditEvent.objects.filter(event=events.ESCALATION_ANONYMISED).count() == 1
 
 

@@ -169,7 +169,7 @@ def test_raising_stores_the_escalation_with_stage_1_due_on_the_partnership_calen
     escalation = nel.raise_()
 
     escalation = fresh(escalation)
-    assert escalation.reference == "ESC-2026-000001"
+    assert escalation.reference == "NEL-2026-000001"
     assert escalation.status == Escalation.Status.OPEN
     assert escalation.stage_number == 1
     assert escalation.final_stage_number == 5
@@ -196,7 +196,23 @@ def test_references_count_up_within_the_year(nel: Cast) -> None:
     first = nel.raise_()
     second = nel.raise_()
 
-    assert (first.reference, second.reference) == ("ESC-2026-000001", "ESC-2026-000002")
+    assert (first.reference, second.reference) == ("NEL-2026-000001", "NEL-2026-000002")
+
+
+def test_each_partnership_numbers_its_own_references_under_its_code(
+    nel: Cast, greenwich: Cast
+) -> None:
+    ours = nel.raise_()
+    theirs = greenwich.raise_()
+    ours_again = nel.raise_()
+    next_year = greenwich.raise_(today=date(2027, 1, 4))
+
+    assert [e.reference for e in (ours, theirs, ours_again, next_year)] == [
+        "NEL-2026-000001",
+        "GREENWIC-2026-000001",
+        "NEL-2026-000002",
+        "GREENWIC-2027-000001",
+    ]
 
 
 def test_immediate_risk_makes_the_first_action_due_the_same_day(nel: Cast) -> None:

@@ -271,7 +271,7 @@ def test_list_query_count_does_not_grow_with_the_rows(
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get(reverse("escalations:mine"))
 
-    assert response.content.decode().count("ESC-2026-") == 5
+    assert response.content.decode().count("NEL-2026-") == 5
 
 
 def test_list_shows_stage_other_agency_due_date_age_overdue_and_whose_move(

@@ -154,7 +154,7 @@ def test_govuk_notify_gets_the_key_as_its_reference_and_is_asked_before_a_second
     [(address, template, personalisation, reference)] = fake.sent
     assert (address, reference) == (row.recipient.email, row.idempotency_key)
     assert template == settings.GOVUK_NOTIFY_TEMPLATE_ID
-    assert personalisation["subject"].startswith("Escalation ESC-2026-")
+    assert personalisation["subject"].startswith("Escalation NEL-2026-")
     assert "Alex Invented" not in personalisation["body"]
 
     # A worker died after Notify accepted it: the next attempt finds it by reference.

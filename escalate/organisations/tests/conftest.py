@@ -16,12 +16,16 @@ from escalate.policies.models import Partnership
 
 @pytest.fixture
 def partnership(db: None) -> Partnership:
-    return Partnership.objects.create(slug="riverside", name="Riverside Safeguarding Partnership")
+    return Partnership.objects.create(
+        slug="riverside", name="Riverside Safeguarding Partnership", code="RIV"
+    )
 
 
 @pytest.fixture
 def other_partnership(db: None) -> Partnership:
-    return Partnership.objects.create(slug="hillside", name="Hillside Safeguarding Partnership")
+    return Partnership.objects.create(
+        slug="hillside", name="Hillside Safeguarding Partnership", code="HIL"
+    )
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
-from escalate.policies.models import Policy
-from escalate.policies.services import LoadOutcome, PolicyRefused, load_policy
+from escalate.policies.models import Partnership, Policy
+from escalate.policies.services import LoadOutcome, PolicyRefused, derive_code, load_policy
 from escalate.policy_library import shipped_paths
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +58,48 @@ def test_a_file_with_errors_is_refused_with_its_first_problem(tmp_path: Path) ->
     with pytest.raises(PolicyRefused, match=r"calendar\.nation"):
         load_policy(text=broken, origin="nel.toml")
     assert not Policy.objects.exists()
+
+
+def test_a_new_partnership_gets_a_reference_code_from_its_slug() -> None:
+    loaded = load_policy(text=NEL_TEXT, origin="nel.toml")
+
+    assert loaded.policy.partnership.code == "NEL"
+
+
+def test_every_shipped_partnership_gets_its_own_code() -> None:
+    call_command("load_policies", verbosity=0)
+
+    codes = dict(Partnership.objects.values_list("slug", "code"))
+    assert codes == {
+        "cscp": "CSCP",
+        "devon-preschool": "DEVONPRE",
+        "greenwich": "GREENWIC",
+        "nel": "NEL",
+        "worcestershire": "WORCESTE",
+    }
+
+
+@pytest.mark.parametrize(
+    ("slug", "taken", "code"),
+    [
+        ("nel", set(), "NEL"),
+        ("north-east-lincs", set(), "NORTHEAS"),
+        ("nel", {"NEL"}, "NEL2"),
+        ("nel", {"NEL", "NEL2"}, "NEL3"),
+        ("worcestershire", {"WORCESTE"}, "WORCEST2"),
+        ("esc", set(), "ESC2"),
+        ("x", set(), "XX"),
+    ],
+    ids=["short", "hyphens", "taken", "taken-twice", "long-and-taken", "legacy-prefix", "one"],
+)
+def test_a_derived_code_is_short_capitals_and_never_taken(
+    slug: str, taken: set[str], code: str
+) -> None:
+    assert derive_code(slug, taken=taken) == code
+
+
+def test_the_database_refuses_a_partnership_without_a_proper_code() -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Partnership.objects.create(slug="nocode", name="No code (invented)")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Partnership.objects.create(slug="lower", name="Lower (invented)", code="nel")

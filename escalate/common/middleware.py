@@ -12,6 +12,9 @@ from django.shortcuts import redirect
 
 SIGNED_IN_AT = "escalate_signed_in_at"
 LAST_SEEN_AT = "escalate_last_seen_at"
+LAST_SEEN_PRECISION = 60
+"""Seconds: the last-seen time is written at most this often, as each write is an UPDATE and
+a COMMIT of the session row. The idle timeout may so end a session up to this much early."""
 
 
 def _session_expired(request: HttpRequest, now: float) -> bool:
@@ -25,6 +28,14 @@ def _session_expired(request: HttpRequest, now: float) -> bool:
     person = getattr(request, "person", None)
     revoked_at = person.sessions_revoked_at if person is not None else None
     return revoked_at is not None and signed_in_at < revoked_at.timestamp()
+
+
+def _note_seen(request: HttpRequest, now: float) -> None:
+    # Never coarser than half the idle limit, so a session in use is never taken for idle.
+    precision = min(LAST_SEEN_PRECISION, settings.ESCALATE_SESSION_IDLE_SECONDS / 2)
+    last_seen_at = request.session.get(LAST_SEEN_AT)
+    if last_seen_at is None or now - last_seen_at >= precision:
+        request.session[LAST_SEEN_AT] = now
 
 
 class SessionLifetimeMiddleware:
@@ -42,7 +53,7 @@ class SessionLifetimeMiddleware:
             if _session_expired(request, now):
                 logout(request)
                 return redirect(f"{settings.LOGIN_URL_PATH}?expired=1")
-            request.session[LAST_SEEN_AT] = now
+            _note_seen(request, now)
         return self.get_response(request)
 
 

@@ -10,11 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from escalate.common.middleware import LAST_SEEN_AT, SIGNED_IN_AT
+from escalate.common.middleware import LAST_SEEN_AT, LAST_SEEN_PRECISION, SIGNED_IN_AT
 from escalate.escalations.tests.factories import DEMO_PASSWORD, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +74,48 @@ def test_an_idle_session_is_ended() -> None:
     assert response.status_code == 302
     assert "expired=1" in response["Location"]
     assert client.get(reverse("escalations:mine")).status_code == 302
+
+
+def _session_writes(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return sum('UPDATE "django_session"' in query["sql"] for query in captured)
+
+
+def test_a_second_request_within_a_minute_does_not_save_the_session() -> None:
+    person = PersonFactory()
+    client = Client()
+    _sign_in(client, person.email)
+    client.get(reverse("escalations:mine"))
+    seen_at = client.session[LAST_SEEN_AT]
+
+    assert _session_writes(client, reverse("escalations:mine")) == 0
+    assert client.session[LAST_SEEN_AT] == seen_at
+
+
+def test_a_request_a_minute_later_notes_the_time_again() -> None:
+    person = PersonFactory()
+    client = Client()
+    _sign_in(client, person.email)
+    session = client.session
+    session[LAST_SEEN_AT] = time.time() - LAST_SEEN_PRECISION - 1
+    session.save()
+
+    assert _session_writes(client, reverse("escalations:mine")) == 1
+    assert time.time() - client.session[LAST_SEEN_AT] < LAST_SEEN_PRECISION
+
+
+@override_settings(ESCALATE_SESSION_IDLE_SECONDS=60)
+def test_a_session_in_use_is_not_ended_for_the_time_between_notes() -> None:
+    person = PersonFactory()
+    client = Client()
+    _sign_in(client, person.email)
+    session = client.session
+    session[LAST_SEEN_AT] = time.time() - 40  # noted 40 s ago: past half the idle limit
+    session.save()
+
+    assert client.get(reverse("escalations:mine")).status_code == 200
+    assert time.time() - client.session[LAST_SEEN_AT] < 30
 
 
 @override_settings(ESCALATE_SESSION_ABSOLUTE_SECONDS=3600)

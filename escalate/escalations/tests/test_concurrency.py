@@ -1,4 +1,6 @@
-"""Two people change the same escalation at once: exactly one change lands.
+"""Two people change the same escalation at once: exactly one change lands. Raises in one
+partnership take turns for their references and their audit chain; raises in different
+partnerships never wait on each other.
 
 These need two real database connections with row locks, so they run on PostgreSQL
 only (CI's PostgreSQL pass; locally with DATABASE_URL set). Each thread opens its own
@@ -18,11 +20,16 @@ from django.db import connection, connections, transaction
 
 from escalate.audit import events
 from escalate.audit.models import AuditEvent
-from escalate.audit.services import verify_chain
+from escalate.audit.services import record, verify_chains
 from escalate.escalations import services
 from escalate.escalations.models import Escalation
-from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
-from escalate.organisations.models import Person
+from escalate.escalations.tests.factories import (
+    AgencyFactory,
+    PersonFactory,
+    raise_for,
+    shipped_policy,
+)
+from escalate.organisations.models import Agency, Person
 
 pytestmark = [
     pytest.mark.skipif(
@@ -34,6 +41,9 @@ pytestmark = [
 
 MONDAY = date(2026, 12, 21)
 WAIT = 10  # seconds; generous, so a slow CI machine does not fail the test
+# A raise that waits on nobody takes well under a second; one stuck behind another
+# partnership's lock would take until that lock is released (WAIT or more).
+UNHINDERED = 5
 
 
 @pytest.fixture
@@ -135,7 +145,7 @@ def test_two_changes_from_the_same_revision_at_once_save_exactly_one(
     won_event = SERVICES[(first, second)[winner]][1]
     assert _history(escalation) == [events.ESCALATION_RAISED, won_event]
     assert Escalation.objects.get(pk=escalation.pk).revision == 2
-    assert verify_chain()[1] is None
+    assert _every_chain_intact()
 
 
 def test_the_second_change_waits_for_the_first_and_is_refused_as_stale(
@@ -189,12 +199,16 @@ def _someone_waits_for_a_lock() -> bool:
     return bool(waiting)
 
 
-def test_two_escalations_raised_at_once_get_different_references() -> None:
+def _every_chain_intact() -> bool:
+    return all(report.broken is None for report in verify_chains())
+
+
+def test_escalations_raised_at_once_in_one_partnership_get_different_references() -> None:
     school = AgencyFactory(name="Brookfield Primary")
     social_care = AgencyFactory(name="Children's Social Care", kind="childrens_social_care")
-    raisers = [PersonFactory(agency=school) for _ in range(2)]
+    raisers = [PersonFactory(agency=school) for _ in range(4)]
     raise_for(raised_by=raisers[0], other_agency=social_care)  # a reference to count on from
-    start = threading.Barrier(2, timeout=WAIT)
+    start = threading.Barrier(len(raisers), timeout=WAIT)
 
     def raise_one(raiser: Person) -> Attempt:
         def go() -> None:
@@ -209,10 +223,84 @@ def test_two_escalations_raised_at_once_get_different_references() -> None:
     for thread in attempts:
         thread.join(WAIT)
 
-    assert [thread.outcome for thread in attempts] == ["saved", "saved"]
+    assert [thread.outcome for thread in attempts] == ["saved"] * len(raisers)
     assert sorted(Escalation.objects.values_list("reference", flat=True)) == [
-        "ESC-2026-000001",
-        "ESC-2026-000002",
-        "ESC-2026-000003",
+        f"NEL-2026-00000{n}" for n in range(1, len(raisers) + 2)
     ]
-    assert verify_chain() == (AuditEvent.objects.count(), None)
+    # Every raise chained onto the one before it in the partnership's chain: none forked.
+    [nel] = [report for report in verify_chains() if report.name == "nel"]
+    assert (nel.checked, nel.broken) == (AuditEvent.objects.count(), None)
+
+
+# --- partnerships never wait on each other ---------------------------------------------
+
+
+def _agencies(slug: str) -> tuple[Agency, Agency]:
+    partnership = shipped_policy(slug).partnership
+    return (
+        AgencyFactory(partnership=partnership, name=f"{slug} school (invented)"),
+        AgencyFactory(partnership=partnership, name=f"{slug} health (invented)", kind="health"),
+    )
+
+
+def _raise_in(agencies: tuple[Agency, Agency]) -> None:
+    raise_for(raised_by=PersonFactory(agency=agencies[0]), other_agency=agencies[1])
+
+
+def _holding_a_raise(agencies: tuple[Agency, Agency]) -> None:
+    """Takes the partnership's next reference and appends to its chain."""
+    _raise_in(agencies)
+
+
+def _holding_its_chain(agencies: tuple[Agency, Agency]) -> None:
+    """Appends to the partnership's chain only, as a directory import would."""
+    record(events.DIRECTORY_IMPORTED, actor=None, partnership=agencies[0].partnership)
+
+
+@pytest.mark.parametrize(
+    "hold", [_holding_a_raise, _holding_its_chain], ids=["a-raise", "its-chain"]
+)
+def test_a_raise_does_not_wait_while_another_partnership_holds_its_locks(
+    hold: Callable[[tuple[Agency, Agency]], None],
+) -> None:
+    ours, theirs = _agencies("nel"), _agencies("cscp")
+    _raise_in(theirs)  # their counter row exists: the hold below locks it, not creates it
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_theirs() -> None:
+        with transaction.atomic():
+            hold(theirs)
+            holding.set()
+            release.wait(WAIT)
+
+    holder = Attempt(hold_theirs)
+    queued = Attempt(lambda: _raise_in(theirs))  # in their partnership: must wait
+    ours_attempt = Attempt(lambda: _raise_in(ours))
+    holder.start()
+    try:
+        assert holding.wait(WAIT)
+        queued.start()
+        deadline = time.monotonic() + WAIT
+        while not _someone_waits_for_a_lock():  # the lock held is real
+            assert time.monotonic() < deadline, "a raise in their partnership never waited"
+            time.sleep(0.05)
+
+        started = time.monotonic()
+        ours_attempt.start()
+        ours_attempt.join(UNHINDERED)
+        took = time.monotonic() - started
+
+        assert ours_attempt.outcome == "saved", f"our raise did not finish in {took:.1f}s"
+        assert holder.is_alive()  # they still held their locks all the while
+        assert queued.is_alive()
+    finally:
+        release.set()
+        holder.join(WAIT)
+        queued.join(WAIT)
+        ours_attempt.join(WAIT)
+
+    assert (holder.outcome, queued.outcome) == ("saved", "saved")
+    references = set(Escalation.objects.values_list("reference", flat=True))
+    assert {"NEL-2026-000001", "CSCP-2026-000001", "CSCP-2026-000002"} <= references
+    assert _every_chain_intact()

@@ -5,11 +5,7 @@ A cursor that cannot be read is a 400 for the ``cursor`` parameter, not a 404.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from escalate.api.problems import InvalidParameters
-
-T = TypeVar("T")
+from escalate.escalations.selectors import Page
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -61,29 +56,38 @@ class IdCursor(Cursor):
     ordering = ("pk",)
 
 
-class ListCursor(BasePagination):
-    """Cursor pagination over a list already built and ordered by a selector (the register)."""
+class KeysetCursor(BasePagination):
+    """Links to the neighbours of a page a selector read by keyset (``selectors.Page``,
+    the register): the database reads the page's rows only, never the rows before it."""
 
     page_size = PAGE_SIZE
 
-    def paginate_list(self, rows: Sequence[T], request: Request) -> list[T]:
+    def page_request(self, request: Request) -> tuple[str, int]:
+        """The cursor and the page size asked for; a page size out of range is a 400."""
         self.request = request
-        self.count = len(rows)
-        self.size = _page_size(request, default=self.page_size)
-        self.offset = _decode(request.query_params.get("cursor"))
-        return list(rows[self.offset : self.offset + self.size])
+        return request.query_params.get("cursor", ""), _page_size(request, default=self.page_size)
+
+    @staticmethod
+    def invalid_cursor() -> InvalidParameters:
+        return InvalidParameters({"cursor": [_INVALID_CURSOR]})
 
     def get_paginated_response(self, data: Any) -> Response:
-        return Response({"next": self._link(1), "previous": self._link(-1), "results": data})
+        raise NotImplementedError("Use paginated_response(page, data).")
 
-    def _link(self, direction: int) -> str | None:
-        offset = self.offset + direction * self.size
-        if direction > 0 and offset >= self.count:
-            return None
-        if direction < 0 and self.offset == 0:
+    def paginated_response(self, page: Page[Any], data: Any) -> Response:
+        return Response(
+            {
+                "next": self._link(page.next_cursor),
+                "previous": self._link(page.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def _link(self, cursor: str) -> str | None:
+        if not cursor:
             return None
         params = self.request.query_params.copy()
-        params["cursor"] = _encode(max(offset, 0))
+        params["cursor"] = cursor
         return self.request.build_absolute_uri(
             f"{self.request.path}?{urlencode(sorted(params.items()))}"
         )
@@ -102,19 +106,3 @@ def _page_size(request: Request, *, default: int) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
         raise InvalidParameters({"page_size": [f"Use a whole number from 1 to {MAX_PAGE_SIZE}."]})
     return int(text)
-
-
-def _encode(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
-
-
-def _decode(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise InvalidParameters({"cursor": [_INVALID_CURSOR]})
-    return offset

@@ -537,6 +537,7 @@ class RegisterRowSerializer(Serializer):
     deadline_state = serializers.ChoiceField(choices=DEADLINE_STATES)
     is_overdue = serializers.BooleanField()
     practice_issue_count = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Escalation.Status.choices)
 
 
 class PracticeIssueSerializer(Serializer):

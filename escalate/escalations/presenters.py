@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -337,37 +339,73 @@ def _other_agency_for(person: Person, escalation: Escalation) -> str:
     return f"{escalation.raising_agency.name} and {escalation.other_agency.name}"
 
 
+class DetailUrls:
+    """Each escalation's page address, from one ``reverse()`` per list, not one per row."""
+
+    _PLACEHOLDER = UUID(int=0)
+
+    def __init__(self) -> None:
+        url = reverse("escalations:detail", kwargs={"pk": self._PLACEHOLDER})
+        self._prefix, self._suffix = url.split(str(self._PLACEHOLDER))
+
+    def __call__(self, pk: UUID) -> str:
+        return f"{self._prefix}{pk}{self._suffix}"
+
+
+@dataclass(frozen=True)
+class PaginationView:
+    """The GOV.UK pagination component's links ("" where there is no such page)."""
+
+    previous_url: str
+    next_url: str
+
+
+def pagination(request: HttpRequest, page: selectors.Page[Any]) -> PaginationView:
+    """Links to the neighbouring pages, keeping the list's filters."""
+
+    def link(cursor: str) -> str:
+        if not cursor:
+            return ""
+        query = request.GET.copy()
+        query["cursor"] = cursor
+        return f"{request.path}?{query.urlencode()}"
+
+    return PaginationView(link(page.previous_cursor), link(page.next_cursor))
+
+
 def escalation_rows(
     escalations: Iterable[Escalation],
     *,
     person: Person,
-    rules_by_policy: dict[int, PolicyRules],
+    rules: selectors.RulesCache,
     today: date,
 ) -> list[EscalationRow]:
-    """The rows of a person's list, in the order given (``escalations_listed_for``: most
-    urgent first), each saying whose move it is."""
-    actors = ActorCache(person)
+    """The rows of a page of a person's list, in the order given, each saying whose move
+    it is; ``rules`` reads each procedure version once."""
+    escalations = list(escalations)
+    rules.load(escalation.policy_id for escalation in escalations)
+    actors, urls = ActorCache(person), DetailUrls()
     rows = []
     for escalation in escalations:
-        rules = rules_by_policy[escalation.policy_id]
+        policy_rules = rules.rules(escalation.policy_id)
         due = deadline(
             escalation,
             today=today,
-            calendar=calendar_for(rules),
+            calendar=rules.calendar(escalation.policy_id),
             ended_on=getattr(escalation, "ended_on", None),
         )
-        stage = rules.stage(escalation.stage_number)
+        stage = policy_rules.stage(escalation.stage_number)
         rows.append(
             EscalationRow(
                 reference=escalation.reference,
-                url=escalation.get_absolute_url(),
+                url=urls(escalation.pk),
                 stage=f"Stage {stage.number}: {stage.name}",
                 other_agency=_other_agency_for(person, escalation),
                 due=due.due,
                 age=due.age,
                 status=_STATUS_TAGS[Escalation.Status(escalation.status)],
                 deadline_tag=due.tag,
-                waiting=list_waiting(escalation, rules=rules, actors=actors),
+                waiting=list_waiting(escalation, rules=policy_rules, actors=actors),
             )
         )
     return rows

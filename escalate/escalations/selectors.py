@@ -4,28 +4,36 @@ from ``escalations_visible_to``.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Generic, TypeVar
+from uuid import UUID
 
 from django.db.models import (
-    Case,
+    DateField,
+    Exists,
     F,
-    IntegerField,
+    Func,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 
 from escalate.audit.models import AuditEvent
+from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
 from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.authority import CaseRows
+from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import (
     AgreedAction,
     Appointment,
@@ -41,16 +49,186 @@ from escalate.escalations.models import (
 )
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
+from escalate.policies.selectors import current_policies
 
 # --- Lists -------------------------------------------------------------------------------
+#
+# Every list pages by a key an index keeps in order (``Escalation.Meta.indexes``): open
+# escalations by their stage's due date (none due last), then id; ended ones and "all" by
+# the day they were raised, newest first, then id. A page reads the rows it shows, never
+# the rows before it: the cursor carries the last (or first) row's keys.
 
-_URGENCY = Case(
-    When(status=Escalation.Status.OPEN, then=Value(0)),
-    When(status=Escalation.Status.RESOLVED, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
-"""Open first (the stage's deadline runs), then resolved (check-backs due), then ended."""
+PAGE_SIZE = 50
+
+
+def due_key() -> Func:
+    """The stage's due date, 31 Dec 9999 where it has none ('as soon as possible'), so the
+    open lists' sort has a first key that is never null and "none due" comes last.
+
+    The sentinel is literal SQL, not a parameter, so that PostgreSQL and SQLite both match
+    it to the index on the same expression in ``Escalation.Meta.indexes``.
+    """
+    return Func(
+        F("stage_due_on"),
+        template="COALESCE(%(expressions)s, '9999-12-31')",
+        output_field=DateField(),
+    )
+
+
+class ListStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    """Resolved (check-backs may be due), withdrawn or closed: no longer open."""
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The filters every list offers; the register adds its own (``RegisterFilters``)."""
+
+    status: ListStatus = ListStatus.OPEN
+    stage_number: int | None = None
+    agency_id: int | None = None
+    """Any agency in the disagreement, on either side."""
+    category: str = ""
+    overdue_only: bool = False
+
+
+def filtered_list(
+    escalations: QuerySet[Escalation], filters: ListFilters, *, today: date
+) -> QuerySet[Escalation]:
+    """``escalations`` narrowed by ``filters``; each test is one an index or a row can answer."""
+    escalations = escalations.annotate(due_key=due_key())
+    if filters.status is ListStatus.OPEN or filters.overdue_only:
+        escalations = escalations.filter(status=Escalation.Status.OPEN)
+    elif filters.status is ListStatus.CLOSED:
+        escalations = escalations.exclude(status=Escalation.Status.OPEN)
+    if filters.overdue_only:  # on the sort's key, so the index's range ends the scan
+        escalations = escalations.filter(due_key__lt=today)
+    if filters.stage_number is not None:
+        escalations = escalations.filter(stage_number=filters.stage_number)
+    if filters.agency_id is not None:
+        escalations = escalations.filter(
+            Exists(Party.objects.filter(escalation=OuterRef("pk"), agency_id=filters.agency_id))
+        )
+    if filters.category:
+        escalations = escalations.filter(category=filters.category)
+    return escalations
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    name: str
+    key: str
+    """The first sort key: a field, or the ``due_key`` annotation ``filtered_list`` adds."""
+    descending: bool
+
+
+DUE_FIRST = ListOrder("due", "due_key", descending=False)
+NEWEST_FIRST = ListOrder("raised", "raised_on", descending=True)
+
+
+def list_order(status: ListStatus) -> ListOrder:
+    return DUE_FIRST if status is ListStatus.OPEN else NEWEST_FIRST
+
+
+class InvalidCursor(ValueError):
+    """A page link that was not made by ``keyset_page`` for this sort."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """A row's keys: the page starts after it, or ends before it (``before``)."""
+
+    order: str
+    key: date
+    pk: UUID
+    before: bool = False
+
+    def encode(self) -> str:
+        text = json.dumps(
+            [self.order, self.key.isoformat(), self.pk.hex, int(self.before)],
+            separators=(",", ":"),
+        )
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str, order: ListOrder) -> Position:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            name, key, pk, before = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if name != order.name or before not in (0, 1):
+                raise ValueError(name)
+            return cls(name, date.fromisoformat(key), UUID(hex=pk), before=bool(before))
+        except (ValueError, TypeError, binascii.Error, UnicodeError, AttributeError):
+            raise InvalidCursor(cursor) from None
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and the cursors of its neighbours ("" where there is none)."""
+
+    items: list[T]
+    next_cursor: str = ""
+    previous_cursor: str = ""
+
+    def with_items(self, items: list[U]) -> Page[U]:
+        return Page(items, self.next_cursor, self.previous_cursor)
+
+
+def keyset_page(
+    escalations: QuerySet[Escalation], order: ListOrder, cursor: str = "", *, size: int
+) -> Page[Escalation]:
+    """The page of ``escalations`` (from ``filtered_list``) after or before ``cursor``.
+
+    Reads ``size + 1`` rows in index order, the extra one only to know whether another page
+    follows; raises ``InvalidCursor`` for a cursor it did not make.
+    """
+    position = Position.decode(cursor, order) if cursor else None
+    forwards = position is None or not position.before
+    descending = order.descending == forwards  # reading backwards flips the sort
+    if position is not None:
+        escalations = escalations.filter(_beyond(order.key, position, descending=descending))
+    if descending:
+        escalations = escalations.order_by(F(order.key).desc(), F("pk").desc())
+    else:
+        escalations = escalations.order_by(order.key, "pk")
+    rows = list(escalations[: size + 1])
+    more, rows = len(rows) > size, rows[:size]
+    if not forwards:
+        rows.reverse()
+    if not rows:
+        return Page([])
+    has_next = more if forwards else True
+    has_previous = position is not None if forwards else more
+    first, last = rows[0], rows[-1]
+    return Page(
+        rows,
+        next_cursor=Position(order.name, getattr(last, order.key), last.pk).encode()
+        if has_next
+        else "",
+        previous_cursor=Position(
+            order.name, getattr(first, order.key), first.pk, before=True
+        ).encode()
+        if has_previous
+        else "",
+    )
+
+
+def _beyond(key: str, position: Position, *, descending: bool) -> Q:
+    """Rows after ``position`` in the direction read: the first key bounds the index's range
+    (``>=``/``<=``) and the id breaks ties within it."""
+    if descending:
+        return Q(**{f"{key}__lte": position.key}) & (
+            Q(**{f"{key}__lt": position.key}) | Q(pk__lt=position.pk)
+        )
+    return Q(**{f"{key}__gte": position.key}) & (
+        Q(**{f"{key}__gt": position.key}) | Q(pk__gt=position.pk)
+    )
 
 
 def _ended_on() -> Subquery:
@@ -115,14 +293,16 @@ def case_rows(escalation: Escalation) -> CaseRows:
     )
 
 
-def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
-    """What a person's list shows, most urgent first: no narrative, only what a row needs.
+def escalations_listed_for(
+    person: Person, *, filters: ListFilters, today: date, cursor: str = "", size: int = PAGE_SIZE
+) -> Page[Escalation]:
+    """One page of a person's list: no narrative, only what a row needs.
 
-    Open escalations come first, the nearest due date (so the overdue) first; then the
-    resolved, whose check-backs are due; then the closed and withdrawn.
+    Open escalations nearest their due date first (so the overdue), none due last; ended
+    ones and "all" newest first. Raises ``InvalidCursor`` for a page link it did not make.
     """
-    return with_case_rows(
-        escalations_visible_to(person)
+    escalations = with_case_rows(
+        filtered_list(escalations_visible_to(person), filters, today=today)
         .select_related("raising_agency", "other_agency")
         .only(
             "reference",
@@ -141,9 +321,74 @@ def escalations_listed_for(person: Person) -> QuerySet[Escalation]:
             "raising_agency__name",
             "other_agency__name",
         )
-        .annotate(urgency=_URGENCY, ended_on=_ended_on())
-        .order_by("urgency", F("stage_due_on").asc(nulls_last=True), "-raised_on", "reference")
+        .annotate(ended_on=_ended_on())
     )
+    return keyset_page(escalations, list_order(filters.status), cursor, size=size)
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """Choices for a list's filters, from the partnerships' current procedures."""
+
+    agencies: QuerySet[Agency]
+    categories: list[tuple[str, str]]
+    stage_numbers: list[int]
+
+
+def list_options(partnership_ids: Iterable[int]) -> ListOptions:
+    ids = sorted(set(partnership_ids))
+    categories: dict[str, str] = {}
+    stage_numbers: set[int] = set()
+    for policy in current_policies().filter(partnership_id__in=ids):
+        rules = policy.rules
+        for category in rules.categories:
+            categories.setdefault(category.key, category.label)
+        stage_numbers.update(stage.number for stage in rules.stages)
+    return ListOptions(
+        agencies=Agency.objects.filter(partnership_id__in=ids).order_by("name"),
+        categories=sorted(categories.items(), key=lambda item: item[1]),
+        stage_numbers=sorted(stage_numbers),
+    )
+
+
+def own_partnership_ids(person: Person) -> set[int]:
+    """The partnerships a person's list may hold escalations of: their agency's, and those
+    they hold a partnership role in."""
+    ids = {pid for pid, _role in person.viewer().partnership_roles}
+    if person.agency is not None:
+        ids.add(person.agency.partnership_id)
+    return ids
+
+
+class RulesCache:
+    """Each procedure version's rules, calendar and category labels, read once per list.
+
+    ``load`` reads the versions a page (or a chunk of an export) needs that it has not read.
+    """
+
+    def __init__(self) -> None:
+        self._rules: dict[int, PolicyRules] = {}
+        self._calendars: dict[int, WorkingCalendar] = {}
+        self._categories: dict[int, dict[str, str]] = {}
+
+    def load(self, policy_ids: Iterable[int]) -> None:
+        missing = set(policy_ids) - self._rules.keys()
+        if missing:
+            self._rules.update(policy_rules_by_id(missing))
+
+    def rules(self, policy_id: int) -> PolicyRules:
+        return self._rules[policy_id]
+
+    def calendar(self, policy_id: int) -> WorkingCalendar:
+        if policy_id not in self._calendars:
+            self._calendars[policy_id] = calendar_for(self._rules[policy_id])
+        return self._calendars[policy_id]
+
+    def category(self, policy_id: int, key: str) -> str:
+        if policy_id not in self._categories:
+            categories = self._rules[policy_id].categories
+            self._categories[policy_id] = {c.key: c.label for c in categories}
+        return self._categories[policy_id].get(key, key)
 
 
 def policy_rules_by_id(policy_ids: Iterable[int]) -> dict[int, PolicyRules]:

@@ -32,6 +32,7 @@ from escalate.domain.moves import Move
 from escalate.domain.policy import ChecklistItem, PolicyRules
 from escalate.escalations import authority, clock, forms, presenters, selectors, services
 from escalate.escalations.access import ActionForbidden, get_for
+from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.models import AgreedAction, Appointment, Escalation
 from escalate.organisations.models import Person
 from escalate.policies.models import Policy
@@ -103,17 +104,32 @@ def _done(request: HttpRequest, escalation: Escalation, message: str) -> HttpRes
 
 @for_person
 def my_escalations(request: HttpRequest, person: Person) -> HttpResponse:
-    escalations = list(selectors.escalations_listed_for(person))
+    form = ListFilterForm(
+        request.GET or None,
+        options=selectors.list_options(selectors.own_partnership_ids(person)),
+    )
+    filters, today = form.list_filters(), clock.local_today()
+    try:
+        page = selectors.escalations_listed_for(
+            person, filters=filters, today=today, cursor=request.GET.get("cursor", "")
+        )
+    except selectors.InvalidCursor:
+        form.cursor_refused()
+        page = selectors.escalations_listed_for(person, filters=filters, today=today)
     rows = presenters.escalation_rows(
-        escalations,
-        person=person,
-        rules_by_policy=selectors.policy_rules_by_id(e.policy_id for e in escalations),
-        today=clock.local_today(),
+        page.items, person=person, rules=selectors.RulesCache(), today=today
     )
     return render(
         request,
         "escalations/mine.html",
-        {"rows": rows, "can_raise": person.agency_id is not None, "nav": "mine"},
+        {
+            "form": form,
+            "rows": rows,
+            "filters": filters,
+            "pagination": presenters.pagination(request, page),
+            "can_raise": person.agency_id is not None,
+            "nav": "mine",
+        },
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 
 from escalate.common.text import text_error_messages, text_validators
+from escalate.escalations.list_forms import ListFilterForm
+from escalate.escalations.selectors import ListOptions, ListStatus
 from escalate.organisations.models import Agency
 from escalate.policies.models import Partnership
 from escalate.reporting.selectors import PracticeIssueFilters, RegisterFilters, RegisterOptions
@@ -40,40 +42,42 @@ class _DateRangeMixin:
             )
 
 
-class RegisterFilterForm(_DateRangeMixin, forms.Form):
+class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
+    """The filters every list has (``ListFilterForm``), with a partnership and raise dates."""
+
     range_fields = ("raised_from", "raised_to")
 
     partnership = forms.ModelChoiceField(
-        queryset=Partnership.objects.none(), required=False, empty_label="All partnerships"
-    )
-    stage = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
-    agency = forms.ModelChoiceField(
-        queryset=Agency.objects.none(),
+        queryset=Partnership.objects.none(),
         required=False,
-        empty_label="All agencies",
-        label="Agency (either side of the disagreement)",
+        empty_label="All partnerships",
+        error_messages={"invalid_choice": "Choose a partnership from the list."},
     )
-    category = forms.ChoiceField(required=False, label="Category of disagreement")
-    overdue_only = forms.BooleanField(required=False, label="Only escalations past their due date")
     raised_from = _date_field("Raised from")
     raised_to = _date_field("Raised to")
 
+    field_order = [
+        "status",
+        "partnership",
+        "agency",
+        "category",
+        "stage",
+        "raised_from",
+        "raised_to",
+        "overdue_only",
+    ]
+
     def __init__(self, data: Any = None, *, options: RegisterOptions) -> None:
-        super().__init__(data)
-        fields = self.fields
-        fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
-        fields["agency"].queryset = options.agencies  # type: ignore[attr-defined]
-        fields["stage"].choices = [  # type: ignore[attr-defined]
-            ("", "All stages"),
-            *((str(number), f"Stage {number}") for number in options.stage_numbers),
-        ]
-        fields["category"].choices = [  # type: ignore[attr-defined]
-            ("", "All categories"),
-            *options.categories,
-        ]
-        for name in ("partnership", "stage", "agency", "category"):
-            fields[name].widget.attrs["class"] = "govuk-select"
-        fields["overdue_only"].widget.attrs["class"] = "govuk-checkboxes__input"
+        super().__init__(
+            data,
+            options=ListOptions(
+                agencies=options.agencies,
+                categories=options.categories,
+                stage_numbers=options.stage_numbers,
+            ),
+        )
+        self.fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
+        self.fields["partnership"].widget.attrs["class"] = "govuk-select"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -83,24 +87,33 @@ class RegisterFilterForm(_DateRangeMixin, forms.Form):
             self.add_error("agency", "Choose an agency in the chosen partnership.")
         return cleaned
 
-    def problems(self) -> str:
-        """Every error in one line, for responses that are not a page (the CSV export)."""
-        return "; ".join(str(error) for errors in self.errors.values() for error in errors)
-
     def filters(self) -> RegisterFilters:
-        """The filters to apply: none unless the form is bound and valid."""
+        """The filters to apply: only "open" unless the form is bound and valid."""
         if not self.is_bound or not self.is_valid():
             return RegisterFilters()
-        data = self.cleaned_data
+        data, common = self.cleaned_data, self.list_filters()
         return RegisterFilters(
+            status=common.status,
             partnership_id=data["partnership"].pk if data["partnership"] else None,
-            stage_number=data["stage"],
-            agency_id=data["agency"].pk if data["agency"] else None,
-            category=data["category"],
-            overdue_only=data["overdue_only"],
+            stage_number=common.stage_number,
+            agency_id=common.agency_id,
+            category=common.category,
+            overdue_only=common.overdue_only,
             raised_from=data["raised_from"],
             raised_to=data["raised_to"],
         )
+
+    def description(self) -> str:
+        """The filters in use, in a few words, for the read trail of an export."""
+        if not self.is_bound or not self.is_valid():
+            return "status=open"
+        used = {
+            name: value
+            for name, value in self.data.items()
+            if name in self.fields and name != "cursor" and value
+        }
+        used.setdefault("status", ListStatus.OPEN.value)
+        return " ".join(f"{name}={value}" for name, value in sorted(used.items()))
 
 
 class PracticeIssueFilterForm(_DateRangeMixin, forms.Form):

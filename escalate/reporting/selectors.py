@@ -7,36 +7,42 @@ agencies, stages and dates: never the subject's name or the case narrative.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     Exists,
     F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from escalate.domain import engine
 from escalate.domain.access import PARTNERSHIP_OVERSIGHT
-from escalate.domain.policy import PolicyRules
 from escalate.escalations import presenters
 from escalate.escalations.access import escalations_visible_to
-from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import Escalation
-from escalate.escalations.selectors import with_case_rows
+from escalate.escalations.selectors import (
+    PAGE_SIZE,
+    ListFilters,
+    ListStatus,
+    Page,
+    RulesCache,
+    filtered_list,
+    keyset_page,
+    list_options,
+    list_order,
+    with_case_rows,
+)
 from escalate.organisations.models import Agency, Person
-from escalate.policies.models import Partnership, Policy
-from escalate.policies.selectors import current_policies
+from escalate.policies.models import Partnership
 from escalate.reporting.models import PracticeIssue
 
 AS_SOON_AS_POSSIBLE = "As soon as possible"
@@ -61,23 +67,18 @@ class RegisterOptions:
 
 
 def register_options(partnership_ids: list[int]) -> RegisterOptions:
-    categories: dict[str, str] = {}
-    stage_numbers: set[int] = set()
-    for policy in current_policies().filter(partnership_id__in=partnership_ids):
-        rules = policy.rules
-        for category in rules.categories:
-            categories.setdefault(category.key, category.label)
-        stage_numbers.update(stage.number for stage in rules.stages)
+    options = list_options(partnership_ids)
     return RegisterOptions(
         partnerships=Partnership.objects.filter(pk__in=partnership_ids),
-        agencies=Agency.objects.filter(partnership_id__in=partnership_ids),
-        categories=sorted(categories.items(), key=lambda item: item[1]),
-        stage_numbers=sorted(stage_numbers),
+        agencies=options.agencies,
+        categories=options.categories,
+        stage_numbers=options.stage_numbers,
     )
 
 
 @dataclass(frozen=True)
 class RegisterFilters:
+    status: ListStatus = ListStatus.OPEN
     partnership_id: int | None = None
     stage_number: int | None = None
     agency_id: int | None = None
@@ -86,10 +87,19 @@ class RegisterFilters:
     raised_from: date | None = None
     raised_to: date | None = None
 
+    def list_filters(self) -> ListFilters:
+        return ListFilters(
+            status=self.status,
+            stage_number=self.stage_number,
+            agency_id=self.agency_id,
+            category=self.category,
+            overdue_only=self.overdue_only,
+        )
+
 
 @dataclass(frozen=True)
 class RegisterRow:
-    """One open escalation, display-ready. No subject name, no narrative."""
+    """One escalation, display-ready. No subject name, no narrative."""
 
     reference: str
     url: str
@@ -101,56 +111,95 @@ class RegisterRow:
     category: str
     raised_on: date
     due_on: date | None
+    """The stage's due date while open; none once it has ended."""
     working_days_open: int
-    """Working days after the day it was raised, up to and including today."""
+    """Working days after the day it was raised, up to and including today (or the day it
+    closed)."""
     deadline_state: engine.DeadlineState
     practice_issue_count: int
     waiting_on: str = ""
     """Whose move it is now: 'Waiting on you', 'Waiting on <agency>', 'Waiting on the chair'."""
     is_waiting_on_you: bool = False
+    status: str = Escalation.Status.OPEN.value
 
     @property
     def is_overdue(self) -> bool:
         return self.deadline_state is engine.DeadlineState.OVERDUE
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == Escalation.Status.OPEN
 
-def register(person: Person, *, filters: RegisterFilters, today: date) -> list[RegisterRow]:
-    """Every open escalation of the partnerships ``person`` oversees, most pressing first.
+    @property
+    def status_label(self) -> str:
+        return Escalation.Status(self.status).label
 
-    The same number of queries however many rows: the person's roles, the escalations
-    (with agencies and partnership joined, practice issues counted in a subquery), what
-    the stage machine needs to say whose move it is (``with_case_rows``), and the
-    procedure versions they run under, each read once.
+
+def register(
+    person: Person,
+    *,
+    filters: RegisterFilters,
+    today: date,
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> Page[RegisterRow]:
+    """One page of the register of the partnerships ``person`` oversees, open escalations
+    nearest their due date first (so the overdue), ended ones newest first.
+
+    The same number of queries however many rows: the person's roles, the page's
+    escalations (agencies and partnership joined, practice issues counted in a subquery),
+    what the stage machine needs to say whose move it is (``with_case_rows``), and the
+    procedure versions they run under. Raises ``InvalidCursor`` for a link it did not make.
     """
-    partnership_ids = overseen_partnership_ids(person)
-    escalations = _register_queryset(person, partnership_ids, filters=filters, today=today)
-    rows = list(with_case_rows(escalations))
-    rules = _rules_by_policy({row.policy_id for row in rows})
-    actors = presenters.ActorCache(person)
-    return [
-        _register_row(escalation, rules[escalation.policy_id], today, actors) for escalation in rows
-    ]
+    escalations = with_case_rows(_register_queryset(person, filters=filters, today=today))
+    page = keyset_page(escalations, list_order(filters.status), cursor, size=size)
+    return page.with_items(_RowMaker(person, today)(page.items))
+
+
+def register_rows(
+    person: Person, *, filters: RegisterFilters, today: date, chunk_size: int = 1000
+) -> Iterator[RegisterRow]:
+    """Every row of the register, in the page's order, read ``chunk_size`` at a time (a
+    server-side cursor on PostgreSQL; the prefetches run per chunk): for the export, in
+    constant memory however many rows there are."""
+    order = list_order(filters.status)
+    escalations = with_case_rows(_register_queryset(person, filters=filters, today=today))
+    if order.descending:
+        escalations = escalations.order_by(F(order.key).desc(), F("pk").desc())
+    else:
+        escalations = escalations.order_by(order.key, "pk")
+    make = _RowMaker(person, today)
+    chunk: list[Escalation] = []
+    for escalation in escalations.iterator(chunk_size=chunk_size):
+        chunk.append(escalation)
+        if len(chunk) == chunk_size:
+            yield from make(chunk)
+            chunk = []
+    yield from make(chunk)
+
+
+COUNT_LIMIT = 10_000
+
+
+def register_count(person: Person, *, filters: RegisterFilters, today: date) -> int | None:
+    """How many rows the register holds, or None for more than ``COUNT_LIMIT``: the count
+    reads at most that many index entries, so it stays cheap at any size."""
+    escalations = _register_queryset(person, filters=filters, today=today)
+    found = escalations.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+    return found if found <= COUNT_LIMIT else None
 
 
 def _register_queryset(
-    person: Person, partnership_ids: list[int], *, filters: RegisterFilters, today: date
+    person: Person, *, filters: RegisterFilters, today: date
 ) -> QuerySet[Escalation]:
-    visible = escalations_visible_to(person).values("pk")
-    escalations = Escalation.objects.filter(
-        pk__in=visible, partnership_id__in=partnership_ids, status=Escalation.Status.OPEN
-    )
+    partnership_ids = overseen_partnership_ids(person)
     if filters.partnership_id is not None:
-        escalations = escalations.filter(partnership_id=filters.partnership_id)
-    if filters.stage_number is not None:
-        escalations = escalations.filter(stage_number=filters.stage_number)
-    if filters.agency_id is not None:
-        escalations = escalations.filter(
-            Q(raising_agency_id=filters.agency_id) | Q(other_agency_id=filters.agency_id)
-        )
-    if filters.category:
-        escalations = escalations.filter(category=filters.category)
-    if filters.overdue_only:
-        escalations = escalations.filter(stage_due_on__lt=today)
+        partnership_ids = [pid for pid in partnership_ids if pid == filters.partnership_id]
+    escalations = filtered_list(
+        escalations_visible_to(person).filter(partnership_id__in=partnership_ids),
+        filters.list_filters(),
+        today=today,
+    )
     if filters.raised_from is not None:
         escalations = escalations.filter(raised_on__gte=filters.raised_from)
     if filters.raised_to is not None:
@@ -180,57 +229,65 @@ def _register_queryset(
             "stage_number",
             "stage_due_on",
             "raised_on",
+            "closed_at",
             "partnership__name",
             "raising_agency__name",
             "other_agency__name",
         )
         .annotate(
-            is_overdue=Case(
-                When(stage_due_on__lt=today, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
             practice_issue_count=Coalesce(
                 Subquery(issue_count, output_field=IntegerField()), Value(0)
             ),
         )
-        .order_by("-is_overdue", F("stage_due_on").asc(nulls_last=True), "raised_on", "reference")
     )
 
 
-def _rules_by_policy(policy_ids: set[int]) -> dict[int, PolicyRules]:
-    return {policy.pk: policy.rules for policy in Policy.objects.filter(pk__in=policy_ids)}
+class _RowMaker:
+    """Turns escalations into rows, reading each procedure version, its calendar and its
+    categories once for the whole register, and the viewer's facts once per partnership."""
 
+    def __init__(self, person: Person, today: date) -> None:
+        self.today = today
+        self.rules = RulesCache()
+        self.actors = presenters.ActorCache(person)
+        self.urls = presenters.DetailUrls()
 
-def _register_row(
-    escalation: Escalation, rules: PolicyRules, today: date, actors: presenters.ActorCache
-) -> RegisterRow:
-    calendar = calendar_for(rules)
-    categories = {category.key: category.label for category in rules.categories}
-    waiting = presenters.list_waiting(escalation, rules=rules, actors=actors)
-    try:
-        stage_name = rules.stage(escalation.stage_number).name
-    except KeyError:
-        stage_name = ""
-    return RegisterRow(
-        reference=escalation.reference,
-        url=escalation.get_absolute_url(),
-        partnership=escalation.partnership.name,
-        stage_number=escalation.stage_number,
-        stage_name=stage_name,
-        raising_agency=escalation.raising_agency.name,
-        other_agency=escalation.other_agency.name,
-        category=categories.get(escalation.category, escalation.category),
-        raised_on=escalation.raised_on,
-        due_on=escalation.stage_due_on,
-        working_days_open=calendar.working_days_between(escalation.raised_on, today),
-        deadline_state=engine.deadline_state(
-            escalation.stage_due_on, today=today, calendar=calendar
-        ),
-        practice_issue_count=escalation.practice_issue_count,  # type: ignore[attr-defined]
-        waiting_on=waiting.text,
-        is_waiting_on_you=waiting.is_you,
-    )
+    def __call__(self, escalations: list[Escalation]) -> list[RegisterRow]:
+        self.rules.load(escalation.policy_id for escalation in escalations)
+        return [self.row(escalation) for escalation in escalations]
+
+    def row(self, escalation: Escalation) -> RegisterRow:
+        policy_id, today = escalation.policy_id, self.today
+        rules = self.rules.rules(policy_id)
+        calendar = self.rules.calendar(policy_id)
+        is_open = escalation.status == Escalation.Status.OPEN
+        due_on = escalation.stage_due_on if is_open else None
+        until = today
+        if not is_open and escalation.closed_at is not None:
+            until = min(timezone.localdate(escalation.closed_at), today)
+        waiting = presenters.list_waiting(escalation, rules=rules, actors=self.actors)
+        try:
+            stage_name = rules.stage(escalation.stage_number).name
+        except KeyError:
+            stage_name = ""
+        return RegisterRow(
+            reference=escalation.reference,
+            url=self.urls(escalation.pk),
+            partnership=escalation.partnership.name,
+            stage_number=escalation.stage_number,
+            stage_name=stage_name,
+            raising_agency=escalation.raising_agency.name,
+            other_agency=escalation.other_agency.name,
+            category=self.rules.category(policy_id, escalation.category),
+            raised_on=escalation.raised_on,
+            due_on=due_on,
+            working_days_open=calendar.working_days_between(escalation.raised_on, until),
+            deadline_state=engine.deadline_state(due_on, today=today, calendar=calendar),
+            practice_issue_count=escalation.practice_issue_count,  # type: ignore[attr-defined]
+            waiting_on=waiting.text,
+            is_waiting_on_you=waiting.is_you,
+            status=escalation.status,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
@@ -22,15 +23,20 @@ from escalate.audit.reads import record_read
 from escalate.domain.engine import TransitionRefused
 from escalate.escalations.access import get_for
 from escalate.escalations.clock import local_today
+from escalate.escalations.presenters import pagination
+from escalate.escalations.selectors import InvalidCursor
 from escalate.organisations.models import Person
-from escalate.reporting.exports import register_csv
+from escalate.reporting.exports import register_csv_lines
 from escalate.reporting.forms import PracticeIssueFilterForm, PracticeIssueForm, RegisterFilterForm
 from escalate.reporting.models import PracticeIssue
 from escalate.reporting.selectors import (
+    COUNT_LIMIT,
     overseen_partnership_ids,
     practice_issues,
     register,
+    register_count,
     register_options,
+    register_rows,
 )
 from escalate.reporting.services import practice_issue_refusal, record_practice_issue
 
@@ -48,14 +54,25 @@ def _overseer(request: HttpRequest) -> tuple[Person, list[int]]:
 def register_page(request: HttpRequest) -> HttpResponse:
     person, partnership_ids = _overseer(request)
     form = RegisterFilterForm(request.GET or None, options=register_options(partnership_ids))
-    rows = register(person, filters=form.filters(), today=local_today())
+    filters, today = form.filters(), local_today()
+    try:
+        page = register(person, filters=filters, today=today, cursor=request.GET.get("cursor", ""))
+    except InvalidCursor:
+        form.cursor_refused()
+        page = register(person, filters=filters, today=today)
+    query = request.GET.copy()
+    query.pop("cursor", None)
     response = render(
         request,
         "reporting/register.html",
         {
             "form": form,
-            "rows": rows,
-            "query": request.GET.urlencode(),
+            "rows": page.items,
+            "filters": filters,
+            "count": register_count(person, filters=filters, today=today),
+            "count_limit": COUNT_LIMIT,
+            "pagination": pagination(request, page),
+            "query": query.urlencode(),
             "show_partnership": len(partnership_ids) > 1,
             "nav": "register",
         },
@@ -66,7 +83,8 @@ def register_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def register_export(request: HttpRequest) -> HttpResponse:
+def register_export(request: HttpRequest) -> HttpResponseBase:
+    """The register as CSV, written as it is read, so any size streams in constant memory."""
     person, partnership_ids = _overseer(request)
     form = RegisterFilterForm(request.GET or None, options=register_options(partnership_ids))
     if form.is_bound and not form.is_valid():
@@ -76,10 +94,11 @@ def register_export(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     today = local_today()
-    rows = register(person, filters=form.filters(), today=today)
-    record_read(request, what=ReadEvent.What.EXPORT, detail=f"register.csv ({len(rows)} rows)")
-    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
-    response = HttpResponse("\ufeff" + register_csv(rows), content_type="text/csv; charset=utf-8")
+    rows = register_rows(person, filters=form.filters(), today=today)
+    record_read(request, what=ReadEvent.What.EXPORT, detail=f"register.csv ({form.description()})")
+    response = StreamingHttpResponse(
+        register_csv_lines(rows), content_type="text/csv; charset=utf-8"
+    )
     filename = f"escalation-register-{today.isoformat()}.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     add_never_cache_headers(response)

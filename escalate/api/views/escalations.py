@@ -134,7 +134,8 @@ def _id(**kwargs: Any) -> serializers.IntegerField:
 
 
 class EscalationListApi(ApiView):
-    """The escalations the person may see, newest first, with the browser's access rule."""
+    """The escalations the person may see, newest recorded first, with the browser's access
+    rule; the cursor's order is served by the ``escalation_created`` index."""
 
     tags = TAG
     pagination_class = Cursor
@@ -156,6 +157,9 @@ class EscalationListApi(ApiView):
                 ("due", "Open and due today or overdue"),
             ],
             required=False,
+        )
+        overdue = serializers.BooleanField(
+            required=False, default=False, help_text="Only open ones past their stage's due date."
         )
         raised_from = serializers.DateField(required=False)
         raised_to = serializers.DateField(required=False)
@@ -210,7 +214,7 @@ def _filtered(
     if "agency" in filters:
         parties = Party.objects.filter(escalation=OuterRef("pk"), agency_id=filters["agency"])
         escalations = escalations.filter(Exists(parties))
-    deadline = filters.get("deadline")
+    deadline = filters.get("deadline") or ("overdue" if filters.get("overdue") else None)
     if deadline:
         lookup = "stage_due_on__lt" if deadline == "overdue" else "stage_due_on__lte"
         escalations = escalations.filter(status=Escalation.Status.OPEN, **{lookup: today})

@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from escalate.api import serializers as out
-from escalate.api.pagination import ListCursor, NewestUpdateFirstCursor
+from escalate.api.pagination import KeysetCursor, NewestUpdateFirstCursor
 from escalate.api.serializers import Serializer
 from escalate.api.views.base import MAX_ID, ApiView, operation, parse_query
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
 from escalate.escalations.clock import local_today
+from escalate.escalations.selectors import InvalidCursor, ListStatus
 from escalate.organisations.models import Person
 from escalate.policies.models import Partnership
 from escalate.reporting.selectors import (
@@ -44,15 +45,27 @@ def _partnership_id(slug: str | None) -> int | None:
 
 
 class RegisterApi(ApiView):
-    """Every open escalation of the partnerships the person oversees, most pressing first."""
+    """The escalations of the partnerships the person oversees: open ones (the default)
+    nearest their due date first, ended ones and all newest first, a page at a time."""
 
     tags = TAG
-    pagination_class = ListCursor
+    pagination_class = KeysetCursor
 
     class FilterSerializer(Serializer):
+        status = serializers.ChoiceField(
+            choices=[(status.value, status.value) for status in ListStatus],
+            required=False,
+            default=ListStatus.OPEN.value,
+            help_text="open (the default); closed: resolved, withdrawn or closed; or all.",
+        )
         partnership = serializers.SlugField(max_length=50, required=False)
         stage = serializers.IntegerField(min_value=1, max_value=99, required=False)
-        agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+        agency = serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_ID,
+            required=False,
+            help_text="Any agency in the disagreement, on either side.",
+        )
         category = serializers.CharField(max_length=60, required=False)
         overdue = serializers.BooleanField(required=False, default=False)
         raised_from = serializers.DateField(required=False)
@@ -66,23 +79,31 @@ class RegisterApi(ApiView):
     def get(self, request: Request) -> Response:
         _overseen(self.person)
         query = parse_query(self.FilterSerializer, request)
-        rows = register(
-            self.person,
-            filters=RegisterFilters(
-                partnership_id=_partnership_id(query.get("partnership")),
-                stage_number=query.get("stage"),
-                agency_id=query.get("agency"),
-                category=query.get("category", ""),
-                overdue_only=query["overdue"],
-                raised_from=query.get("raised_from"),
-                raised_to=query.get("raised_to"),
-            ),
-            today=local_today(),
+        filters = RegisterFilters(
+            status=ListStatus(query["status"]),
+            partnership_id=_partnership_id(query.get("partnership")),
+            stage_number=query.get("stage"),
+            agency_id=query.get("agency"),
+            category=query.get("category", ""),
+            overdue_only=query["overdue"],
+            raised_from=query.get("raised_from"),
+            raised_to=query.get("raised_to"),
         )
-        record_read(request, what=ReadEvent.What.EXPORT, detail=f"API: register ({len(rows)} rows)")
         paginator = self.pagination_class()
-        page = paginator.paginate_list(rows, request)
-        return paginator.get_paginated_response(out.RegisterRowSerializer(page, many=True).data)
+        cursor, size = paginator.page_request(request)
+        try:
+            page = register(
+                self.person, filters=filters, today=local_today(), cursor=cursor, size=size
+            )
+        except InvalidCursor:
+            raise paginator.invalid_cursor() from None
+        record_read(
+            request,
+            what=ReadEvent.What.EXPORT,
+            detail=f"API: register ({len(page.items)} rows, status={filters.status})",
+        )
+        data = out.RegisterRowSerializer(page.items, many=True).data
+        return paginator.paginated_response(page, data)
 
 
 class PracticeIssueLogApi(ApiView):

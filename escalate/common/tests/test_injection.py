@@ -455,7 +455,8 @@ def _errors(response: Any) -> str:
 
 
 def _csv(response: Any) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8").removeprefix("\ufeff"))))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode("utf-8").removeprefix("\ufeff"))))
 
 
 def _docx_text(content: bytes) -> str:

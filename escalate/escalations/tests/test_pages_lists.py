@@ -67,19 +67,27 @@ def test_the_list_puts_the_most_urgent_first_and_says_whose_move_it_is(
         escalation=withdrawn, actor=world.raiser, reason="Sorted out.", today=RAISED_ON
     )
 
-    # Children's services' line manager sees every escalation their agency is party to.
-    text = signed_in(client, world.manager).get(reverse("escalations:mine")).content.decode()
-    rows = rows_of(text)
+    # Children's services' line manager sees every escalation their agency is party to:
+    # the open ones by default, nearest due date first.
+    signed_in(client, world.manager)
+    rows = rows_of(client.get(reverse("escalations:mine")).content.decode())
 
-    order = [e.reference for e in (overdue, due_today, resolved, withdrawn)]
+    order = [e.reference for e in (overdue, due_today)]
     assert [next(ref for ref in order if ref in row) for row in rows] == order
     assert "Waiting on you" in rows[0]  # stage 1 belongs to them too, or those above them
     assert "Overdue" in rows[0]
     assert "Due today" in rows[1]
-    assert "Nothing due" in rows[3]
-    assert "None" in rows[2]  # a resolved escalation has no stage due date
-    assert "Resolved after" not in rows[2]
-    assert "2 working days" in rows[2]  # Thu 10 Dec to Mon 14 Dec, when it was agreed
+
+    # The ended ones, newest first.
+    text = client.get(reverse("escalations:mine"), {"status": "closed"}).content.decode()
+    rows = rows_of(text)
+
+    order = [e.reference for e in (withdrawn, resolved)]
+    assert [next(ref for ref in order if ref in row) for row in rows] == order
+    assert "Nothing due" in rows[0]
+    assert "None" in rows[1]  # a resolved escalation has no stage due date
+    assert "Resolved after" not in rows[1]
+    assert "2 working days" in rows[1]  # Thu 10 Dec to Mon 14 Dec, when it was agreed
 
 
 def test_the_list_says_which_agency_the_stage_waits_on(client: Client, world: World) -> None:

@@ -18,7 +18,7 @@ from escalate.reporting.tests.conftest import TODAY, Partnerships, escalate_to, 
 
 
 def references(world: Partnerships, **filters: object) -> set[str]:
-    rows = register(world.manager, filters=RegisterFilters(**filters), today=TODAY)
+    rows = register(world.manager, filters=RegisterFilters(**filters), today=TODAY).items
     return {row.reference for row in rows}
 
 
@@ -45,7 +45,7 @@ def test_chair_sees_the_register_too(world: Partnerships) -> None:
     ours = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
     chair = partnership_person(role="chair")
 
-    rows = register(chair, filters=RegisterFilters(), today=TODAY)
+    rows = register(chair, filters=RegisterFilters(), today=TODAY).items
 
     assert [row.reference for row in rows] == [ours.reference]
 
@@ -59,7 +59,7 @@ def test_practitioner_oversees_no_register(world: Partnerships) -> None:
     raise_between(world.school, world.social_care, on=date(2026, 11, 2))
 
     assert overseen_partnership_ids(world.teacher) == []
-    assert register(world.teacher, filters=RegisterFilters(), today=TODAY) == []
+    assert register(world.teacher, filters=RegisterFilters(), today=TODAY).items == []
 
 
 def test_register_leaves_out_escalations_that_are_no_longer_open(world: Partnerships) -> None:
@@ -75,7 +75,7 @@ def test_register_leaves_out_escalations_that_are_no_longer_open(world: Partners
 def test_row_carries_stage_agencies_working_days_open_and_due_date(world: Partnerships) -> None:
     escalation = raise_between(world.school, world.social_care, on=date(2026, 11, 2))
 
-    [row] = register(world.manager, filters=RegisterFilters(), today=TODAY)
+    [row] = register(world.manager, filters=RegisterFilters(), today=TODAY).items
 
     assert row.reference == escalation.reference
     assert row.stage_number == 1
@@ -96,7 +96,7 @@ def test_row_carries_stage_agencies_working_days_open_and_due_date(world: Partne
 def test_working_days_open_skip_bank_holidays(world: Partnerships) -> None:
     raise_between(world.school, world.social_care, on=date(2026, 12, 24))
 
-    [row] = register(world.manager, filters=RegisterFilters(), today=date(2026, 12, 29))
+    [row] = register(world.manager, filters=RegisterFilters(), today=date(2026, 12, 29)).items
 
     # Christmas Day, Boxing Day (substitute Monday 28th) and the weekend are not counted.
     assert row.working_days_open == 1
@@ -106,7 +106,7 @@ def test_overdue_rows_come_first(world: Partnerships) -> None:
     due_later = raise_between(world.school, world.social_care, on=TODAY)
     overdue = raise_between(world.school, world.police, on=date(2026, 11, 2))
 
-    rows = register(world.manager, filters=RegisterFilters(), today=TODAY)
+    rows = register(world.manager, filters=RegisterFilters(), today=TODAY).items
 
     assert [row.reference for row in rows] == [overdue.reference, due_later.reference]
     assert [row.is_overdue for row in rows] == [True, False]

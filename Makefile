@@ -8,6 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: demo test check fmt bench setup prerequisites lock clean
+.PHONY: bench-web
 
 prerequisites:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
@@ -53,6 +54,11 @@ fmt: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_deadlines.py
 	$(BIN)/python benchmarks/bench_deadline_sweep.py
+
+# Pages under load at 100k and 1M escalations (PostgreSQL at BENCH_DATABASE_URL; see benchmarks/README.md).
+bench-web: setup
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-web needs the wrk load generator: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python benchmarks/bench_web.py
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

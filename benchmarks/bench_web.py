@@ -1,0 +1,469 @@
+"""``make bench-web``: Escalate's pages under load at 100k and 1M escalations, side by side.
+
+Resets a PostgreSQL database (``BENCH_DATABASE_URL``), migrates, loads the policies, seeds
+with ``seed_bulk``, serves with gunicorn (2 sync workers, production settings on loopback
+HTTP) and drives each page with ``wrk`` at concurrency 1 and 16. Queries per request are
+counted in-process (Django's test client against the same database). See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/escalate_bench"
+APP_PORT, BARE_PORT = 8411, 8412
+LUA = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout
+  io.write(string.format(
+    "JSON {\\"rps\\": %f, \\"p50\\": %f, \\"p95\\": %f, \\"requests\\": %d, \\"errors\\": %d, "
+    .. "\\"non2xx\\": %d}\\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, summary.requests, errors, summary.errors.status))
+end
+"""
+
+
+@dataclass
+class Figure:
+    page: str
+    concurrency: int
+    rps: float
+    p50: float
+    p95: float
+    queries: int | None
+    note: str = ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench-web needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    env = _env(url)
+    os.environ.update(env)
+    _reset(url)
+    _manage(env, "migrate", "--no-input", "-v", "0")
+    _manage(env, "load_policies")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    results: dict[int, list[Figure]] = {}
+    seeded = 0
+    seeding: dict[int, str] = {}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        started = time.perf_counter()
+        out = _manage(env, "seed_bulk", str(size - seeded), "--batch-size", "20000")
+        seeding[size] = f"{size - seeded:,} in {time.perf_counter() - started:,.0f} s ({out})"
+        print(seeding[size], flush=True)
+        seeded = size
+        _manage(
+            env,
+            "shell",
+            "-c",
+            "from django.db import connection; connection.cursor().execute('ANALYZE')",
+        )
+        results[size] = _measure(env, args.duration)
+        _report(results, seeding)
+    return 0
+
+
+def _env(url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.web.settings_app",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _reset(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - our own manage.py
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+# --- who signs in, and what they load ----------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    manager: Any
+    practitioner: Any
+    lead: Any
+    token: str
+    detail_pk: str
+    agency_pk: int
+
+
+def _cast() -> Cast:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    from escalate.api.models import ApiToken
+    from escalate.api.tokens import issue_token
+    from escalate.escalations.access import escalations_visible_to
+    from escalate.escalations.bulk_seed import BULK_PASSWORD
+    from escalate.organisations.models import PartnershipRoleAssignment, Person
+    from escalate.policies.models import Partnership
+
+    nel = Partnership.objects.get(slug="nel")
+    email = "business-manager.bench@nel.bulk.example.org"
+    manager = Person.objects.filter(email=email).first()
+    if manager is None:
+        user = get_user_model().objects.create(
+            username=email, email=email, password=make_password(BULK_PASSWORD)
+        )
+        manager = Person.objects.create(user=user, email=email, name="Bench Business Manager")
+        PartnershipRoleAssignment.objects.create(
+            person=manager, partnership=nel, role="business_manager"
+        )
+    bulk = Person.objects.filter(email__endswith="@nel.bulk.example.org")
+    practitioner = bulk.filter(ladder_role="practitioner").order_by("pk").first()
+    lead = bulk.filter(ladder_role="safeguarding_lead").order_by("pk").first()
+    assert practitioner is not None and lead is not None
+    with transaction.atomic():
+        issued = issue_token(
+            person=lead,
+            actor=lead,
+            name=f"bench {uuid.uuid4().hex[:6]}",
+            scope=ApiToken.Scope.WRITE,
+            lifetime=__import__("datetime").timedelta(days=1),
+        )
+    detail = escalations_visible_to(practitioner).order_by("-raised_on").first()
+    assert detail is not None
+    return Cast(manager, practitioner, lead, issued.secret, str(detail.pk), lead.agency_id)
+
+
+def _pages(cast: Cast) -> list[tuple[str, str, str]]:
+    """(name, who, path): who is manager, practitioner, lead or token."""
+    return [
+        ("floor (API reference)", "practitioner", "/api/v1/reference/"),
+        ("register, first page", "manager", "/register/"),
+        ("register, stage 2 + agency", "manager", f"/register/?stage=2&agency={cast.agency_pk}"),
+        ("my escalations (practitioner)", "practitioner", "/escalations/"),
+        ("my escalations (safeguarding lead)", "lead", "/escalations/"),
+        ("API list (lead's token)", "token", "/api/v1/escalations/"),
+        ("API detail (lead's token)", "token", f"/api/v1/escalations/{cast.detail_pk}/"),
+        ("escalation page (practitioner)", "practitioner", f"/escalations/{cast.detail_pk}/"),
+    ]
+
+
+def _sign_in(port: int, email: str, *, bare: bool = False) -> str:
+    from escalate.escalations.bulk_seed import BULK_PASSWORD
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    path = "/login/" if bare else "/sign-in/"
+    page = opener.open(f"http://127.0.0.1:{port}{path}").read().decode()
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    token = found.group(1) if found else next(c.value for c in jar if c.name == "csrftoken")
+    body = urllib.parse.urlencode(
+        {"username": email, "password": BULK_PASSWORD, "csrfmiddlewaretoken": token}
+    ).encode()
+    opener.open(urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body))
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError(f"Signing in as {email} on port {port} did not give a session.")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def _wrk(url: str, headers: list[str], concurrency: int, duration: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA)
+    command = [
+        "wrk",
+        f"-t{min(concurrency, 2)}",
+        f"-c{concurrency}",
+        f"-d{duration}s",
+        "--timeout",
+        "30s",
+        "-s",
+        script.name,
+    ]
+    for header in headers:
+        command += ["-H", header]
+    done = subprocess.run(  # noqa: S603 - wrk, found on PATH
+        [*command, url], check=True, capture_output=True, text=True
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
+    return json.loads(line.removeprefix("JSON "))  # type: ignore[no-any-return]
+
+
+def _queries(cast: Cast, who: str, path: str, method: str = "get", **extra: Any) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    if who == "token":
+        extra["HTTP_AUTHORIZATION"] = f"Bearer {cast.token}"
+    else:
+        client.force_login(getattr(cast, who).user)
+    getattr(client, method)(path, **extra)  # warm: caches a process keeps
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(path, **extra)
+    assert response.status_code < 400, (path, response.status_code)
+    return len(captured)
+
+
+def _serve(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            module,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
+def _measure(env: dict[str, str], duration: int) -> list[Figure]:
+    cast = _cast()
+    app = _serve("config.wsgi:application", APP_PORT, env)
+    bare = _serve(
+        "benchmarks.web.bare_wsgi:application",
+        BARE_PORT,
+        {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.web.settings_bare"},
+    )
+    figures: list[Figure] = []
+    try:
+        cookies = {
+            who: _sign_in(APP_PORT, getattr(cast, who).email)
+            for who in ("manager", "practitioner", "lead")
+        }
+        bare_cookie = _sign_in(BARE_PORT, cast.practitioner.email, bare=True)
+        for concurrency in (1, 16):
+            got = _wrk(
+                f"http://127.0.0.1:{BARE_PORT}/", [f"Cookie: {bare_cookie}"], concurrency, duration
+            )
+            figures.append(_figure("bare Django login_required", concurrency, got, None))
+            for name, who, path in _pages(cast):
+                header = (
+                    f"Authorization: Bearer {cast.token}"
+                    if who == "token"
+                    else f"Cookie: {cookies[who]}"
+                )
+                got = _wrk(f"http://127.0.0.1:{APP_PORT}{path}", [header], concurrency, duration)
+                queries = _queries(cast, who, path) if concurrency == 1 else None
+                figures.append(_figure(name, concurrency, got, queries))
+                print(figures[-1], flush=True)
+        figures.append(_raise(cast))
+        figures.append(_export(app.pid, cookies["manager"]))
+    finally:
+        for server in (app, bare):
+            server.terminate()
+            server.wait(timeout=30)
+    return figures
+
+
+def _figure(name: str, concurrency: int, got: dict[str, float], queries: int | None) -> Figure:
+    note = ""
+    if got["non2xx"] or got["errors"]:
+        note = f"{int(got['non2xx'])} non-2xx, {int(got['errors'])} errors"
+    return Figure(name, concurrency, got["rps"], got["p50"], got["p95"], queries, note)
+
+
+def _raise(cast: Cast, times: int = 40) -> Figure:
+    """The API's raise operation (POST /api/v1/escalations/), one after another."""
+    from escalate.organisations.models import Person
+
+    other = (
+        Person.objects.filter(email__endswith="@nel.bulk.example.org", ladder_role="practitioner")
+        .exclude(agency=cast.lead.agency)
+        .first()
+    )
+    assert other is not None
+    body = json.dumps(
+        {
+            "subject": {"kind": "child", "name": "Robin Invented", "case_reference": "BENCH-1"},
+            "other_agency": str(other.agency_id),
+            "counterpart": str(other.pk),
+            "category": "threshold",
+            "decision_disputed": "The referral was judged below threshold (invented).",
+            "evidence": "Attendance records (invented).",
+            "desired_outcome": "An assessment.",
+        }
+    ).encode()
+    timings = []
+    started = time.perf_counter()
+    for _ in range(times):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{APP_PORT}/api/v1/escalations/",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {cast.token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
+        begun = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback
+                response.read()
+        except urllib.error.HTTPError as refused:
+            problem = refused.read().decode()[:300]
+            return Figure("raise (API POST, sequential)", 1, 0, 0, 0, None, f"refused: {problem}")
+        timings.append((time.perf_counter() - begun) * 1000)
+    elapsed = time.perf_counter() - started
+    queries = _queries(
+        cast,
+        "token",
+        "/api/v1/escalations/",
+        "post",
+        data=body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
+    )
+    timings.sort()
+    return Figure(
+        "raise (API POST, sequential)",
+        1,
+        times / elapsed,
+        statistics.median(timings),
+        timings[int(len(timings) * 0.95) - 1],
+        queries,
+    )
+
+
+def _export(master_pid: int, cookie: str) -> Figure:
+    """A full register CSV export: time, rows, bytes, and the workers' peak memory."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{APP_PORT}/register/export.csv", headers={"Cookie": cookie}
+    )
+    started = time.perf_counter()
+    size = rows = 0
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 - loopback
+        for line in response:
+            size += len(line)
+            rows += 1
+    seconds = time.perf_counter() - started
+    peak = max((_peak_kb(pid) for pid in _children(master_pid)), default=0)
+    return Figure(
+        "register CSV export (full)",
+        1,
+        0.0,
+        seconds * 1000,
+        seconds * 1000,
+        None,
+        f"{rows - 1:,} rows, {size / 1e6:,.1f} MB in {seconds:,.1f} s; "
+        f"worker peak RSS {peak / 1024:,.0f} MB",
+    )
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{pid}$", text, re.M):
+            found.append(int(status.parent.name))
+    return found
+
+
+def _peak_kb(pid: int) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
+    return int(found.group(1)) if found else 0
+
+
+def _report(results: dict[int, list[Figure]], seeding: dict[int, str]) -> None:
+    sizes = sorted(results)
+    lines = [f"# bench-web, {datetime.now(UTC).date().isoformat()}", ""]
+    for size in sizes:
+        lines.append(f"- seeded {size:,}: {seeding[size]}")
+    lines += [
+        "",
+        "| page | c | "
+        + " | ".join(f"{s:,}: req/s | p50 ms | p95 ms | queries | x floor | x bare" for s in sizes)
+        + " |",
+        "|---|---|" + "---|---|---|---|---|---|" * len(sizes),
+    ]
+    keys = [(f.page, f.concurrency) for f in results[sizes[0]]]
+    for page, concurrency in keys:
+        cells = []
+        for size in sizes:
+            by = {(f.page, f.concurrency): f for f in results[size]}
+            figure = by.get((page, concurrency))
+            floor = by.get(("floor (API reference)", concurrency))
+            bare = by.get(("bare Django login_required", concurrency))
+            if figure is None:
+                cells.append(" | | | | | ")
+                continue
+            x_floor = f"{figure.p50 / floor.p50:.2f}" if floor and floor.p50 else ""
+            x_bare = f"{figure.p50 / bare.p50:.2f}" if bare and bare.p50 else ""
+            cells.append(
+                f"{figure.rps:,.1f} | {figure.p50:,.1f} | {figure.p95:,.1f} | "
+                f"{'' if figure.queries is None else figure.queries} | {x_floor} | {x_bare}"
+                + (f" ({figure.note})" if figure.note else "")
+            )
+        lines.append(f"| {page} | {concurrency} | " + " | ".join(cells) + " |")
+    lines += ["", "Ratios are p50 over the floor's (or bare Django's) p50 at the same concurrency."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = ROOT / "benchmarks" / "results" / f"web-{datetime.now(UTC).date().isoformat()}.md"
+    out.write_text(text)
+    print(f"Written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Settings and a bare Django app for ``bench_web.py``."""

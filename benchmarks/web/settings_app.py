@@ -1,0 +1,22 @@
+"""Escalate as production runs it, on loopback HTTP: DEBUG off, no HTTPS redirect."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + "x" * 60)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("ESCALATE_SITE_URL", "http://127.0.0.1")
+os.environ.setdefault("ESCALATE_SECOND_FACTOR", "everyone")  # production refuses nobody
+
+from config.settings.production import *  # noqa: F403
+
+# The benchmark signs in with the demo password and no second factor, over plain HTTP.
+ESCALATE_SECOND_FACTOR = "nobody"
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

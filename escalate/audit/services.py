@@ -42,8 +42,7 @@ def record(
         )
     partnership_id = _chain_of(escalation, partnership)
     _lock_chain(partnership_id)
-    last = _on_chain(partnership_id).order_by("-pk").values_list("hash", flat=True).first()
-    previous_hash = last or GENESIS
+    previous_hash = chain_tail(partnership_id)
     entry = AuditEvent(
         occurred_at=timezone.now(),
         event=event,
@@ -67,12 +66,24 @@ def _chain_of(escalation: Any, partnership: Partnership | None) -> int | None:
     return int(escalation.partnership_id)
 
 
+def chain_lock_key(partnership_id: int | None) -> tuple[int, int]:
+    """The two-integer PostgreSQL advisory lock that appending to this chain takes; a bulk
+    writer holding it keeps ``record()`` off the chain meanwhile."""
+    return (_CHAIN_LOCK_KEY, partnership_id or _NATIONAL_LOCK_ID)
+
+
+def chain_tail(partnership_id: int | None) -> str:
+    """The hash the chain's next event links to: its last event's, or GENESIS."""
+    last = _on_chain(partnership_id).order_by("-pk").values_list("hash", flat=True).first()
+    return last or GENESIS
+
+
 def _lock_chain(partnership_id: int | None) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
-                [_CHAIN_LOCK_KEY, partnership_id or _NATIONAL_LOCK_ID],
+                list(chain_lock_key(partnership_id)),
             )
 
 

@@ -34,6 +34,11 @@ class CaseRows:
     actions: list[AgreedAction]
     ticks: list[ChecklistTick]
 
+    @classmethod
+    def of_new(cls, parties: list[Party]) -> CaseRows:
+        """A case being raised: its two parties and nothing else yet."""
+        return cls(parties, [], None, [], [], [], [])
+
 
 def rows_of(escalation: Escalation) -> CaseRows:
     proposal = current_proposal(escalation)

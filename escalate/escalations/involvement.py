@@ -13,10 +13,20 @@ from escalate.domain import access
 from escalate.escalations.models import Escalation, Involvement
 
 
-def keep_involvement(escalation: Escalation) -> None:
-    """Make the stored rows exactly the case's involvements: add the new, drop the gone."""
-    wanted = access.involvements(escalation.access_facts())
-    stored = {row.as_fact(): row.pk for row in Involvement.objects.filter(escalation=escalation)}
+def keep_involvement(
+    escalation: Escalation, facts: access.CaseAccessFacts | None = None, *, is_new: bool = False
+) -> None:
+    """Make the stored rows exactly the case's involvements: add the new, drop the gone.
+
+    ``facts`` may be given where the caller already has them; ``is_new`` says the case
+    has no rows yet (it is being raised), so there is nothing to read back.
+    """
+    wanted = access.involvements(facts or escalation.access_facts())
+    stored: dict[access.Involvement, int] = {}
+    if not is_new:
+        stored = {
+            row.as_fact(): row.pk for row in Involvement.objects.filter(escalation=escalation)
+        }
     gone = [pk for fact, pk in stored.items() if fact not in wanted]
     if gone:
         Involvement.objects.filter(pk__in=gone).delete()

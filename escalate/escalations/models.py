@@ -173,15 +173,32 @@ class Escalation(models.Model):
         return self.status in {self.Status.CLOSED, self.Status.WITHDRAWN}
 
     def access_facts(self) -> CaseAccessFacts:
-        named = {self.raised_by_id, *self.participants.values_list("pk", flat=True)}
-        told = set(self.parties.filter(is_told=True).values_list("agency_id", flat=True))
-        if self.counterpart_id and self.other_agency_id in told:
+        return self._access_facts(
+            told_agency_ids=set(
+                self.parties.filter(is_told=True).values_list("agency_id", flat=True)
+            ),
+            participant_ids=set(self.participants.values_list("pk", flat=True)),
+            panel_member_ids=set(self.panel_members.values_list("pk", flat=True)),
+        )
+
+    def access_facts_of_new(self, parties: list[Party]) -> CaseAccessFacts:
+        """The facts of a case being raised, from its parties in memory: nothing to read."""
+        told = {party.agency_id for party in parties if party.is_told}
+        return self._access_facts(
+            told_agency_ids=told, participant_ids=set(), panel_member_ids=set()
+        )
+
+    def _access_facts(
+        self, *, told_agency_ids: set[int], participant_ids: set[int], panel_member_ids: set[int]
+    ) -> CaseAccessFacts:
+        named = {self.raised_by_id, *participant_ids}
+        if self.counterpart_id and self.other_agency_id in told_agency_ids:
             named.add(self.counterpart_id)
         return CaseAccessFacts(
             partnership_id=self.partnership_id,
-            party_agency_ids=frozenset({self.raising_agency_id, *told}),
+            party_agency_ids=frozenset({self.raising_agency_id, *told_agency_ids}),
             named_person_ids=frozenset(named),
-            panel_member_ids=frozenset(self.panel_members.values_list("pk", flat=True)),
+            panel_member_ids=frozenset(panel_member_ids),
             at_final_stage=self.is_at_final_stage,
             is_finished=self.is_finished,
         )

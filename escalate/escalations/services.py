@@ -131,7 +131,7 @@ def raise_escalation(
         nhs_number=subject.nhs_number,
     )
     assert raised_by.agency is not None  # _check_raise refuses anyone outside an agency
-    escalation = Escalation.objects.create(
+    escalation = Escalation(
         reference=next_reference(partnership=policy.partnership, year=today.year),
         partnership=policy.partnership,
         policy=policy,
@@ -153,31 +153,33 @@ def raise_escalation(
         stage_due_on=change.due_on,
         raised_on=today,
     )
+    parties = [
+        Party(
+            escalation=escalation,
+            agency=raised_by.agency,
+            side=Party.Side.RAISING,
+            practitioner=raised_by,
+            joined_on=today,
+        ),
+        Party(
+            escalation=escalation,
+            agency=other_agency,
+            side=Party.Side.CHALLENGED,
+            practitioner=counterpart,
+            joined_on=today,
+            is_told=change.stage.authority.involves.includes(Party.Side.CHALLENGED),
+        ),
+    ]
+    # A new case has only these rows: its facts need no reading back.
+    escalation.waiting_on = moves.waiting_on(
+        authority.case_of(escalation, authority.CaseRows.of_new(parties)), rules
+    ).value
+    escalation.save(force_insert=True)
     StageEntry.objects.create(
         escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
     )
-    Party.objects.bulk_create(
-        [
-            Party(
-                escalation=escalation,
-                agency=raised_by.agency,
-                side=Party.Side.RAISING,
-                practitioner=raised_by,
-                joined_on=today,
-            ),
-            Party(
-                escalation=escalation,
-                agency=other_agency,
-                side=Party.Side.CHALLENGED,
-                practitioner=counterpart,
-                joined_on=today,
-                is_told=change.stage.authority.involves.includes(Party.Side.CHALLENGED),
-            ),
-        ]
-    )
-    escalation.waiting_on = moves.waiting_on(authority.case_of(escalation), rules).value
-    escalation.save(update_fields=["waiting_on"])
-    keep_involvement(escalation)
+    Party.objects.bulk_create(parties)
+    keep_involvement(escalation, escalation.access_facts_of_new(parties), is_new=True)
     record(
         events.ESCALATION_RAISED,
         actor=raised_by,

@@ -160,7 +160,7 @@ def _cast() -> Cast:
     bulk = Person.objects.filter(email__endswith="@nel.bulk.example.org")
     practitioner = bulk.filter(ladder_role="practitioner").order_by("pk").first()
     lead = bulk.filter(ladder_role="safeguarding_lead").order_by("pk").first()
-    assert practitioner is not None and lead is not None
+    assert practitioner is not None and lead is not None and lead.agency_id is not None
     with transaction.atomic():
         issued = issue_token(
             person=lead,

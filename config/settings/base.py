@@ -56,7 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # One query for the person, their roles and their second factor; the second-factor
+    # middleware then sets user.otp_device from it, in place of django-otp's OTPMiddleware.
     "escalate.organisations.middleware.CurrentPersonMiddleware",
     "escalate.common.second_factor.SecondFactorMiddleware",
     "escalate.common.middleware.SessionLifetimeMiddleware",

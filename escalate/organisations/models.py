@@ -71,12 +71,21 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    request_roles: frozenset[tuple[int, PartnershipRole]] | None = None
+    """The partnership roles read with this person for the current request, set only by
+    ``CurrentPersonMiddleware``: a new request reads them again, so a lost role is lost."""
+
     def viewer(self) -> Viewer:
-        """This person's facts for the access predicates, read fresh from the database."""
-        roles = frozenset(
-            (partnership_id, PartnershipRole(role))
-            for partnership_id, role in self.partnership_roles.values_list("partnership_id", "role")
-        )
+        """This person's facts for the access predicates: the roles read for this request
+        where the middleware loaded this person, otherwise read fresh from the database."""
+        roles = self.request_roles
+        if roles is None:
+            roles = frozenset(
+                (partnership_id, PartnershipRole(role))
+                for partnership_id, role in self.partnership_roles.values_list(
+                    "partnership_id", "role"
+                )
+            )
         return Viewer(
             person_id=self.pk,
             is_active=self.is_active and (self.user is None or self.user.is_active),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from escalate.escalations.tests.factories import PersonFactory, partnership_person
+from escalate.escalations.tests.factories import PersonFactory, UserFactory, partnership_person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("second_factor_above_practitioner")]
 
@@ -93,3 +94,45 @@ def test_the_requirement_can_be_extended_to_everyone() -> None:
     client.force_login(PersonFactory(ladder_role="practitioner").user)
 
     assert client.get(reverse("escalations:mine")).status_code == 302
+
+
+def test_a_session_verified_with_a_device_since_removed_must_give_a_code_again() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    device = TOTPDevice.objects.create(user=manager.user, name="app", confirmed=True)
+    client = Client()
+    client.force_login(manager.user)
+    client.post(reverse("second_factor_verify"), {"code": _current_code(device)})
+    assert client.get(reverse("escalations:mine")).status_code == 200
+
+    device.confirmed = False
+    device.save()
+
+    assert client.get(reverse("escalations:mine"))["Location"] == reverse("second_factor_set_up")
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_another_users_device_named_in_the_session_does_not_verify_it() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    TOTPDevice.objects.create(user=manager.user, name="app", confirmed=True)
+    stranger = TOTPDevice.objects.create(user=PersonFactory().user, name="theirs", confirmed=True)
+    client = Client()
+    client.force_login(manager.user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = stranger.persistent_id
+    session.save()
+
+    assert client.get(reverse("escalations:mine"))["Location"] == reverse("second_factor_verify")
+
+
+def test_an_account_with_no_directory_entry_is_verified_as_django_otp_does_it() -> None:
+    staff = UserFactory(is_staff=True)
+    device = TOTPDevice.objects.create(user=staff, name="app", confirmed=True)
+    client = Client()
+    client.force_login(staff)
+    assert client.get(reverse("api:reference"))["Location"] == reverse("second_factor_verify")
+
+    client.post(reverse("second_factor_verify"), {"code": _current_code(device)})
+
+    # The page's own answer (no directory entry: 404), no longer the second factor's redirect.
+    assert client.get(reverse("api:reference")).status_code == 404
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id

@@ -17,7 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalate.common.middleware import LAST_SEEN_AT, LAST_SEEN_PRECISION, SIGNED_IN_AT
-from escalate.escalations.tests.factories import DEMO_PASSWORD, PersonFactory
+from escalate.escalations.tests.factories import (
+    DEMO_PASSWORD,
+    AgencyFactory,
+    PersonFactory,
+    partnership_person,
+    raise_for,
+)
+from escalate.organisations.models import PartnershipRoleAssignment
 
 pytestmark = pytest.mark.django_db
 ESCALATE = str(Path(sys.executable).parent / "escalate")
@@ -159,6 +166,19 @@ def test_a_leaver_loses_access_at_the_next_request() -> None:
     assert response.status_code == 302
     assert response["Location"] == reverse("login")
     assert client.get(reverse("escalations:mine")).status_code == 302
+
+
+def test_someone_whose_partnership_role_is_taken_away_loses_access_at_the_next_request() -> None:
+    manager = partnership_person(role="business_manager")
+    school, police = AgencyFactory(), AgencyFactory(kind="police")
+    escalation = raise_for(raised_by=PersonFactory(agency=school), other_agency=police)
+    client = Client()
+    client.force_login(manager.user)
+    assert client.get(escalation.get_absolute_url()).status_code == 200
+
+    PartnershipRoleAssignment.objects.filter(person=manager).delete()
+
+    assert client.get(escalation.get_absolute_url()).status_code == 404
 
 
 def test_signed_in_pages_are_never_cached_and_carry_security_headers() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from escalate.api.tests.conftest import API_URLS, World, acting, client_for, escalate_to
 from escalate.audit.models import ReadEvent
+from escalate.escalations.tests.factories import raise_for
 from escalate.reporting.services import record_practice_issue
 
 pytestmark = pytest.mark.urls(API_URLS)
@@ -58,3 +59,26 @@ def test_the_practice_issues_log(world: World):
     assert [row["issue"] for row in rows] == ["Thresholds differ."]
     assert rows[0]["escalation_reference"] == escalation.reference
     assert client.get("/api/v1/practice-issues/?is_resolved=true").json()["results"] == []
+
+
+def test_the_register_pages_by_keyset_and_filters_by_status(world: World):
+    client = client_for(world.business_manager)
+    for _ in range(4):
+        raise_for(raised_by=world.raiser, other_agency=world.social_care)
+
+    first = client.get("/api/v1/register/?page_size=2").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    seen = [row["reference"] for page in (first, second, third) for row in page["results"]]
+    assert len(seen) == 5 and len(set(seen)) == 5
+    assert third["next"] is None and first["previous"] is None
+    assert back["results"] == first["results"]
+    assert {row["status"] for row in first["results"]} == {"open"}
+    assert client.get("/api/v1/register/?status=closed").json()["results"] == []
+    assert client.get("/api/v1/register/?status=sideways").status_code == 400
+    forged = client.get(
+        "/api/v1/register/?status=closed&cursor=" + first["next"].split("cursor=")[1]
+    )
+    assert forged.status_code == 400  # a cursor made for another sort

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from escalate.audit.models import ReadEvent
+from escalate.escalations import services
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
     AgencyFactory,
@@ -329,9 +331,11 @@ def test_practice_issues_log_query_count_does_not_grow_with_rows(
     assert response.content.decode().count("More.") == 6
 
 
-# Middleware (6, as for the register); the person's roles and account (4); current
-# procedures (1); the issues (1); the filter's agency choices (1).
-PRACTICE_ISSUES_PAGE_QUERIES = 12
+# The request path (session, user, the person with their roles: 3; a session in use is
+# not saved again within a minute); current procedures (1); whether the overseer is
+# involved elsewhere, which the visibility filter asks (1); the issues (1); the filter's
+# agency choices (1).
+PRACTICE_ISSUES_PAGE_QUERIES = 7
 
 
 def test_the_lead_agency_records_a_practice_issue_at_stage_3(
@@ -432,3 +436,75 @@ def test_scrutineer_who_may_only_view_gets_403(client: Client, world: Partnershi
 
     assert response.status_code == 403
     assert not PracticeIssue.objects.exists()
+
+
+# Pages, status and the stream ----------------------------------------------------------
+
+
+def test_register_pages_fifty_at_a_time_and_says_how_many(
+    client: Client, world: Partnerships
+) -> None:
+    for index in range(53):
+        raise_between(world.school, world.police, on=date(2026, 11, 2 + index % 10))
+    signed_in(client, world.manager)
+
+    first = client.get(reverse("reporting:register")).content.decode()
+
+    assert first.count('<tr class="govuk-table__row">') == 51
+    assert "53 open escalations, nearest due date first" in first
+    assert 'data-rows="53"' in first and "(CSV, 53 rows)" in first
+    next_url = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    second = client.get(next_url.replace("&amp;", "&")).content.decode()
+    assert second.count('<tr class="govuk-table__row">') == 4
+    assert 'rel="prev"' in second
+
+
+def test_register_shows_ended_escalations_when_asked(client: Client, world: Partnerships) -> None:
+    ended = raise_between(world.school, world.police, on=date(2026, 11, 2))
+    services.withdraw_escalation(
+        escalation=ended, actor=ended.raised_by, reason="Sorted.", today=TODAY
+    )
+    open_one = raise_between(world.school, world.police, on=date(2026, 11, 2))
+    signed_in(client, world.manager)
+
+    default = client.get(reverse("reporting:register")).content.decode()
+    closed = client.get(reverse("reporting:register"), {"status": "closed"}).content.decode()
+    csv_closed = read_csv(client.get(reverse("reporting:register_csv"), {"status": "closed"}))
+
+    assert open_one.reference in default and ended.reference not in default
+    assert ended.reference in closed and open_one.reference not in closed
+    assert "Withdrawn" in closed
+    assert [row[0] for row in csv_closed[1:]] == [ended.reference]
+    assert csv_closed[1][4] == "Withdrawn"
+
+
+def test_register_says_a_broken_page_link_and_shows_the_first_page(
+    client: Client, world: Partnerships
+) -> None:
+    escalation = raise_between(world.school, world.police, on=date(2026, 11, 2))
+
+    response = signed_in(client, world.manager).get(reverse("reporting:register"), {"cursor": "!"})
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "This page link is out of date or was changed" in text
+    assert escalation.reference in text
+
+
+def test_the_export_streams_every_row_and_records_its_filters(
+    client: Client, world: Partnerships
+) -> None:
+    for index in range(5):
+        raise_between(world.school, world.police, on=date(2026, 11, 2 + index))
+    raise_between(world.school, world.social_care, on=TODAY)
+
+    response = signed_in(client, world.manager).get(
+        reverse("reporting:register_csv"), {"agency": world.police.pk, "overdue_only": "on"}
+    )
+
+    assert response.streaming
+    rows = read_csv(response)[1:]
+    assert len(rows) == 5 and {row[6] for row in rows} == {"Police PVPU (invented)"}
+    assert [row[8] for row in rows] == sorted(row[8] for row in rows)  # raised, due in order
+    read = ReadEvent.objects.get(what=ReadEvent.What.EXPORT)
+    assert read.detail == f"register.csv (agency={world.police.pk} overdue_only=on status=open)"

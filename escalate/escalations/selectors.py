@@ -454,24 +454,34 @@ class EscalationRecord:
 
 def escalation_record(escalation: Escalation) -> EscalationRecord:
     """The escalation (already fetched through access) with its record and history."""
-    full = (
-        Escalation.objects.select_related(
-            "policy",
-            "partnership",
-            "subject",
-            "raised_by__agency",
-            "raised_by__line_manager",
-            "raising_agency",
-            "other_agency",
-            "counterpart__agency",
-            "counterpart__line_manager",
-        )
-        .prefetch_related(
-            Prefetch("participants", queryset=Person.objects.select_related("agency")),
-            Prefetch("panel_members", queryset=Person.objects.select_related("agency")),
-        )
-        .get(pk=escalation.pk)
+    return _record_of(_with_record_relations(Escalation.objects.all()).get(pk=escalation.pk))
+
+
+def visible_escalation_record(person: Person, pk: str) -> EscalationRecord | None:
+    """``escalation_record`` read through ``escalations_visible_to`` in one go, so the detail
+    page reads the escalation once; None where ``person`` may not see it."""
+    full = _with_record_relations(escalations_visible_to(person)).filter(pk=pk).first()
+    return _record_of(full) if full is not None else None
+
+
+def _with_record_relations(escalations: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    return escalations.select_related(
+        "policy",
+        "partnership",
+        "subject",
+        "raised_by__agency",
+        "raised_by__line_manager",
+        "raising_agency",
+        "other_agency",
+        "counterpart__agency",
+        "counterpart__line_manager",
+    ).prefetch_related(
+        Prefetch("participants", queryset=Person.objects.select_related("agency")),
+        Prefetch("panel_members", queryset=Person.objects.select_related("agency")),
     )
+
+
+def _record_of(full: Escalation) -> EscalationRecord:
     stage = full.policy.rules.stage(full.stage_number)
     is_open = full.status == Escalation.Status.OPEN
     parties = list(

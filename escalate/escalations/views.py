@@ -135,11 +135,14 @@ def my_escalations(request: HttpRequest, person: Person) -> HttpResponse:
 
 @for_person
 def escalation_detail(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
-    escalation = get_for(person, str(pk))
+    # Read through the access filter with its whole record at once, not fetched by get_for
+    # and then again: the same 404 for an escalation the person may not see.
+    record = selectors.visible_escalation_record(person, str(pk))
+    if record is None:
+        raise Http404("No such escalation.")
+    escalation = record.escalation
     record_read(request, what=ReadEvent.What.ESCALATION, escalation=escalation)
-    page = presenters.escalation_page(
-        selectors.escalation_record(escalation), person=person, today=clock.local_today()
-    )
+    page = presenters.escalation_page(record, person=person, today=clock.local_today())
     seen_by = presenters.seen_by(reads_of(escalation), entitled=page.sees_read_trail)
     return render(
         request, "escalations/detail.html", {"page": page, "seen_by": seen_by, "nav": "mine"}

@@ -280,17 +280,47 @@ def waiting(
     return WaitingView(f"Waiting on {_waited_on(state, case, rules, agency_names)}", False, None)
 
 
+def stored_waiting(
+    escalation: Escalation, *, rules: PolicyRules, raising_agency: str
+) -> WaitingView:
+    """Whose move it is from the stored state alone, for exports of any size: who acts at
+    the stage, named by role or, for the check-back, by the raising agency."""
+    state = WaitingOn(escalation.waiting_on)
+    if state is WaitingOn.NOBODY:
+        return WaitingView(NOTHING_DUE, is_you=False, tag=None)
+    if state is WaitingOn.CHECK_BACK:
+        words = raising_agency
+    else:
+        words = _final_stage_words(state, rules) or _STORED_WORDS[state]
+    return WaitingView(f"Waiting on {words}", False, None)
+
+
+_STORED_WORDS = {
+    WaitingOn.PARTIES: "the agencies at this stage",
+    WaitingOn.CONFIRMATION: "the agencies to confirm the resolution",
+    WaitingOn.APPOINTMENT: "the partnership to appoint the panel",
+    WaitingOn.DECISION: "the final stage's decision",
+}
+
+
 def _waited_on(
     state: WaitingOn, case: moves.Case, rules: PolicyRules, agency_names: dict[int, str]
 ) -> str:
+    words = _final_stage_words(state, rules)
+    if words:
+        return words
+    agencies = moves.waiting_agencies(case, rules)
+    return _join([agency_names.get(pk, "an agency") for pk in agencies]) or "the agencies"
+
+
+def _final_stage_words(state: WaitingOn, rules: PolicyRules) -> str:
+    """Who appoints or decides at the final stage, by role; "" for any other state."""
     final = rules.final_stage.final
     if state is WaitingOn.APPOINTMENT and final is not None:
         return _join([_ROLE_WORDS[role] for role in final.appointed_by], "or")
     if state is WaitingOn.DECISION and final is not None:
-        words = list(dict.fromkeys(_DECIDER_WORDS[kind] for kind in final.decided_by))
-        return _join(words, "or")
-    agencies = moves.waiting_agencies(case, rules)
-    return _join([agency_names.get(pk, "an agency") for pk in agencies]) or "the agencies"
+        return _join(list(dict.fromkeys(_DECIDER_WORDS[kind] for kind in final.decided_by)), "or")
+    return ""
 
 
 class ActorCache:

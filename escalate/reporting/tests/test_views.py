@@ -211,7 +211,7 @@ def test_csv_export_is_a_utf8_attachment_with_the_register(
     assert record["Working days open"] == "15"
     assert record["Overdue"] == "Yes"
     assert record["Whose move"] == (
-        "Waiting on Northfield Primary (invented) and Children's Services (invented)"
+        "Waiting on the agencies at this stage"  # the export names who acts, from the stored state
     )
     assert "Alex Invented" not in "".join(header + row)
 

@@ -32,8 +32,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 
 from escalate.audit import events
-from escalate.audit.chain import GENESIS, event_content, event_hash
+from escalate.audit.chain import event_content, event_hash
 from escalate.audit.models import AuditEvent
+from escalate.audit.services import chain_lock_key, chain_tail
 from escalate.domain import access, engine, moves
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.deadlines import due_on
@@ -1150,7 +1151,10 @@ def seed(
         dropped = _drop_plain_indexes() if defer_indexes else []
         ids = Ids(_next_ids())
         references = References()
-        chains = {plan.policy.partnership_id: Chain(_chain_tail(plan)) for plan in plans}
+        chains = {
+            plan.policy.partnership_id: Chain(chain_tail(plan.policy.partnership_id))
+            for plan in plans
+        }
         sizes = [min(batch_size, count - done) for done in range(0, count, batch_size)]
         batches: queue.Queue[dict[str, list[Row]] | BaseException | None] = queue.Queue(2)
 
@@ -1262,21 +1266,8 @@ def _existing_escalations() -> int:
     return Escalation.objects.count()
 
 
-def _chain_tail(plan: PartnershipPlan) -> str:
-    """The last hash on the partnership's own chain, as ``audit.record`` reads it."""
-    last = (
-        AuditEvent.objects.filter(partnership_id=plan.policy.partnership_id)
-        .order_by("-pk")
-        .values_list("hash", flat=True)
-        .first()
-    )
-    return last or GENESIS
-
-
 class _HeldLocks:
     """Hold every partnership chain's advisory lock (``audit.services``) for the whole run."""
-
-    _CHAIN_LOCK_KEY = 7_316_001
 
     def __init__(self, plans: list[PartnershipPlan]) -> None:
         self.partnership_ids = [plan.policy.partnership_id for plan in plans]
@@ -1293,5 +1284,5 @@ class _HeldLocks:
                 for pid in self.partnership_ids:
                     cursor.execute(
                         f"SELECT {function}(%s::integer, %s::integer)",
-                        [self._CHAIN_LOCK_KEY, pid],
+                        list(chain_lock_key(pid)),
                     )

@@ -1136,7 +1136,8 @@ def seed(
 
     One transaction: all of them or none. A second thread draws the next batch while the
     database takes the last one. ``defer_indexes`` (PostgreSQL) drops the written tables'
-    non-unique indexes first and builds them again at the end, in the same transaction.
+    non-unique indexes and foreign keys first and builds them again at the end, in the same
+    transaction (so a dangling reference still fails the whole run).
     """
     started = time.perf_counter()
     today = today or local_today()
@@ -1202,11 +1203,27 @@ def _quick_commit() -> None:
 
 
 def _drop_plain_indexes() -> list[str]:
-    """Drop the written tables' non-unique indexes; return the statements that rebuild them."""
+    """Drop the written tables' non-unique indexes and foreign keys; return what rebuilds them.
+
+    Unique indexes stay (they are what refuses a duplicate). Each foreign key, checked row by
+    row while copying, costs an index probe per reference; added back at the end, PostgreSQL
+    checks every row in one join, and the transaction fails if any reference is dangling.
+    """
     if connection.vendor != "postgresql":
         return []
     names = [table.name for table in TABLES]
     with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            WHERE c.contype = 'f' AND t.relname = ANY(%s)
+            """,
+            [names],
+        )
+        foreign_keys = cursor.fetchall()
+        for table, name, _ in foreign_keys:
+            cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         cursor.execute(
             """
             SELECT i.relname, pg_get_indexdef(x.indexrelid)
@@ -1217,10 +1234,15 @@ def _drop_plain_indexes() -> list[str]:
             """,
             [names],
         )
-        found = cursor.fetchall()
-        for name, _ in found:
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _, definition in found]
+    rebuild_indexes = [definition for _, definition in indexes]
+    add_foreign_keys = [
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+        for table, name, definition in foreign_keys
+    ]
+    return rebuild_indexes + add_foreign_keys
 
 
 def _draw_batch(

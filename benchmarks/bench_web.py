@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/escalate_bench"
 APP_PORT, BARE_PORT = 8411, 8412
+FLOOR = "floor (raise, first question)"
+"""The signed-in floor: the first page of raising an escalation, the same for everyone and
+reading no escalations, so it costs what the request path and the page chrome cost."""
 LUA = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
@@ -58,6 +61,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="Measure the database as it is (no reset, no seeding): for profiling a change.",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench-web needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -65,6 +73,8 @@ def main() -> int:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     env = _env(url)
     os.environ.update(env)
+    if args.measure_only:
+        return _measure_as_is(env, args.duration)
     _reset(url)
     _manage(env, "migrate", "--no-input", "-v", "0")
     _manage(env, "load_policies")
@@ -89,6 +99,18 @@ def main() -> int:
         )
         results[size] = _measure(env, args.duration)
         _report(results, seeding)
+    return 0
+
+
+def _measure_as_is(env: dict[str, str], duration: int) -> int:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from escalate.escalations.models import Escalation
+
+    size = Escalation.objects.count()
+    _report({size: _measure(env, duration)}, {size: "as found (--measure-only)"}, save=False)
     return 0
 
 
@@ -177,7 +199,7 @@ def _cast() -> Cast:
 def _pages(cast: Cast) -> list[tuple[str, str, str]]:
     """(name, who, path): who is manager, practitioner, lead or token."""
     return [
-        ("floor (API reference)", "practitioner", "/api/v1/reference/"),
+        (FLOOR, "practitioner", "/escalations/new/"),
         ("register, first page", "manager", "/register/"),
         ("register, stage 2 + agency", "manager", f"/register/?stage=2&agency={cast.agency_pk}"),
         ("my escalations (practitioner)", "practitioner", "/escalations/"),
@@ -427,7 +449,9 @@ def _peak_kb(pid: int) -> int:
     return int(found.group(1)) if found else 0
 
 
-def _report(results: dict[int, list[Figure]], seeding: dict[int, str]) -> None:
+def _report(
+    results: dict[int, list[Figure]], seeding: dict[int, str], *, save: bool = True
+) -> None:
     sizes = sorted(results)
     lines = [f"# bench-web, {datetime.now(UTC).date().isoformat()}", ""]
     for size in sizes:
@@ -445,7 +469,7 @@ def _report(results: dict[int, list[Figure]], seeding: dict[int, str]) -> None:
         for size in sizes:
             by = {(f.page, f.concurrency): f for f in results[size]}
             figure = by.get((page, concurrency))
-            floor = by.get(("floor (API reference)", concurrency))
+            floor = by.get((FLOOR, concurrency))
             bare = by.get(("bare Django login_required", concurrency))
             if figure is None:
                 cells.append(" | | | | | ")
@@ -461,6 +485,8 @@ def _report(results: dict[int, list[Figure]], seeding: dict[int, str]) -> None:
     lines += ["", "Ratios are p50 over the floor's (or bare Django's) p50 at the same concurrency."]
     text = "\n".join(lines) + "\n"
     print(text)
+    if not save:
+        return
     out = ROOT / "benchmarks" / "results" / f"web-{datetime.now(UTC).date().isoformat()}.md"
     out.write_text(text)
     print(f"Written to {out.relative_to(ROOT)}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 
+from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.selectors import ListFilters, ListOptions, ListStatus
 from escalate.organisations.models import Agency
 
@@ -25,15 +26,17 @@ class ListFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=STATUS_CHOICES,
         required=False,
+        widget=GovukSelect,
         error_messages={"invalid_choice": "Choose open, resolved, withdrawn or closed, or all."},
     )
     stage = forms.TypedChoiceField(
         coerce=int,
         empty_value=None,
         required=False,
+        widget=GovukSelect,
         error_messages={"invalid_choice": "Choose a stage from the list."},
     )
-    agency: forms.ModelChoiceField[Agency] = forms.ModelChoiceField(
+    agency: forms.ModelChoiceField[Agency] = ListedModelChoiceField(
         queryset=Agency.objects.none(),
         required=False,
         empty_label="All agencies",
@@ -43,6 +46,7 @@ class ListFilterForm(forms.Form):
     category = forms.ChoiceField(
         required=False,
         label="Category of disagreement",
+        widget=GovukSelect,
         error_messages={"invalid_choice": "Choose a category from the list."},
     )
     overdue_only = forms.BooleanField(required=False, label="Only escalations past their due date")
@@ -59,8 +63,6 @@ class ListFilterForm(forms.Form):
             ("", "All categories"),
             *options.categories,
         ]
-        for name in ("status", "stage", "agency", "category"):
-            fields[name].widget.attrs["class"] = "govuk-select"
         fields["overdue_only"].widget.attrs["class"] = "govuk-checkboxes__input"
 
     def problems(self) -> str:

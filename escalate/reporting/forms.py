@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from escalate.common.text import text_error_messages, text_validators
+from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.selectors import ListOptions, ListStatus
 from escalate.organisations.models import Agency
@@ -47,7 +48,7 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
 
     range_fields = ("raised_from", "raised_to")
 
-    partnership = forms.ModelChoiceField(
+    partnership = ListedModelChoiceField(
         queryset=Partnership.objects.none(),
         required=False,
         empty_label="All partnerships",
@@ -77,7 +78,6 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
             ),
         )
         self.fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
-        self.fields["partnership"].widget.attrs["class"] = "govuk-select"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -121,14 +121,14 @@ class PracticeIssueFilterForm(_DateRangeMixin, forms.Form):
     STATUS_CHOICES = [("", "Resolved or not"), ("open", "Not resolved"), ("resolved", "Resolved")]
     SHOW_CHOICES = [("all", "Every update"), ("latest", "Latest update for each escalation")]
 
-    partnership = forms.ModelChoiceField(
+    partnership = ListedModelChoiceField(
         queryset=Partnership.objects.none(), required=False, empty_label="All partnerships"
     )
-    lead_agency = forms.ModelChoiceField(
+    lead_agency = ListedModelChoiceField(
         queryset=Agency.objects.none(), required=False, empty_label="All lead agencies"
     )
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, widget=GovukSelect)
+    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False, widget=GovukSelect)
     recorded_from = _date_field("Recorded from")
     recorded_to = _date_field("Recorded to")
 
@@ -136,8 +136,6 @@ class PracticeIssueFilterForm(_DateRangeMixin, forms.Form):
         super().__init__(data)
         self.fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
         self.fields["lead_agency"].queryset = options.agencies  # type: ignore[attr-defined]
-        for name in ("partnership", "lead_agency", "status", "show"):
-            self.fields[name].widget.attrs["class"] = "govuk-select"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -179,15 +179,10 @@ def register_rows(
         cursor = page.next_cursor
 
 
-COUNT_LIMIT = 10_000
-
-
-def register_count(person: Person, *, filters: RegisterFilters, today: date) -> int | None:
-    """How many rows the register holds, or None for more than ``COUNT_LIMIT``: the count
-    reads at most that many index entries, so it stays cheap at any size."""
-    escalations = _register_queryset(person, filters=filters, today=today)
-    found = escalations.order_by().values("pk")[: COUNT_LIMIT + 1].count()
-    return found if found <= COUNT_LIMIT else None
+def register_total(person: Person, *, filters: RegisterFilters, today: date) -> int:
+    """How many rows the export will write: counted once when an export starts (so its
+    progress bar has an end), never on the page, which reads only the rows it shows."""
+    return _register_queryset(person, filters=filters, today=today).order_by().count()
 
 
 def _register_queryset(

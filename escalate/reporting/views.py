@@ -30,13 +30,12 @@ from escalate.reporting.exports import register_csv_lines
 from escalate.reporting.forms import PracticeIssueFilterForm, PracticeIssueForm, RegisterFilterForm
 from escalate.reporting.models import PracticeIssue
 from escalate.reporting.selectors import (
-    COUNT_LIMIT,
     overseen_partnership_ids,
     practice_issues,
     register,
-    register_count,
     register_options,
     register_rows,
+    register_total,
 )
 from escalate.reporting.services import practice_issue_refusal, record_practice_issue
 
@@ -69,8 +68,6 @@ def register_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": page.items,
             "filters": filters,
-            "count": register_count(person, filters=filters, today=today),
-            "count_limit": COUNT_LIMIT,
             "pagination": pagination(request, page),
             "query": query.urlencode(),
             "show_partnership": len(partnership_ids) > 1,
@@ -93,14 +90,16 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    today = local_today()
-    rows = register_rows(person, filters=form.filters(), today=today)
+    today, filters = local_today(), form.filters()
+    total = register_total(person, filters=filters, today=today)
+    rows = register_rows(person, filters=filters, today=today)
     record_read(request, what=ReadEvent.What.EXPORT, detail=f"register.csv ({form.description()})")
     response = StreamingHttpResponse(
         register_csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     filename = f"escalation-register-{today.isoformat()}.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    response["X-Row-Count"] = str(total)  # the progress bar's end (register-export.js)
     add_never_cache_headers(response)
     return response
 

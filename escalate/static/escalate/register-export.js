@@ -1,7 +1,8 @@
 // Progressive enhancement for the register's CSV link (data-module="app-csv-export"):
 // without this file, or without streams in the browser, the link is a plain download.
 // With it, the file is read as it streams, a labelled <progress> counts its rows against
-// the total the page gives (data-rows, absent when counting would be costly), a polite
+// the total the response announces (its X-Row-Count header, counted when the export starts,
+// not on every view of the page), a polite
 // status line announces the progress now and then, and the file is saved at the end.
 
 const ANNOUNCE_EVERY_MS = 2000;
@@ -46,7 +47,6 @@ function attach(container) {
   if (!link || !panel) return;
   const bar = panel.querySelector("progress");
   const status = panel.querySelector("[data-export-status]");
-  const total = link.dataset.rows === undefined ? null : Number(link.dataset.rows);
   let busy = false;
 
   link.addEventListener("click", async (event) => {
@@ -65,6 +65,9 @@ function attach(container) {
       if (!response.ok || !response.body) {
         throw new Error(`The server answered ${response.status}.`);
       }
+      const announcedRows = response.headers.get("X-Row-Count");
+      const total = announcedRows === null ? null : Number(announcedRows);
+      if (total !== null) bar.max = Math.max(total, 1);
       const reader = response.body.getReader();
       const chunks = [];
       let lines = 0;

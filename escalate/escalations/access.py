@@ -5,6 +5,8 @@ Every list, page, export and document starts from ``escalations_visible_to``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -34,10 +36,39 @@ def escalations_visible_to(person: Person) -> QuerySet[Escalation]:
     return Escalation.objects.filter(_visible_filter(viewer))
 
 
-def _visible_filter(viewer: access.Viewer) -> Q:
-    holds = Q(person_id=viewer.person_id)
+@dataclass(frozen=True)
+class Held:
+    """Involvement rows that are one viewer's, as one index finds them."""
+
+    rows: Q
+    rows_per_case: int
+    """At most this many of them per escalation: a person may be named and appointed on
+    one case; an agency is a party to it once."""
+
+
+def involvement_only_holds(person: Person) -> list[Held] | None:
+    """For someone who sees only the cases they are involved in (no partnership-wide role),
+    the involvement rows that are theirs, one filter per index: by person, and by agency for
+    an overseeing rung. None for anyone who sees more than that."""
+    viewer = person.viewer()
+    if not viewer.is_active:
+        return [Held(Q(pk__in=[]), 1)]
+    if _partnerships_where(viewer, access.PARTNERSHIP_OVERSIGHT | access.FINAL_STAGE_READERS):
+        return None
+    return _holds(viewer)
+
+
+def _holds(viewer: access.Viewer) -> list[Held]:
+    holds = [Held(Q(person_id=viewer.person_id), rows_per_case=2)]
     if viewer.agency_id is not None and viewer.ladder_role in access.OVERSEEING_RUNGS:
-        holds |= Q(agency_id=viewer.agency_id)
+        holds.append(Held(Q(agency_id=viewer.agency_id), rows_per_case=1))
+    return holds
+
+
+def _visible_filter(viewer: access.Viewer) -> Q:
+    holds = Q()
+    for held in _holds(viewer):
+        holds |= held.rows
     involved = Involvement.objects.filter(holds)
     overseen = _partnerships_where(viewer, access.PARTNERSHIP_OVERSIGHT)
     final_stage_read = _partnerships_where(viewer, access.FINAL_STAGE_READERS) - overseen

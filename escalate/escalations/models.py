@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.db import models
 from django.urls import reverse
@@ -10,6 +11,9 @@ from escalate.domain.access import CaseAccessFacts
 from escalate.domain.policy import SubjectKind
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
+
+NONE_DUE = date(9999, 12, 31)
+"""Where a stage sets no due date, the lists sort it as due on this day: after every other."""
 
 
 class Subject(models.Model):
@@ -266,11 +270,31 @@ class Involvement(models.Model):
     agency = models.ForeignKey(
         Agency, on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
+    # The escalation's own sort keys, copied so that a person's or an agency's list is read
+    # in order from the indexes below, page by page, without touching escalations they may
+    # not see or reading every one they may (``selectors.involved_page_ids``). Kept with
+    # the rows by ``keep_involvement``.
+    is_open = models.BooleanField(default=True)
+    due_key = models.DateField(default=NONE_DUE)
+    """The stage's due date while open, 31 Dec 9999 where none: ``selectors.due_key()``."""
+    raised_on = models.DateField(null=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["person", "escalation"], name="involvement_by_person"),
             models.Index(fields=["agency", "escalation"], name="involvement_by_agency"),
+            models.Index(
+                fields=["person", "is_open", "due_key", "escalation"], name="involved_person_due"
+            ),
+            models.Index(
+                fields=["agency", "is_open", "due_key", "escalation"], name="involved_agency_due"
+            ),
+            models.Index(
+                fields=["person", "raised_on", "escalation"], name="involved_person_raised"
+            ),
+            models.Index(
+                fields=["agency", "raised_on", "escalation"], name="involved_agency_raised"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

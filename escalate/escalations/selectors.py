@@ -31,7 +31,7 @@ from django.db.models import (
 from escalate.audit.models import AuditEvent
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
-from escalate.escalations.access import escalations_visible_to
+from escalate.escalations.access import escalations_visible_to, involvement_only_holds
 from escalate.escalations.authority import CaseRows
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import (
@@ -41,6 +41,7 @@ from escalate.escalations.models import (
     Contact,
     Escalation,
     FinalDecision,
+    Involvement,
     Party,
     Representation,
     ResolutionConfirmation,
@@ -221,16 +222,83 @@ def keyset_page(
     )
 
 
-def _beyond(key: str, position: Position, *, descending: bool) -> Q:
+def _beyond(key: str, position: Position, *, descending: bool, tie: str = "pk") -> Q:
     """Rows after ``position`` in the direction read: the first key bounds the index's range
-    (``>=``/``<=``) and the id breaks ties within it."""
+    (``>=``/``<=``) and the id (``tie``) breaks ties within it."""
     if descending:
         return Q(**{f"{key}__lte": position.key}) & (
-            Q(**{f"{key}__lt": position.key}) | Q(pk__lt=position.pk)
+            Q(**{f"{key}__lt": position.key}) | Q(**{f"{tie}__lt": position.pk})
         )
     return Q(**{f"{key}__gte": position.key}) & (
-        Q(**{f"{key}__gt": position.key}) | Q(pk__gt=position.pk)
+        Q(**{f"{key}__gt": position.key}) | Q(**{f"{tie}__gt": position.pk})
     )
+
+
+# Where the viewer sees only what they are involved in, the page is found from their
+# involvement rows, which carry the sort keys (``Involvement.is_open``, ``due_key``,
+# ``raised_on``) in the order of an index: each index yields the page's candidates, and
+# the page itself is then read from those few escalations alone. Without this the database
+# walks the escalations in sort order testing each for the viewer, most of them not theirs.
+_INVOLVEMENT_KEY = {DUE_FIRST.name: "due_key", NEWEST_FIRST.name: "raised_on"}
+
+
+def page_candidates(
+    person: Person,
+    filters: ListFilters,
+    order: ListOrder,
+    cursor: str,
+    *,
+    size: int,
+    today: date,
+) -> list[UUID] | None:
+    """Ids among which the page after (or before) ``cursor`` lies, at most a few pages'
+    worth, for a viewer who sees only their involvements; None for anyone else (the
+    partnership indexes serve them). Raises ``InvalidCursor`` as ``keyset_page`` does."""
+    holds = involvement_only_holds(person)
+    if holds is None:
+        return None
+    position = Position.decode(cursor, order) if cursor else None
+    descending = order.descending == (position is None or not position.before)
+    key = _INVOLVEMENT_KEY[order.name]
+    found: set[UUID] = set()
+    for held in holds:
+        rows = _involvement_rows(Involvement.objects.filter(held.rows), filters, today=today)
+        if position is not None:
+            rows = rows.filter(_beyond(key, position, descending=descending, tie="escalation_id"))
+        sort = (
+            [F(key).desc(), F("escalation_id").desc()]
+            if descending
+            else [F(key).asc(), F("escalation_id").asc()]
+        )
+        limit = (size + 1) * held.rows_per_case
+        found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
+    return list(found)
+
+
+def _involvement_rows(
+    rows: QuerySet[Involvement], filters: ListFilters, *, today: date
+) -> QuerySet[Involvement]:
+    """``filtered_list``'s tests, on involvement rows: status and overdue from the copied
+    keys, the rest from the escalation (probed row by row along the index)."""
+    if filters.status is ListStatus.OPEN or filters.overdue_only:
+        rows = rows.filter(is_open=True)
+    elif filters.status is ListStatus.CLOSED:
+        rows = rows.filter(is_open=False)
+    if filters.overdue_only:
+        rows = rows.filter(due_key__lt=today)
+    if filters.stage_number is not None:
+        rows = rows.filter(escalation__stage_number=filters.stage_number)
+    if filters.agency_id is not None:
+        rows = rows.filter(
+            Exists(
+                Party.objects.filter(
+                    escalation=OuterRef("escalation_id"), agency_id=filters.agency_id
+                )
+            )
+        )
+    if filters.category:
+        rows = rows.filter(escalation__category=filters.category)
+    return rows
 
 
 def _ended_on() -> Subquery:
@@ -325,7 +393,11 @@ def escalations_listed_for(
         )
         .annotate(ended_on=_ended_on())
     )
-    return keyset_page(escalations, list_order(filters.status), cursor, size=size)
+    order = list_order(filters.status)
+    candidates = page_candidates(person, filters, order, cursor, size=size, today=today)
+    if candidates is not None:
+        escalations = escalations.filter(pk__in=candidates)
+    return keyset_page(escalations, order, cursor, size=size)
 
 
 @dataclass(frozen=True)

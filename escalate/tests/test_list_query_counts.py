@@ -114,10 +114,12 @@ def api_client(person: Person) -> APIClient:
 # --- Your escalations -------------------------------------------------------------------
 
 # Beyond the request path: the partnership's current procedure, for the filter's choices
-# (1); the page through the visibility filter (1); the stage machine's rows for the whole
+# (1); the page's candidates from the practitioner's own involvement rows, in the list's
+# order (1; an overseeing rung adds one for their agency's rows); the page through the
+# visibility filter, among those candidates (1); the stage machine's rows for the whole
 # page (parties, participants, open proposals, appointments, agreed actions, checklist
 # ticks: 6); the page's procedure versions (1); the agencies, as the filter's choices (1).
-MINE_QUERIES = 10
+MINE_QUERIES = 11
 
 
 def test_your_escalations(world: World, django_assert_num_queries: CountQueries) -> None:

@@ -23,7 +23,7 @@ from escalate.domain import access, moves
 from escalate.domain.policy import LadderRole, PartnershipRole
 from escalate.escalations import services
 from escalate.escalations.access import escalations_visible_to, get_for
-from escalate.escalations.involvement import keep_involvement
+from escalate.escalations.involvement import SortKeys, keep_involvement
 from escalate.escalations.models import Escalation, Involvement, Party, Subject
 from escalate.escalations.tests.factories import (
     AgencyFactory,
@@ -244,12 +244,14 @@ def test_a_mover_loses_the_old_agencys_escalations_and_gains_the_new_ones() -> N
 
 
 def _agree_for_everyone(escalation: Escalation, step: str) -> None:
-    """The rows the services keep are the case's involvements, and for every person in the
+    """The rows the services keep are the case's involvements with its sort keys (for the
+    lists read from them), and for every person in the
     directory the database filter and the predicate give the same answer."""
     escalation = Escalation.objects.get(pk=escalation.pk)
     facts = escalation.access_facts()
-    stored = {row.as_fact() for row in Involvement.objects.filter(escalation=escalation)}
-    assert stored == access.involvements(facts), step
+    rows = list(Involvement.objects.filter(escalation=escalation))
+    assert {row.as_fact() for row in rows} == access.involvements(facts), step
+    assert {SortKeys.stored(row) for row in rows} == {SortKeys.of(escalation)}, step
     for person in Person.objects.all():
         visible = escalations_visible_to(person).filter(pk=escalation.pk).exists()
         assert visible is access.can_view(person.viewer(), facts), f"{step}: {person.name}"

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from escalate.escalations import clock, selectors, services
 from escalate.escalations.access import escalations_visible_to
+from escalate.escalations.involvement import keep_involvement
 from escalate.escalations.models import Escalation
 from escalate.escalations.selectors import (
     DUE_FIRST,
@@ -32,6 +33,7 @@ from escalate.escalations.tests.factories import (
     shipped_policy,
 )
 from escalate.escalations.tests.test_views import World, build_world, signed_in
+from escalate.organisations.models import Person
 
 TODAY = date(2027, 1, 5)
 
@@ -86,6 +88,7 @@ def test_stages_with_no_due_date_come_last(world: World) -> None:
     spread(world, 2)
     none_due = spread(world, 1)[0]
     Escalation.objects.filter(pk=none_due.pk).update(stage_due_on=None)
+    keep_involvement(Escalation.objects.get(pk=none_due.pk))  # as every service ends
 
     pages = every_page(world, ListFilters())
 
@@ -104,6 +107,66 @@ def test_ended_and_all_lists_are_newest_first(world: World) -> None:
 
     assert everything == [e.reference for e in newest_first]
     assert ended == [world.escalation.reference]
+
+
+def pages_of(person: Person, filters: ListFilters, *, backwards: bool = False) -> list[str]:
+    """Every row of ``person``'s list, read page by page forwards (or from the last page
+    back), three to a page."""
+    cursor, seen = "", []
+    while True:
+        page = escalations_listed_for(person, filters=filters, today=TODAY, cursor=cursor, size=3)
+        seen.append([e.reference for e in page.items])
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    if not backwards:
+        return flat(seen)
+    back = [seen[-1]]
+    cursor = page.previous_cursor
+    while cursor:
+        page = escalations_listed_for(person, filters=filters, today=TODAY, cursor=cursor, size=3)
+        back.insert(0, [e.reference for e in page.items])
+        cursor = page.previous_cursor
+    return flat(back)
+
+
+def in_list_order(person: Person, filters: ListFilters) -> list[str]:
+    """The list as the whole visible set sorted: what the pages read from the involvement
+    rows must give, row for row."""
+    order = selectors.list_order(filters.status)
+    rows = filtered_list(escalations_visible_to(person), filters, today=TODAY)
+    key = order.key
+    sort = (f"-{key}", "-pk") if order.descending else (key, "pk")
+    return list(rows.order_by(*sort).values_list("reference", flat=True))
+
+
+def test_lists_read_from_involvement_rows_match_the_whole_set_sorted(world: World) -> None:
+    """A practitioner's list comes from their own rows, a safeguarding lead's from their
+    own and their agency's (which overlap); each filter, each sort, forwards and back."""
+    lead = PersonFactory(agency=world.school, name="Dee Lead", ladder_role="safeguarding_lead")
+    spread(world, 5)
+    named = raise_for(raised_by=lead, other_agency=world.police, today=date(2026, 12, 2))
+    services.escalate_stage(escalation=named, actor=lead, reason="No reply.", today=TODAY)
+    for escalation in spread(world, 3)[:2]:
+        services.withdraw_escalation(
+            escalation=escalation, actor=world.raiser, reason="Sorted.", today=TODAY
+        )
+    raise_for(raised_by=world.counterpart, other_agency=world.police, today=TODAY)  # not theirs
+
+    for person in (world.raiser, lead):
+        for filters in (
+            ListFilters(),
+            ListFilters(status=ListStatus.CLOSED),
+            ListFilters(status=ListStatus.ALL),
+            ListFilters(overdue_only=True),
+            ListFilters(stage_number=2),
+            ListFilters(agency_id=world.police.pk, status=ListStatus.ALL),
+        ):
+            expected = in_list_order(person, filters)
+            assert pages_of(person, filters) == expected, (person.name, filters)
+            assert pages_of(person, filters, backwards=True) == expected, (person.name, filters)
+    assert len(in_list_order(lead, ListFilters(status=ListStatus.ALL))) == 10
+    assert len(in_list_order(world.raiser, ListFilters(status=ListStatus.ALL))) == 9
 
 
 def test_previous_goes_back_to_the_same_rows(world: World) -> None:

@@ -107,3 +107,9 @@ def test_existing_escalations_get_their_parties_and_whose_move() -> None:
         ("party", None, "Care"),
     }
     assert involvement.filter(escalation__reference="ESC-M-final", person=worker.pk).count() == 0
+    # Each row carries its escalation's sort keys, for the lists read from these rows.
+    keys = set(involvement.values_list("escalation__reference", "is_open", "due_key", "raised_on"))
+    assert {(ref, is_open) for ref, is_open, _, _ in keys} == {
+        (f"ESC-M-{name}", status == "open") for name, (status, _, _) in states.items()
+    }
+    assert {(due, raised) for _, _, due, raised in keys} == {(date(9999, 12, 31), RAISED_ON)}

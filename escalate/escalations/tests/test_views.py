@@ -253,11 +253,12 @@ def test_signed_out_people_are_sent_to_sign_in(client: Client, world: World) -> 
 # --- The list ----------------------------------------------------------------------------
 
 # Session, user, the person with their roles (middleware: access asks no more); the
-# filters' policy; the rows; the stage machine's rows for all of them at once (parties,
+# filters' policy; the page's candidates from the raiser's involvement rows; the rows; the
+# stage machine's rows for all of them at once (parties,
 # participants, open proposals, appointments, agreed actions, checklist ticks); their
 # policies; the filters' agencies. The session's last-seen time is saved at most once a
 # minute, so not on this request.
-LIST_QUERIES = 13
+LIST_QUERIES = 14
 
 
 def test_list_query_count_does_not_grow_with_the_rows(

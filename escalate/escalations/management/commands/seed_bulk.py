@@ -26,11 +26,30 @@ class Command(BaseCommand):
             "--agencies", type=int, default=40, help="Bulk agencies per partnership."
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
-        parser.add_argument(
+        indexes = parser.add_mutually_exclusive_group()
+        indexes.add_argument(
             "--defer-indexes",
-            action="store_true",
-            help="Drop the written tables' non-unique indexes while loading and build them "
-            "again at the end (faster for large N; the same transaction, so all or nothing).",
+            action="store_const",
+            const=True,
+            dest="defer_indexes",
+            help="Drop the written tables' non-unique indexes and foreign keys while loading "
+            "and build them again at the end (the same transaction, so all or nothing). The "
+            f"default when N is at least {bulk_seed.DEFER_INDEXES_FROM:,} and at least the "
+            "escalations already stored.",
+        )
+        indexes.add_argument(
+            "--keep-indexes",
+            action="store_const",
+            const=False,
+            dest="defer_indexes",
+            help="Keep every index while loading, whatever N.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes drawing the escalations (PostgreSQL; default: one per CPU, at most "
+            "one per partnership).",
         )
         parser.add_argument(
             "--allow-slow",
@@ -48,6 +67,8 @@ class Command(BaseCommand):
         count = options["count"]
         if count < 1:
             raise CommandError("Give a number of escalations of 1 or more.")
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError("Give a number of workers of 1 or more.")
         started = time.perf_counter()
 
         def progress(done: int, total: int) -> None:
@@ -69,9 +90,10 @@ class Command(BaseCommand):
                 agencies=options["agencies"],
                 random_seed=options["seed"],
                 defer_indexes=options["defer_indexes"],
+                workers=options["workers"],
                 progress=progress,
             )
-        except ValueError as problem:
+        except (ValueError, bulk_seed.WorkerFailed) as problem:
             raise CommandError(str(problem)) from None
         sys.stderr.write("\n")
         self.stdout.write(

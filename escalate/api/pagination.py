@@ -5,6 +5,7 @@ A cursor that cannot be read is a 400 for the ``cursor`` parameter, not a 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +39,32 @@ class Cursor(CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         return _page_size(request, default=self.page_size)
+
+    def window(self, request: Request) -> Window:
+        """The rows ``paginate_queryset`` will read for ``request``, described, so a view
+        can narrow the queryset to candidates for them first."""
+        try:
+            cursor = self.decode_cursor(request)
+        except NotFound:
+            raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
+        offset, reverse, position = cursor if cursor is not None else (0, False, None)
+        return Window(
+            order_field=self.ordering[0].lstrip("-"),
+            descending=self.ordering[0].startswith("-") != reverse,
+            after=None if position is None else str(position),
+            rows=offset + self.get_page_size(request) + 1,
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    """Rows ordered by ``order_field`` (then id) in the direction read, strictly beyond the
+    position ``after`` where there is one: the first ``rows`` of them."""
+
+    order_field: str
+    descending: bool
+    after: str | None
+    rows: int
 
 
 class OldestFirstCursor(Cursor):

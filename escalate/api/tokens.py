@@ -147,8 +147,11 @@ def authenticate_token(text: str, *, now: datetime | None = None) -> ApiToken:
         raise TokenRefused(TokenProblem.REVOKED)
     if token.is_expired(now=now):
         raise TokenRefused(TokenProblem.EXPIRED)
-    if not token.person.viewer().is_active:
+    viewer = token.person.viewer()
+    if not viewer.is_active:
         raise TokenRefused(TokenProblem.INACTIVE)
+    # The roles just read serve the rest of this request (``Person.request_roles``).
+    token.person.request_roles = viewer.partnership_roles
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

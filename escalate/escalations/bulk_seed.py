@@ -46,6 +46,7 @@ from escalate.domain.deadlines import due_on
 from escalate.domain.policy import Agreement, LadderRole, PolicyRules, SubjectKind
 from escalate.escalations.clock import calendar_for, local_today
 from escalate.escalations.models import (
+    NONE_DUE,
     AgreedAction,
     Contact,
     Escalation,
@@ -833,11 +834,25 @@ def access_facts(story: Story) -> access.CaseAccessFacts:
     )
 
 
-INVOLVEMENT_COLUMNS = ["id", "escalation_id", "why", "person_id", "agency_id"]
+INVOLVEMENT_COLUMNS = [
+    "id",
+    "escalation_id",
+    "why",
+    "person_id",
+    "agency_id",
+    "is_open",
+    "due_key",
+    "raised_on",
+    "created_at",
+]
 
 
 def involvement_rows(story: Story, ids: Ids) -> Iterable[Row]:
-    """The rows ``keep_involvement`` would store, from ``access.involvements``."""
+    """The rows ``keep_involvement`` would store, from ``access.involvements``, with the
+    escalation's sort keys as ``involvement.SortKeys`` copies them."""
+    is_open = story.status is engine.Status.OPEN
+    due_key = story.stages[-1].due_on or NONE_DUE
+    created_at = _moment(story.raised_on, 0)
     for fact in sorted(access.involvements(story.access_facts)):
         yield (
             ids.take("involvement"),
@@ -845,6 +860,10 @@ def involvement_rows(story: Story, ids: Ids) -> Iterable[Row]:
             fact.why.value,
             fact.person_id,
             fact.agency_id,
+            is_open,
+            due_key,
+            story.raised_on,
+            created_at,
         )
 
 

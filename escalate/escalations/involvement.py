@@ -8,7 +8,7 @@ its transaction, so the rows never disagree with the case they describe.
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from escalate.domain import access
@@ -22,6 +22,7 @@ class SortKeys:
     is_open: bool
     due_key: date
     raised_on: date | None
+    created_at: datetime | None
 
     @classmethod
     def of(cls, escalation: Escalation) -> SortKeys:
@@ -29,14 +30,16 @@ class SortKeys:
             is_open=escalation.status == Escalation.Status.OPEN,
             due_key=escalation.stage_due_on or NONE_DUE,
             raised_on=escalation.raised_on,
+            created_at=escalation.created_at,
         )
 
     @classmethod
     def stored(cls, row: Involvement) -> SortKeys:
-        return cls(is_open=row.is_open, due_key=row.due_key, raised_on=row.raised_on)
+        return cls(row.is_open, row.due_key, row.raised_on, row.created_at)
 
     def as_fields(self) -> dict[str, object]:
-        return dict(zip(("is_open", "due_key", "raised_on"), astuple(self), strict=True))
+        names = ("is_open", "due_key", "raised_on", "created_at")
+        return dict(zip(names, astuple(self), strict=True))
 
 
 def keep_involvement(

@@ -278,6 +278,8 @@ class Involvement(models.Model):
     due_key = models.DateField(default=NONE_DUE)
     """The stage's due date while open, 31 Dec 9999 where none: ``selectors.due_key()``."""
     raised_on = models.DateField(null=True)
+    created_at = models.DateTimeField(null=True)
+    """When the escalation was recorded: the API list's order."""
 
     class Meta:
         indexes = [
@@ -294,6 +296,12 @@ class Involvement(models.Model):
             ),
             models.Index(
                 fields=["agency", "raised_on", "escalation"], name="involved_agency_raised"
+            ),
+            models.Index(
+                fields=["person", "created_at", "escalation"], name="involved_person_created"
+            ),
+            models.Index(
+                fields=["agency", "created_at", "escalation"], name="involved_agency_created"
             ),
         ]
         constraints = [

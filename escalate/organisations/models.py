@@ -73,7 +73,8 @@ class Person(models.Model):
 
     request_roles: frozenset[tuple[int, PartnershipRole]] | None = None
     """The partnership roles read with this person for the current request, set only by
-    ``CurrentPersonMiddleware``: a new request reads them again, so a lost role is lost."""
+    ``CurrentPersonMiddleware`` and by API token sign-in (``api.tokens.authenticate_token``):
+    a new request reads them again, so a lost role is lost."""
 
     def viewer(self) -> Viewer:
         """This person's facts for the access predicates: the roles read for this request

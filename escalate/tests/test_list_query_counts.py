@@ -186,9 +186,9 @@ def test_the_register_csv(world: World, django_assert_num_queries: CountQueries)
 
 # --- The API ------------------------------------------------------------------------------
 
-# No session. The token with its person (1) and whether they are active (their roles: 1);
-# the visibility filter's roles (1); the page, by the cursor's index (1); its procedure
-# versions (1).
+# No session. The token with its person (1) and whether they are active (their roles,
+# kept for the request: 1); the page's candidates from the person's own involvement rows,
+# in the cursor's order (1); the page, among them (1); its procedure versions (1).
 API_LIST_QUERIES = 5
 
 
@@ -205,12 +205,10 @@ def test_the_api_list(world: World, django_assert_num_queries: CountQueries) -> 
     assert len(body["results"]) == 25 and body["next"]
 
 
-# No session. The token with its person (1) and their roles (1); the roles again, for the
-# overseen partnerships (1), the register's partnerships (1) and the visibility filter
-# (1), and its question whether they are involved elsewhere (1); the page (1); the stage
-# machine's rows (6); the procedure versions (1); the viewer's roles for whose move it is
-# (1); the read trail's row (1).
-REGISTER_API_QUERIES = 16
+# No session. The token with its person (1) and their roles, kept for the request (1);
+# the visibility filter's question whether they are involved elsewhere (1); the page (1);
+# the stage machine's rows (6); the procedure versions (1); the read trail's row (1).
+REGISTER_API_QUERIES = 12
 
 
 @pytest.mark.urls(API_URLS)

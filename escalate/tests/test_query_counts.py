@@ -150,12 +150,12 @@ def test_the_raise_form(world: World, django_assert_num_queries: CountQueries) -
 # --- The API ----------------------------------------------------------------------------
 
 # No session. The token with its person, account, agency and partnership (1); whether the
-# person is active, which reads their roles (1). Access: the roles again (1); the
-# escalation (1). The record, as the page reads it (13). Who may do what: the stage
+# person is active, which reads their roles, kept for the request (1). Access: the
+# escalation (1). The record, as the page reads it (12). Who may do what: the stage
 # machine's rows read again (proposal, parties, participants, appointments, agreed actions,
 # checklist ticks: 6); the party agencies' names (1); the raiser and their roles (2). The
 # read trail's row (1).
-API_DETAIL_QUERIES = 27
+API_DETAIL_QUERIES = 25
 
 
 def test_the_api_escalation(world: World, django_assert_num_queries: CountQueries) -> None:

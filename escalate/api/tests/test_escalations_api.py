@@ -21,6 +21,7 @@ from escalate.audit.models import AuditEvent, ReadEvent
 from escalate.domain import moves
 from escalate.domain.policy import SubjectKind
 from escalate.escalations import services
+from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.clock import local_today
 from escalate.escalations.models import AgreedAction, Contact, Escalation
 from escalate.escalations.tests.factories import (
@@ -276,6 +277,47 @@ def test_the_list_pages_with_a_cursor(world: World):
         seen += [row["id"] for row in page["results"]]
         next_url = page["next"]
     assert len(seen) == len(set(seen)) == 4
+
+
+def test_a_leads_pages_read_from_involvement_rows_are_the_whole_set_in_order(world: World):
+    """A safeguarding lead sees their own cases and their agency's; the pages the API finds
+    from those rows join up, forwards and back, into exactly the visible set, newest first,
+    with and without filters."""
+    lead = PersonFactory(agency=world.school, name="Dee Lead", ladder_role="safeguarding_lead")
+    _more_escalations(world, 4)
+    own = raise_for(raised_by=lead, other_agency=world.police, today=local_today())
+    services.withdraw_escalation(escalation=own, actor=lead, reason="Sorted.", today=local_today())
+    raise_for(raised_by=world.counterpart, other_agency=world.police, today=local_today())
+    client = client_for(lead)
+
+    def walk(query: str) -> tuple[list[str], list[str]]:
+        forwards, page = [], client.get(f"/api/v1/escalations/?page_size=2{query}").json()
+        while True:
+            forwards.append([row["id"] for row in page["results"]])
+            if not page["next"]:
+                break
+            page = client.get(page["next"]).json()
+        backwards = [forwards[-1]]
+        while page["previous"]:
+            page = client.get(page["previous"]).json()
+            backwards.insert(0, [row["id"] for row in page["results"]])
+        return [i for p in forwards for i in p], [i for p in backwards for i in p]
+
+    for query, narrowed in (
+        ("", {}),
+        ("&status=open", {"status": "open"}),
+        ("&status=withdrawn", {"status": "withdrawn"}),
+        (f"&agency={world.police.pk}", {"parties__agency": world.police}),
+    ):
+        expected = [
+            str(pk)
+            for pk in escalations_visible_to(lead)
+            .filter(**narrowed)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)
+        ]
+        assert walk(query) == (expected, expected), query
+    assert len(walk("")[0]) == 6  # the world's, four more, and the lead's own
 
 
 def _more_escalations(world: World, count: int) -> None:

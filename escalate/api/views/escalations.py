@@ -12,8 +12,9 @@ take ``If-Match`` and pass its revision to the service, which refuses a stale on
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +28,7 @@ from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import required_revision, revision_etag, with_etag
 from escalate.api.idempotency import idempotent
-from escalate.api.pagination import Cursor, OldestFirstCursor
+from escalate.api.pagination import Cursor, OldestFirstCursor, Window
 from escalate.api.problems import PreconditionFailed
 from escalate.api.records import case_view
 from escalate.api.serializers import Serializer
@@ -49,11 +50,18 @@ from escalate.domain import moves
 from escalate.domain.engine import TransitionRefused
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
 from escalate.escalations import selectors, services
-from escalate.escalations.access import escalations_visible_to
+from escalate.escalations.access import escalations_visible_to, involvement_only_holds
 from escalate.escalations.clock import local_today
 from escalate.escalations.forms import MAX_AGREED_ACTIONS
 from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
-from escalate.escalations.models import AgreedAction, Appointment, Contact, Escalation, Party
+from escalate.escalations.models import (
+    AgreedAction,
+    Appointment,
+    Contact,
+    Escalation,
+    Involvement,
+    Party,
+)
 from escalate.organisations.models import Agency, Person
 from escalate.reporting.services import record_practice_issue
 
@@ -183,6 +191,9 @@ class EscalationListApi(ApiView):
         today = local_today()
         escalations = _filtered(escalations_visible_to(self.person), filters, today=today)
         paginator = self.pagination_class()
+        candidates = _involved_candidates(self.person, filters, paginator.window(request), today)
+        if candidates is not None:
+            escalations = escalations.filter(pk__in=candidates)
         page = paginator.paginate_queryset(
             escalations.select_related("partnership", "raising_agency", "other_agency"),
             request,
@@ -196,9 +207,37 @@ class EscalationListApi(ApiView):
         return paginator.get_paginated_response(data)
 
 
+def _involved_candidates(
+    person: Person, filters: dict[str, Any], window: Window, today: Any
+) -> list[UUID] | None:
+    """For someone who sees only their involvements, the ids among which the page lies,
+    read from their involvement rows in the cursor's order (``Involvement.created_at``):
+    the database never walks other people's escalations looking for theirs. None for
+    partnership-wide viewers, whose lists the partnership indexes serve."""
+    holds = involvement_only_holds(person)
+    if holds is None:
+        return None
+    key = window.order_field
+    by = [F(key), F("escalation_id")]
+    sort = [f.desc() if window.descending else f.asc() for f in by]
+    found: set[UUID] = set()
+    for held in holds:
+        rows = _filtered(
+            Involvement.objects.filter(held.rows), filters, today=today, through="escalation"
+        )
+        if window.after is not None:
+            rows = rows.filter(**{f"{key}__{'lt' if window.descending else 'gt'}": window.after})
+        limit = window.rows * held.rows_per_case
+        found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
+    return list(found)
+
+
 def _filtered(
-    escalations: QuerySet[Escalation], filters: dict[str, Any], *, today: Any
-) -> QuerySet[Escalation]:
+    escalations: QuerySet[Any], filters: dict[str, Any], *, today: Any, through: str = ""
+) -> QuerySet[Any]:
+    """``escalations`` narrowed by the list's filters; ``through`` names the escalation
+    where the rows are another model's (``Involvement.escalation``)."""
+    prefix = f"{through}__" if through else ""
     simple = {
         "status": "status",
         "stage": "stage_number",
@@ -209,15 +248,18 @@ def _filtered(
         "reference": "reference",
     }
     escalations = escalations.filter(
-        **{lookup: filters[name] for name, lookup in simple.items() if name in filters}
+        **{prefix + lookup: filters[name] for name, lookup in simple.items() if name in filters}
     )
     if "agency" in filters:
-        parties = Party.objects.filter(escalation=OuterRef("pk"), agency_id=filters["agency"])
+        outer = OuterRef(f"{through}_id" if through else "pk")
+        parties = Party.objects.filter(escalation=outer, agency_id=filters["agency"])
         escalations = escalations.filter(Exists(parties))
     deadline = filters.get("deadline") or ("overdue" if filters.get("overdue") else None)
     if deadline:
         lookup = "stage_due_on__lt" if deadline == "overdue" else "stage_due_on__lte"
-        escalations = escalations.filter(status=Escalation.Status.OPEN, **{lookup: today})
+        escalations = escalations.filter(
+            **{f"{prefix}status": Escalation.Status.OPEN, prefix + lookup: today}
+        )
     return escalations
 
 

@@ -1,5 +1,5 @@
 """Copy each escalation's sort keys onto its involvement rows (``Involvement.is_open``,
-``due_key``, ``raised_on``), so a person's or an agency's list is read in order from an
+``due_key``, ``raised_on``, ``created_at``), so a person's or an agency's list is read in order from an
 index. The fill is written out here, frozen, as this migration's own."""
 
 import datetime
@@ -19,6 +19,7 @@ def fill_sort_keys(apps, schema_editor):
             Subquery(own.values("stage_due_on")[:1]), Value(datetime.date(9999, 12, 31))
         ),
         raised_on=Subquery(own.values("raised_on")[:1]),
+        created_at=Subquery(own.values("created_at")[:1]),
     )
 
 
@@ -30,6 +31,11 @@ class Migration(migrations.Migration):
 
     operations = [
         # Fields first, then the fill, then the indexes: building them once over filled rows.
+        migrations.AddField(
+            model_name="involvement",
+            name="created_at",
+            field=models.DateTimeField(null=True),
+        ),
         migrations.AddField(
             model_name="involvement",
             name="due_key",
@@ -68,6 +74,18 @@ class Migration(migrations.Migration):
             model_name="involvement",
             index=models.Index(
                 fields=["agency", "raised_on", "escalation"], name="involved_agency_raised"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="involvement",
+            index=models.Index(
+                fields=["person", "created_at", "escalation"], name="involved_person_created"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="involvement",
+            index=models.Index(
+                fields=["agency", "created_at", "escalation"], name="involved_agency_created"
             ),
         ),
     ]

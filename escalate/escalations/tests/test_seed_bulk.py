@@ -17,6 +17,7 @@ from escalate.domain import access
 from escalate.domain.policy import LadderRole, SubjectKind
 from escalate.escalations import bulk_seed, services
 from escalate.escalations.access import escalations_visible_to
+from escalate.escalations.involvement import SortKeys
 from escalate.escalations.models import Escalation, Involvement, StageEntry, Subject
 from escalate.organisations.models import Person
 from escalate.policies.models import ReferenceCounter
@@ -60,8 +61,11 @@ def test_the_visibility_filter_agrees_with_the_predicate_on_seeded_rows(seeded):
 
 def test_involvement_rows_are_the_ones_the_services_keep(seeded):
     for escalation in Escalation.objects.all()[:40]:
-        stored = {row.as_fact() for row in Involvement.objects.filter(escalation=escalation)}
-        assert stored == set(access.involvements(escalation.access_facts()))
+        rows = list(Involvement.objects.filter(escalation=escalation))
+        assert {row.as_fact() for row in rows} == set(
+            access.involvements(escalation.access_facts())
+        )
+        assert {SortKeys.stored(row) for row in rows} == {SortKeys.of(escalation)}
 
 
 def test_the_mix_has_open_and_finished_escalations_with_their_stages(seeded):
@@ -141,8 +145,11 @@ def test_two_workers_write_what_the_services_would(postgresql):
     references = list(Escalation.objects.values_list("reference", flat=True))
     assert len(set(references)) == len(references)
     for escalation in Escalation.objects.order_by("pk")[:60]:
-        stored = {row.as_fact() for row in Involvement.objects.filter(escalation=escalation)}
-        assert stored == set(access.involvements(escalation.access_facts()))
+        rows = list(Involvement.objects.filter(escalation=escalation))
+        assert {row.as_fact() for row in rows} == set(
+            access.involvements(escalation.access_facts())
+        )
+        assert {SortKeys.stored(row) for row in rows} == {SortKeys.of(escalation)}
 
 
 def test_after_two_workers_every_sequence_is_past_the_keys_they_took(postgresql):

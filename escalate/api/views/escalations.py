@@ -143,7 +143,9 @@ def _id(**kwargs: Any) -> serializers.IntegerField:
 
 class EscalationListApi(ApiView):
     """The escalations the person may see, newest recorded first, with the browser's access
-    rule; the cursor's order is served by the ``escalation_created`` index."""
+    rule. The cursor's order is served by the ``escalation_created`` index for
+    partnership-wide viewers, and by the involvement rows' ``created_at`` for everyone else
+    (``_involved_candidates``; decision 8)."""
 
     tags = TAG
     pagination_class = Cursor

@@ -5,6 +5,8 @@ A cursor that cannot be read is a 400 for the ``cursor`` parameter, not a 404.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -31,11 +33,8 @@ class Cursor(CursorPagination):
     ordering: Any = ("-created_at", "-pk")
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
-        try:
+        with reading_cursor():
             return super().paginate_queryset(queryset, request, view)
-        except (NotFound, DjangoValidationError, DataError, ValueError, TypeError):
-            # A forged position fails when the page is read: still the caller's mistake.
-            raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
 
     def get_page_size(self, request: Request) -> int:
         return _page_size(request, default=self.page_size)
@@ -65,6 +64,16 @@ class Window:
     descending: bool
     after: str | None
     rows: int
+
+
+@contextmanager
+def reading_cursor() -> Iterator[None]:
+    """A forged position fails only when rows are read with it: still the caller's mistake,
+    so a 400 for the ``cursor`` parameter, wherever the rows are read."""
+    try:
+        yield
+    except (NotFound, DjangoValidationError, DataError, ValueError, TypeError):
+        raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
 
 
 class OldestFirstCursor(Cursor):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,10 @@ from escalate.escalations.tests.factories import (
 from escalate.organisations.models import PartnershipRoleAssignment
 
 pytestmark = pytest.mark.urls(API_URLS)
+
+FORGED_POSITION = base64.b64encode(b"p=not+a+time").decode()
+"""A cursor as DRF writes them (a query string, base64), pointing at no real position."""
+
 
 EVERY_ESCALATION_ENDPOINT = [
     ("get", "", None),
@@ -242,6 +247,7 @@ def test_list_filters(world: World):
         "colour=red",
         "raised_from=2026-12-02&raised_to=2026-12-01",
         "cursor=not-a-cursor",
+        f"cursor={FORGED_POSITION}",  # decodes, but its position is not a time
         "page_size=1000",
     ],
 )

@@ -28,7 +28,7 @@ from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import required_revision, revision_etag, with_etag
 from escalate.api.idempotency import idempotent
-from escalate.api.pagination import Cursor, OldestFirstCursor, Window
+from escalate.api.pagination import Cursor, OldestFirstCursor, Window, reading_cursor
 from escalate.api.problems import PreconditionFailed
 from escalate.api.records import case_view
 from escalate.api.serializers import Serializer
@@ -223,14 +223,17 @@ def _involved_candidates(
     by = [F(key), F("escalation_id")]
     sort = [f.desc() if window.descending else f.asc() for f in by]
     found: set[UUID] = set()
-    for held in holds:
-        rows = _filtered(
-            Involvement.objects.filter(held.rows), filters, today=today, through="escalation"
-        )
-        if window.after is not None:
-            rows = rows.filter(**{f"{key}__{'lt' if window.descending else 'gt'}": window.after})
-        limit = window.rows * held.rows_per_case
-        found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
+    with reading_cursor():  # a forged position fails on its first use
+        for held in holds:
+            rows = _filtered(
+                Involvement.objects.filter(held.rows), filters, today=today, through="escalation"
+            )
+            if window.after is not None:
+                rows = rows.filter(
+                    **{f"{key}__{'lt' if window.descending else 'gt'}": window.after}
+                )
+            limit = window.rows * held.rows_per_case
+            found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
     return list(found)
 
 

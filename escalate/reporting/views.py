@@ -23,6 +23,7 @@ from escalate.audit.reads import record_read
 from escalate.domain.engine import TransitionRefused
 from escalate.escalations.access import get_for
 from escalate.escalations.clock import local_today
+from escalate.escalations.list_forms import INVALID_CURSOR
 from escalate.escalations.presenters import pagination
 from escalate.escalations.selectors import InvalidCursor
 from escalate.organisations.models import Person
@@ -31,7 +32,7 @@ from escalate.reporting.forms import PracticeIssueFilterForm, PracticeIssueForm,
 from escalate.reporting.models import PracticeIssue
 from escalate.reporting.selectors import (
     overseen_partnership_ids,
-    practice_issues,
+    practice_issue_page,
     register,
     register_options,
     register_rows,
@@ -109,13 +110,19 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
 def practice_issue_list(request: HttpRequest) -> HttpResponse:
     person, partnership_ids = _overseer(request)
     form = PracticeIssueFilterForm(request.GET or None, options=register_options(partnership_ids))
-    issues = practice_issues(person, filters=form.filters())
+    filters = form.filters()
+    try:
+        page = practice_issue_page(person, filters=filters, cursor=request.GET.get("cursor", ""))
+    except InvalidCursor:
+        form.add_error(None, INVALID_CURSOR)
+        page = practice_issue_page(person, filters=filters)
     response = render(
         request,
         "reporting/practice_issues.html",
         {
             "form": form,
-            "issues": issues,
+            "issues": page.items,
+            "pagination": pagination(request, page),
             "show_partnership": len(partnership_ids) > 1,
             "nav": "register",
         },

@@ -18,6 +18,7 @@ from escalate.escalations.tests.factories import (
     shipped_policy,
 )
 from escalate.organisations.models import PartnershipRoleAssignment, Person
+from escalate.reporting import selectors, views
 from escalate.reporting.models import PracticeIssue
 from escalate.reporting.services import record_practice_issue
 from escalate.reporting.tests.conftest import TODAY, Partnerships, escalate_to, raise_between
@@ -307,6 +308,48 @@ def test_practice_issues_log_filters_resolved_and_latest(
     assert "Fixed." not in open_only
     assert "Fixed." in latest
     assert "First word." not in latest and "Second word." not in latest
+
+
+def test_practice_issues_log_pages_newest_first_forwards_and_back(
+    client: Client, world: Partnerships, at_stage_3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = lead_of(at_stage_3)
+    for number in range(5):
+        record_practice_issue(
+            escalation=at_stage_3, actor=lead, issue=f"Update {number}.", is_resolved=False
+        )
+    monkeypatch.setattr(  # two a page, so five updates make three pages
+        views,
+        "practice_issue_page",
+        lambda person, **kwargs: selectors.practice_issue_page(person, size=2, **kwargs),
+    )
+    signed_in(client, world.manager)
+
+    def updates(html: str) -> list[str]:
+        return [f"Update {n}." for n in range(5) if f"Update {n}." in html]
+
+    def link(html: str, rel: str) -> str:
+        return (
+            html.split(f'rel="{rel}"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+        )
+
+    seen: list[str] = []
+    page = client.get(reverse("reporting:practice_issues")).content.decode()
+    pages = [page]
+    while 'rel="next"' in page:
+        page = client.get(link(page, "next")).content.decode()
+        pages.append(page)
+    for html in pages:
+        seen += sorted(updates(html), reverse=True)
+    back = client.get(link(pages[-1], "prev")).content.decode()
+    refused = client.get(reverse("reporting:practice_issues"), {"cursor": "%%%"})
+
+    assert seen == [f"Update {n}." for n in (4, 3, 2, 1, 0)]
+    assert [len(updates(html)) for html in pages] == [2, 2, 1]
+    assert updates(back) == updates(pages[-2])
+    assert (
+        refused.status_code == 200 and "This page link is out of date" in refused.content.decode()
+    )
 
 
 def test_practice_issues_log_query_count_does_not_grow_with_rows(

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -21,6 +21,7 @@ from django.db.models import (
     F,
     Func,
     Max,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -141,17 +142,18 @@ class InvalidCursor(ValueError):
 
 @dataclass(frozen=True)
 class Position:
-    """A row's keys: the page starts after it, or ends before it (``before``)."""
+    """A row's keys: the page starts after it, or ends before it (``before``). The first key
+    is a day or a moment (``datetime`` is a ``date``); the id a UUID or a whole number."""
 
     order: str
     key: date
-    pk: UUID
+    pk: UUID | int
     before: bool = False
 
     def encode(self) -> str:
+        pk = self.pk.hex if isinstance(self.pk, UUID) else self.pk
         text = json.dumps(
-            [self.order, self.key.isoformat(), self.pk.hex, int(self.before)],
-            separators=(",", ":"),
+            [self.order, self.key.isoformat(), pk, int(self.before)], separators=(",", ":")
         )
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -162,13 +164,31 @@ class Position:
             name, key, pk, before = json.loads(base64.urlsafe_b64decode(padded.encode()))
             if name != order.name or before not in (0, 1):
                 raise ValueError(name)
-            return cls(name, date.fromisoformat(key), UUID(hex=pk), before=bool(before))
+            return cls(name, _key_from(key), _pk_from(pk), before=bool(before))
         except (ValueError, TypeError, binascii.Error, UnicodeError, AttributeError):
             raise InvalidCursor(cursor) from None
 
 
+def _key_from(text: str) -> date:
+    if "T" not in text:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment
+
+
+def _pk_from(value: object) -> UUID | int:
+    if isinstance(value, str):
+        return UUID(hex=value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(value)
+
+
 T = TypeVar("T")
 U = TypeVar("U")
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -184,9 +204,10 @@ class Page(Generic[T]):
 
 
 def keyset_page(
-    escalations: QuerySet[Escalation], order: ListOrder, cursor: str = "", *, size: int
-) -> Page[Escalation]:
-    """The page of ``escalations`` (from ``filtered_list``) after or before ``cursor``.
+    escalations: QuerySet[M], order: ListOrder, cursor: str = "", *, size: int
+) -> Page[M]:
+    """The page of ``escalations`` (from ``filtered_list``; or any rows with the order's
+    key, such as the practice issues log) after or before ``cursor``.
 
     Reads ``size + 1`` rows in index order, the extra one only to know whether another page
     follows; raises ``InvalidCursor`` for a cursor it did not make.

@@ -7,12 +7,9 @@ agencies, stages and dates: never the subject's name or the case narrative.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.db.models import (
     Count,
@@ -20,7 +17,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -35,8 +31,8 @@ from escalate.escalations.access import escalations_visible_to
 from escalate.escalations.models import Escalation
 from escalate.escalations.selectors import (
     PAGE_SIZE,
-    InvalidCursor,
     ListFilters,
+    ListOrder,
     ListStatus,
     Page,
     RulesCache,
@@ -350,60 +346,15 @@ def practice_issues(person: Person, *, filters: PracticeIssueFilters) -> QuerySe
     )
 
 
+NEWEST_UPDATE_FIRST = ListOrder("updated", "updated_at", descending=True)
+
+
 def practice_issue_page(
     person: Person, *, filters: PracticeIssueFilters, cursor: str = "", size: int = PAGE_SIZE
 ) -> Page[PracticeIssue]:
     """One page of the log, newest update first, by keyset on (updated_at, id): a page
     reads its own rows, not the ones before it. Raises ``InvalidCursor`` for a link it did
     not make."""
-    issues = practice_issues(person, filters=filters)
-    position = _LogPosition.decode(cursor) if cursor else None
-    newest_first = position is None or not position.before
-    if position is not None:
-        when, pk = position.updated_at, position.pk
-        if newest_first:
-            issues = issues.filter(Q(updated_at__lt=when) | Q(updated_at=when, pk__lt=pk))
-        else:
-            issues = issues.filter(Q(updated_at__gt=when) | Q(updated_at=when, pk__gt=pk))
-    ordered = issues.order_by(*(("-updated_at", "-pk") if newest_first else ("updated_at", "pk")))
-    rows = list(ordered[: size + 1])
-    more, rows = len(rows) > size, rows[:size]
-    if not newest_first:
-        rows.reverse()
-    if not rows:
-        return Page([])
-    has_next = more if newest_first else True
-    has_previous = position is not None if newest_first else more
-    first, last = rows[0], rows[-1]
-    return Page(
-        rows,
-        next_cursor=_LogPosition(last.updated_at, last.pk).encode() if has_next else "",
-        previous_cursor=_LogPosition(first.updated_at, first.pk, before=True).encode()
-        if has_previous
-        else "",
+    return keyset_page(
+        practice_issues(person, filters=filters), NEWEST_UPDATE_FIRST, cursor, size=size
     )
-
-
-@dataclass(frozen=True)
-class _LogPosition:
-    """A practice issue update's keys: the page starts after it, or ends before it."""
-
-    updated_at: datetime
-    pk: int
-    before: bool = False
-
-    def encode(self) -> str:
-        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.before)])
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, cursor: str) -> _LogPosition:
-        try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            when, pk, before = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            moment = datetime.fromisoformat(when)
-            if moment.tzinfo is None or not isinstance(pk, int) or before not in (0, 1):
-                raise ValueError(cursor)
-            return cls(moment, pk, before=bool(before))
-        except (ValueError, TypeError, binascii.Error, UnicodeError, AttributeError):
-            raise InvalidCursor(cursor) from None

@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,7 +32,7 @@ from django.db.models import (
 from escalate.audit.models import AuditEvent
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
-from escalate.escalations.access import escalations_visible_to, involvement_only_holds
+from escalate.escalations.access import Held, escalations_visible_to, involvement_only_holds
 from escalate.escalations.authority import CaseRows
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import (
@@ -281,18 +281,33 @@ def page_candidates(
     position = Position.decode(cursor, order) if cursor else None
     descending = order.descending == (position is None or not position.before)
     key = _INVOLVEMENT_KEY[order.name]
+
+    def narrow(rows: QuerySet[Involvement]) -> QuerySet[Involvement]:
+        rows = _involvement_rows(rows, filters, today=today)
+        if position is None:
+            return rows
+        return rows.filter(_beyond(key, position, descending=descending, tie="escalation_id"))
+
+    return involved_ids(holds, narrow, key=key, descending=descending, first=size + 1)
+
+
+def involved_ids(
+    holds: list[Held],
+    narrow: Callable[[QuerySet[Involvement]], QuerySet[Involvement]],
+    *,
+    key: str,
+    descending: bool,
+    first: int,
+) -> list[UUID]:
+    """The escalations of the ``first`` rows of each of ``holds`` after ``narrow``, in the
+    order of ``key`` then id, each read along its own index: a superset of the first
+    ``first`` escalations of them all, however the holds overlap."""
+    sort = [F(key), F("escalation_id")]
     found: set[UUID] = set()
     for held in holds:
-        rows = _involvement_rows(Involvement.objects.filter(held.rows), filters, today=today)
-        if position is not None:
-            rows = rows.filter(_beyond(key, position, descending=descending, tie="escalation_id"))
-        sort = (
-            [F(key).desc(), F("escalation_id").desc()]
-            if descending
-            else [F(key).asc(), F("escalation_id").asc()]
-        )
-        limit = (size + 1) * held.rows_per_case
-        found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
+        rows = narrow(Involvement.objects.filter(held.rows))
+        ordered = rows.order_by(*(f.desc() if descending else f.asc() for f in sort))
+        found.update(ordered.values_list("escalation_id", flat=True)[: first * held.rows_per_case])
     return list(found)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -62,6 +62,7 @@ from escalate.escalations.models import (
     Involvement,
     Party,
 )
+from escalate.escalations.selectors import involved_ids
 from escalate.organisations.models import Agency, Person
 from escalate.reporting.services import record_practice_issue
 
@@ -220,21 +221,15 @@ def _involved_candidates(
     if holds is None:
         return None
     key = window.order_field
-    by = [F(key), F("escalation_id")]
-    sort = [f.desc() if window.descending else f.asc() for f in by]
-    found: set[UUID] = set()
+
+    def narrow(rows: QuerySet[Involvement]) -> QuerySet[Involvement]:
+        rows = _filtered(rows, filters, today=today, through="escalation")
+        if window.after is None:
+            return rows
+        return rows.filter(**{f"{key}__{'lt' if window.descending else 'gt'}": window.after})
+
     with reading_cursor():  # a forged position fails on its first use
-        for held in holds:
-            rows = _filtered(
-                Involvement.objects.filter(held.rows), filters, today=today, through="escalation"
-            )
-            if window.after is not None:
-                rows = rows.filter(
-                    **{f"{key}__{'lt' if window.descending else 'gt'}": window.after}
-                )
-            limit = window.rows * held.rows_per_case
-            found.update(rows.order_by(*sort).values_list("escalation_id", flat=True)[:limit])
-    return list(found)
+        return involved_ids(holds, narrow, key=key, descending=window.descending, first=window.rows)
 
 
 def _filtered(

@@ -6,7 +6,7 @@ the escalation since, ``StaleEscalation`` says what changed and nothing is saved
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,7 @@ from escalate.domain.policy import ChecklistItem, FinalStageKind, Sides, Subject
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed
 from escalate.escalations.clock import calendar_for, local_today
+from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
 from escalate.escalations.involvement import keep_involvement
 from escalate.escalations.models import (
     AgreedAction,
@@ -107,13 +108,12 @@ def raise_escalation(
         counterpart=counterpart,
         category=category,
     )
-    _text(subject.name, "Their full name", single_line=True, max_length=SHORT_TEXT_MAX_LENGTH)
-    _text(subject.case_reference, "The case reference or PID", required=False, single_line=True)
+    today = today or local_today()
+    subject = _checked_subject(subject, today=today)
     _text(decision_disputed, "The decision, action or inaction you disagree with")
     _text(evidence, "Why you disagree", required=False)
     _text(desired_outcome, "The outcome you want")
     _text(subject_views, "Their views and wishes", required=False)
-    today = today or local_today()
     change = engine.start(
         rules,
         raised_on=today,
@@ -266,6 +266,24 @@ def _allowed(
     facts = authority.actor_of(actor, escalation.partnership_id)
     moves.ensure(move, case, facts, escalation.policy.rules)
     return case, facts
+
+
+def _checked_subject(subject: SubjectDetails, *, today: date) -> SubjectDetails:
+    """Who the escalation is about, as every door must give it: a name, a date of birth
+    that is not in the future, and a case reference or a valid NHS number (stored as its
+    ten digits), so the record can be matched to the agencies' own."""
+    _text(subject.name, "Their full name", single_line=True, max_length=SHORT_TEXT_MAX_LENGTH)
+    _text(subject.case_reference, "The case reference or PID", required=False, single_line=True)
+    if subject.date_of_birth is not None and subject.date_of_birth > today:
+        raise engine.TransitionRefused("Their date of birth must be today or in the past.")
+    nhs_number = normalise_nhs_number(subject.nhs_number)
+    if nhs_number:
+        problem = nhs_number_problem(nhs_number)
+        if problem:
+            raise engine.TransitionRefused(f"{problem}.")
+    if not subject.case_reference.strip() and not nhs_number:
+        raise engine.TransitionRefused("Give a case reference, PID or NHS number.")
+    return replace(subject, nhs_number=nhs_number)
 
 
 def _text(value: str, label: str, **kwargs: Any) -> str:

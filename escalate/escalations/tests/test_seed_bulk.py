@@ -102,7 +102,9 @@ def test_a_raise_through_the_service_succeeds_after_seeding(seeded):
     escalation = services.raise_escalation(
         raised_by=practitioner,
         policy=current_policy_for("nel"),
-        subject=services.SubjectDetails(kind=SubjectKind.CHILD, name="Robin Invented"),
+        subject=services.SubjectDetails(
+            kind=SubjectKind.CHILD, name="Robin Invented", case_reference="R-1"
+        ),
         other_agency=other.agency,
         counterpart=other,
         category="threshold",

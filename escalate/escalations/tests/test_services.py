@@ -8,7 +8,7 @@ substitute bank holiday on Monday 28 December.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -258,13 +258,58 @@ def test_an_unknown_route_is_refused(greenwich: Cast) -> None:
 
 
 def test_an_adult_subject_is_refused_by_a_children_only_policy(devon: Cast, nel: Cast) -> None:
-    adult = services.SubjectDetails(kind=SubjectKind.ADULT, name="Ray Invented")
+    adult = services.SubjectDetails(
+        kind=SubjectKind.ADULT, name="Ray Invented", case_reference="A-1"
+    )
 
     with pytest.raises(TransitionRefused, match="does not cover an adult"):
         devon.raise_(subject=adult)
 
     assert not Subject.objects.exists()
     assert nel.raise_(subject=adult).subject.kind == Subject.Kind.ADULT  # NEL covers both
+
+
+@pytest.mark.parametrize(
+    ("subject", "refusal"),
+    [
+        (
+            services.SubjectDetails(kind=SubjectKind.CHILD, name="Alex Invented"),
+            "Give a case reference, PID or NHS number",
+        ),
+        (
+            services.SubjectDetails(
+                kind=SubjectKind.CHILD, name="Alex Invented", nhs_number="943 476 5918"
+            ),
+            "Enter a valid NHS number",
+        ),
+        (
+            services.SubjectDetails(
+                kind=SubjectKind.CHILD,
+                name="Alex Invented",
+                case_reference="C-1",
+                date_of_birth=FRIDAY + timedelta(days=1),
+            ),
+            "date of birth must be today or in the past",
+        ),
+    ],
+)
+def test_the_service_refuses_a_subject_no_agency_could_match(
+    nel: Cast, subject: services.SubjectDetails, refusal: str
+) -> None:
+    """Whichever door raises (page, API, import), the service itself holds the rule."""
+    with pytest.raises(TransitionRefused, match=refusal):
+        nel.raise_(subject=subject)
+
+    assert not Subject.objects.exists()
+    assert not Escalation.objects.exists()
+
+
+def test_an_nhs_number_is_stored_as_its_ten_digits(nel: Cast) -> None:
+    subject = services.SubjectDetails(
+        kind=SubjectKind.CHILD, name="Alex Invented", nhs_number=" 943-476 5919 "
+    )
+
+    assert nel.raise_(subject=subject).subject.nhs_number == "9434765919"
 
 
 def test_the_other_agency_must_not_be_your_own(nel: Cast) -> None:

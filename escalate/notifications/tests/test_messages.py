@@ -17,6 +17,7 @@ from django.test.signals import template_rendered
 
 from escalate.domain.policy import FinalStageKind, LadderRole, PartnershipRole, SubjectKind
 from escalate.escalations import services as escalation_services
+from escalate.escalations.identifiers import nhs_check_digit
 from escalate.escalations.models import Escalation
 from escalate.notifications import rendering
 from escalate.notifications.digests import send_daily_digests
@@ -33,7 +34,11 @@ MONDAY = date(2026, 12, 21)
 
 def generated_subject() -> escalation_services.SubjectDetails:
     name = f"Zephyrine {secrets.token_hex(3).upper()} Quillfeather"
-    nhs = "".join(secrets.choice("0123456789") for _ in range(10))
+    nhs = ""
+    while not nhs:  # a valid one: the service refuses a number that fails its check digit
+        first_nine = "".join(secrets.choice("0123456789") for _ in range(9))
+        check = nhs_check_digit(first_nine)
+        nhs = f"{first_nine}{check}" if check is not None else ""
     return escalation_services.SubjectDetails(
         kind=SubjectKind.CHILD,
         name=name,

@@ -100,3 +100,41 @@ def _no_subject_identifier_in_logs_or_mail(caplog: pytest.LogCaptureFixture) -> 
     texts += [f"{message.subject}\n{message.body}" for message in getattr(mail, "outbox", [])]
     leaked = leaked_identifiers(texts)
     assert not leaked, f"A subject's name or identifier reached a log or an email: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def _each_test_reads_procedure_versions_afresh() -> Iterator[None]:
+    """A process holds the procedure versions it has read; a rolled-back test's ids may be
+    reused by the next test's versions, so none is held from one test into another."""
+    from escalate.policies.versions import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
+@pytest.fixture(autouse=True)
+def _every_escalation_holds_the_facts_its_rows_say(
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
+    """After every test that used the database: each escalation's stored stage-machine facts
+    (``Escalation.case_facts``, which the lists read) equal those read from its rows, so no
+    service path forgets to keep them."""
+    if request.node.get_closest_marker("django_db") is None and not {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue(
+        "db" if "transactional_db" not in request.fixturenames else "transactional_db"
+    )
+    yield
+    from escalate.escalations import authority
+    from escalate.escalations.models import Escalation
+
+    for escalation in Escalation.objects.all():
+        assert authority.stored_case(escalation) == authority.case_of(escalation), (
+            f"{escalation.reference}: the stored case facts differ from its rows"
+        )

@@ -67,9 +67,12 @@ class CaseView:
     checklist: list[ChecklistEntry]
 
 
-def case_view(person: Person, escalation: Escalation) -> CaseView:
-    """Read the rows once, then ask the stage machine what ``person`` may do with them."""
-    rows = authority.rows_of(escalation)
+def case_view(
+    person: Person, escalation: Escalation, rows: authority.CaseRows | None = None
+) -> CaseView:
+    """Read the rows once (or take those a record already read), then ask the stage machine
+    what ``person`` may do with them."""
+    rows = rows or authority.rows_of(escalation)
     prefetch_related_objects(rows.parties, "agency", "practitioner")
     prefetch_related_objects(rows.appointments, "person__agency", "appointed_by")
     prefetch_related_objects(rows.ticks, "ticked_by")

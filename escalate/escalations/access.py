@@ -16,6 +16,7 @@ from escalate.domain.access import Action
 from escalate.domain.policy import PartnershipRole
 from escalate.escalations.models import Escalation, Involvement
 from escalate.organisations.models import Person
+from escalate.policies.versions import attach_policies
 
 
 class ActionForbidden(PermissionDenied):
@@ -94,11 +95,10 @@ def _partnerships_where(viewer: access.Viewer, roles: frozenset[PartnershipRole]
 
 def get_for(person: Person, pk: str, action: Action = Action.VIEW) -> Escalation:
     """The escalation if ``person`` may take ``action`` on it; 404 if they may not even see it."""
-    escalation = (
-        escalations_visible_to(person).select_related("policy", "partnership").filter(pk=pk).first()
-    )
+    escalation = escalations_visible_to(person).select_related("partnership").filter(pk=pk).first()
     if escalation is None:
         raise Http404("No such escalation.")
+    attach_policies([escalation])  # held by the process, not joined and read again each time
     if action is not Action.VIEW:  # the filter above is the view rule; asking again costs queries
         ensure_allowed(person, action, escalation)
     return escalation

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from escalate.domain import engine, moves
 from escalate.domain.policy import ChecklistItem, PartnershipRole
@@ -88,21 +89,15 @@ def case_of(escalation: Escalation, rows: CaseRows | None = None) -> moves.Case:
             agency_id=rows.proposal.agency_id,
             agreed_by=frozenset({rows.proposal.agency_id, *rows.confirmed_agency_ids}),
         )
-    return moves.Case(
-        partnership_id=escalation.partnership_id,
-        status=engine.Status(escalation.status),
-        stage_number=escalation.stage_number,
-        raised_on=escalation.raised_on,
-        raised_by_id=escalation.raised_by_id,
+    return _case(
+        escalation,
         parties=parties,
         named_person_ids=frozenset(named),
-        immediate_risk=escalation.immediate_risk,
         proposal=proposal,
         appointees=tuple(
             moves.Appointee(a.person_id, a.person.agency_id, moves.AppointeeRole(a.role))
             for a in rows.appointments
         ),
-        panel_reason=escalation.panel_reason,
         actions=tuple(
             moves.ActionFacts(
                 action_id=action.pk,
@@ -112,6 +107,64 @@ def case_of(escalation: Escalation, rows: CaseRows | None = None) -> moves.Case:
             for action in rows.actions
         ),
         answered=frozenset((ChecklistItem(tick.item), tick.agency_id) for tick in rows.ticks),
+    )
+
+
+def _case(escalation: Escalation, **facts: Any) -> moves.Case:
+    """A ``moves.Case`` of the escalation's own columns and ``facts`` from its other rows."""
+    return moves.Case(
+        partnership_id=escalation.partnership_id,
+        status=engine.Status(escalation.status),
+        stage_number=escalation.stage_number,
+        raised_on=escalation.raised_on,
+        raised_by_id=escalation.raised_by_id,
+        immediate_risk=escalation.immediate_risk,
+        panel_reason=escalation.panel_reason,
+        **facts,
+    )
+
+
+def stored_facts(case: moves.Case) -> dict[str, Any]:
+    """The facts of ``case`` that live in rows other than the escalation's own, as the
+    services keep them in ``Escalation.case_facts`` after every change: so a list can ask
+    the stage machine about each of its rows without reading those rows (``stored_case``)."""
+    proposal = case.proposal
+    return {
+        "parties": [[p.agency_id, p.side.value, p.is_lead] for p in case.parties],
+        "named": sorted(case.named_person_ids),
+        "proposal": [proposal.agency_id, sorted(proposal.agreed_by)] if proposal else None,
+        "appointees": [[a.person_id, a.agency_id, a.role.value] for a in case.appointees],
+        "actions": [
+            [a.action_id, a.understanding_confirmed, a.implementation.value] for a in case.actions
+        ],
+        "answered": sorted([item.value, agency] for item, agency in case.answered),
+    }
+
+
+def stored_case(escalation: Escalation) -> moves.Case:
+    """``case_of`` from the escalation's row alone: its columns and its ``case_facts``.
+
+    Equal to ``case_of(escalation)`` whenever the services wrote the row last; the suite
+    checks that after every test that changes an escalation."""
+    facts = escalation.case_facts
+    proposal = facts["proposal"]
+    return _case(
+        escalation,
+        parties=tuple(
+            moves.Party(agency_id, moves.Side(side), is_lead)
+            for agency_id, side, is_lead in facts["parties"]
+        ),
+        named_person_ids=frozenset(facts["named"]),
+        proposal=moves.Proposal(proposal[0], frozenset(proposal[1])) if proposal else None,
+        appointees=tuple(
+            moves.Appointee(person_id, agency_id, moves.AppointeeRole(role))
+            for person_id, agency_id, role in facts["appointees"]
+        ),
+        actions=tuple(
+            moves.ActionFacts(action_id, confirmed, moves.Implementation(implementation))
+            for action_id, confirmed, implementation in facts["actions"]
+        ),
+        answered=frozenset((ChecklistItem(item), agency) for item, agency in facts["answered"]),
     )
 
 

@@ -44,6 +44,7 @@ from escalate.domain import access, engine, moves
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.deadlines import due_on
 from escalate.domain.policy import Agreement, LadderRole, PolicyRules, SubjectKind
+from escalate.escalations import authority
 from escalate.escalations.clock import calendar_for, local_today
 from escalate.escalations.models import (
     NONE_DUE,
@@ -656,11 +657,13 @@ ESCALATION_COLUMNS = [
     "anonymised_at",
     "panel_reason",
     "waiting_on",
+    "case_facts",
 ]
 
 
 def escalation_rows(story: Story) -> Iterable[Row]:
     plan = story.plan
+    case = case_of(story)
     yield (
         story.id_text,
         story.reference,
@@ -691,26 +694,47 @@ def escalation_rows(story: Story) -> Iterable[Row]:
         "",
         None,
         "",
-        waiting_on(story).value,
+        moves.waiting_on(case, plan.rules).value,
+        authority.stored_facts(case),
     )
 
 
-def waiting_on(story: Story) -> moves.WaitingOn:
-    """Whose move it is, from the stage machine, as the services store it."""
-    return moves.waiting_on(
-        moves.Case(
-            partnership_id=story.plan.policy.partnership_id,
-            status=story.status,
-            stage_number=story.stage_number,
-            raised_on=story.raised_on,
-            raised_by_id=story.raised_by_id,
-            parties=tuple(
-                moves.Party(agency_id, moves.Side(side))
-                for agency_id, side, _, _ in _parties(story)
-            ),
-            named_person_ids=story.access_facts.named_person_ids,
+def case_of(story: Story) -> moves.Case:
+    """The stage machine's facts of a drawn story (its two parties and the people named),
+    from which its ``waiting_on`` and ``case_facts`` are written as the services write them."""
+    return moves.Case(
+        partnership_id=story.plan.policy.partnership_id,
+        status=story.status,
+        stage_number=story.stage_number,
+        raised_on=story.raised_on,
+        raised_by_id=story.raised_by_id,
+        parties=tuple(
+            moves.Party(agency_id, moves.Side(side)) for agency_id, side, _, _ in _parties(story)
         ),
-        story.plan.rules,
+        # As ``authority.case_of`` names them: the counterpart too, told or not.
+        named_person_ids=frozenset(
+            person_id
+            for person_id in (story.raised_by_id, *story.participant_ids, story.counterpart_id)
+            if person_id is not None
+        ),
+        actions=_action_facts(story),
+    )
+
+
+def _action_facts(story: Story) -> tuple[moves.ActionFacts, ...]:
+    """The agreed action ``action_rows`` writes, as the stage machine sees it (the seeded
+    proposal is already agreed, so it is no open proposal)."""
+    if story.action is None:
+        return ()
+    action_id, _, _, checked_by = story.action
+    return (
+        moves.ActionFacts(
+            action_id,
+            understanding_confirmed=bool(checked_by and story.closed_on),
+            implementation=moves.Implementation.IMPLEMENTED
+            if checked_by
+            else moves.Implementation.PENDING,
+        ),
     )
 
 

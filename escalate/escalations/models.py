@@ -109,6 +109,12 @@ class Escalation(models.Model):
         default=moves.WaitingOn.PARTIES.value,
         help_text="Whose move it is now (domain/moves.py waiting_on), kept by the services.",
     )
+    case_facts = models.JSONField(
+        default=dict,
+        help_text="The stage machine's facts from the case's other rows (parties, proposal, "
+        "appointees, actions, checklist), kept by the services with waiting_on, so lists ask "
+        "the stage machine about a row without reading those rows (authority.stored_case).",
+    )
 
     class Meta:
         # Served by the "escalation_raised" index below (read backwards).

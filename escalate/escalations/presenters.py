@@ -336,13 +336,14 @@ class ActorCache:
         return self._by_partnership[partnership_id]
 
 
-def list_waiting(escalation: Escalation, *, rules: PolicyRules, actors: ActorCache) -> WaitingView:
-    """``waiting`` for a row of a list read through ``selectors.with_case_rows``."""
-    rows = selectors.case_rows(escalation)
-    case = authority.case_of(escalation, rows)
+def list_waiting(
+    escalation: Escalation, *, rules: PolicyRules, actors: ActorCache, agency_names: dict[int, str]
+) -> WaitingView:
+    """``waiting`` for a row of a list, from the stage machine's facts the row itself holds
+    (``authority.stored_case``): no other row of the case is read."""
+    case = authority.stored_case(escalation)
     options = moves.moves_for(case, actors(escalation.partnership_id), rules)
-    names = {party.agency_id: party.agency.name for party in rows.parties}
-    return waiting(escalation, case=case, options=options, rules=rules, agency_names=names)
+    return waiting(escalation, case=case, options=options, rules=rules, agency_names=agency_names)
 
 
 # --- The list ----------------------------------------------------------------------------
@@ -415,6 +416,7 @@ def escalation_rows(
     escalations = list(escalations)
     rules.load(escalation.policy_id for escalation in escalations)
     actors, urls = ActorCache(person), DetailUrls()
+    names = selectors.party_agency_names(escalations)
     rows = []
     for escalation in escalations:
         policy_rules = rules.rules(escalation.policy_id)
@@ -435,7 +437,9 @@ def escalation_rows(
                 age=due.age,
                 status=_STATUS_TAGS[Escalation.Status(escalation.status)],
                 deadline_tag=due.tag,
-                waiting=list_waiting(escalation, rules=policy_rules, actors=actors),
+                waiting=list_waiting(
+                    escalation, rules=policy_rules, actors=actors, agency_names=names
+                ),
             )
         )
     return rows

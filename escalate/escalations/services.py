@@ -171,9 +171,9 @@ def raise_escalation(
         ),
     ]
     # A new case has only these rows: its facts need no reading back.
-    escalation.waiting_on = moves.waiting_on(
-        authority.case_of(escalation, authority.CaseRows.of_new(parties)), rules
-    ).value
+    case = authority.case_of(escalation, authority.CaseRows.of_new(parties))
+    escalation.waiting_on = moves.waiting_on(case, rules).value
+    escalation.case_facts = authority.stored_facts(case)
     escalation.save(force_insert=True)
     StageEntry.objects.create(
         escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
@@ -323,10 +323,10 @@ def _changed(
     """Save the changed ``fields`` with a new revision and whose move it now is, bring the
     involvement rows up to date, and record the audit event for it."""
     escalation.revision += 1
-    escalation.waiting_on = moves.waiting_on(
-        authority.case_of(escalation), escalation.policy.rules
-    ).value
-    escalation.save(update_fields=["revision", "waiting_on", *fields])
+    case = authority.case_of(escalation)
+    escalation.waiting_on = moves.waiting_on(case, escalation.policy.rules).value
+    escalation.case_facts = authority.stored_facts(case)
+    escalation.save(update_fields=["revision", "waiting_on", "case_facts", *fields])
     keep_involvement(escalation)
     record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
 

@@ -39,7 +39,10 @@ class Partnership(models.Model):
         return self.name
 
     def current_policy(self) -> Policy:
-        return self.policies.order_by("-version").first()  # type: ignore[return-value]
+        """The newest version, held per process once read (see ``versions``)."""
+        from escalate.policies.versions import newest_version
+
+        return newest_version(self)  # type: ignore[return-value]
 
 
 class ReferenceCounter(models.Model):

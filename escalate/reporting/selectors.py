@@ -40,7 +40,7 @@ from escalate.escalations.selectors import (
     keyset_page,
     list_options,
     list_order,
-    with_case_rows,
+    party_agency_names,
 )
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership
@@ -148,11 +148,12 @@ def register(
     nearest their due date first (so the overdue), ended ones newest first.
 
     The same number of queries however many rows: the person's roles, the page's
-    escalations (agencies and partnership joined, practice issues counted in a subquery),
-    what the stage machine needs to say whose move it is (``with_case_rows``), and the
-    procedure versions they run under. Raises ``InvalidCursor`` for a link it did not make.
+    escalations (agencies and partnership joined, practice issues counted in a subquery,
+    and the stage machine's facts each row holds, see ``authority.stored_case``) and the
+    names of their party agencies, for saying whose move it is. Procedure versions are
+    held per process. Raises ``InvalidCursor`` for a link it did not make.
     """
-    escalations = with_case_rows(_register_queryset(person, filters=filters, today=today))
+    escalations = _register_queryset(person, filters=filters, today=today)
     page = keyset_page(escalations, list_order(filters.status), cursor, size=size)
     return page.with_items(_RowMaker(person, today)(page.items))
 
@@ -217,6 +218,7 @@ def _register_queryset(
         "counterpart_id",
         "immediate_risk",
         "waiting_on",
+        "case_facts",
         "panel_reason",
         "raising_agency",
         "other_agency",
@@ -245,9 +247,12 @@ class _RowMaker:
         self.rules = RulesCache()
         self.actors = presenters.ActorCache(person)
         self.urls = presenters.DetailUrls()
+        self.agency_names: dict[int, str] = {}
 
     def __call__(self, escalations: list[Escalation]) -> list[RegisterRow]:
         self.rules.load(escalation.policy_id for escalation in escalations)
+        if not self.from_stored_state:
+            self.agency_names = party_agency_names(escalations)
         return [self.row(escalation) for escalation in escalations]
 
     def row(self, escalation: Escalation) -> RegisterRow:
@@ -266,7 +271,9 @@ class _RowMaker:
                 raising_agency=escalation.raising_agency_name,  # type: ignore[attr-defined]
             )
         else:
-            waiting = presenters.list_waiting(escalation, rules=rules, actors=self.actors)
+            waiting = presenters.list_waiting(
+                escalation, rules=rules, actors=self.actors, agency_names=self.agency_names
+            )
         try:
             stage_name = rules.stage(escalation.stage_number).name
         except KeyError:

@@ -109,6 +109,18 @@ def int_id(text: str, noun: str) -> int:
     return int(text)
 
 
+def visible_record_for(person: Person, pk: str) -> selectors.EscalationRecord:
+    """``escalation_for`` and the record in one read: 404 if the person may not see it."""
+    try:
+        UUID(pk)
+    except ValueError:
+        raise Http404("No such escalation.") from None
+    record = selectors.visible_escalation_record(person, pk)
+    if record is None:
+        raise Http404("No such escalation.")
+    return record
+
+
 def escalation_for(person: Person, pk: str) -> Escalation:
     """The escalation through the browser's access rule: 404 if the person may not see it.
 
@@ -132,12 +144,18 @@ def record_api_read(request: Request, escalation: Escalation, what: str) -> None
 
 
 def escalation_response(
-    request: Request, escalation: Escalation, *, status: int = 200, location: str = ""
+    request: Request,
+    escalation: Escalation,
+    *,
+    status: int = 200,
+    location: str = "",
+    record: selectors.EscalationRecord | None = None,
 ) -> Response:
-    """The escalation's whole record with the person's moves, its ETag, and a read in the trail."""
-    record = selectors.escalation_record(escalation)
+    """The escalation's whole record with the person's moves, its ETag, and a read in the
+    trail; the stage machine is asked about the rows the record read, not read again."""
+    record = record or selectors.escalation_record(escalation)
     person: Person = request.person  # type: ignore[attr-defined]
-    context = {"today": local_today(), "case": case_view(person, record.escalation)}
+    context = {"today": local_today(), "case": case_view(person, record.escalation, record.rows)}
     data = EscalationSerializer(record, context=context).data
     record_api_read(request, record.escalation, "escalation")
     headers = {"Location": location} if location else None

@@ -43,6 +43,7 @@ from escalate.api.views.base import (
     parse,
     parse_query,
     record_api_read,
+    visible_record_for,
 )
 from escalate.audit.models import AuditEvent
 from escalate.common.text import LONG_TEXT_MAX_LENGTH
@@ -271,7 +272,8 @@ class EscalationDetailApi(ApiView):
 
     @operation("Read an escalation", response=out.EscalationSerializer, parameters=[ESCALATION_ID])
     def get(self, request: Request, pk: str) -> Response:
-        return escalation_response(request, escalation_for(self.person, pk))
+        record = visible_record_for(self.person, pk)
+        return escalation_response(request, record.escalation, record=record)
 
 
 # --- Raising ----------------------------------------------------------------------------------

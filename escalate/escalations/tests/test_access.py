@@ -28,6 +28,7 @@ from escalate.escalations.models import Escalation, Involvement, Party, Subject
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
+    keep_case_facts,
     partnership_person,
     raise_for,
     shipped_policy,
@@ -93,6 +94,7 @@ def _participant_elsewhere(world: World) -> Person:
     person = PersonFactory(agency=world.health)
     world.escalation.participants.add(person)  # e.g. the owner of an agreed action
     keep_involvement(world.escalation)
+    keep_case_facts(world.escalation)
     return person
 
 

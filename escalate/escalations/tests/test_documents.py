@@ -23,7 +23,12 @@ from escalate.escalations.documents import (
     render_summary_text,
 )
 from escalate.escalations.models import Escalation
-from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
+from escalate.escalations.tests.factories import (
+    AgencyFactory,
+    PersonFactory,
+    keep_case_facts,
+    raise_for,
+)
 from escalate.organisations.models import Person
 
 DOCUMENT_URLS = ["documents:record_pdf", "documents:record_docx", "documents:summary_text"]
@@ -137,6 +142,7 @@ def test_manager_or_senior_falls_back_to_the_most_senior_colleague_involved(db: 
     lead = PersonFactory(name="Lee Lead", agency=school, ladder_role="safeguarding_lead")
     escalation = raise_for(raised_by=raiser, other_agency=AgencyFactory())
     escalation.participants.add(lead, head)
+    keep_case_facts(escalation)
 
     record = build_record(escalation, prepared_on=PREPARED_ON)
 

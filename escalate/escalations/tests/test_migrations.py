@@ -113,3 +113,11 @@ def test_existing_escalations_get_their_parties_and_whose_move() -> None:
         (f"ESC-M-{name}", status == "open") for name, (status, _, _) in states.items()
     }
     assert {(due, raised) for _, _, due, raised in keys} == {(date(9999, 12, 31), RAISED_ON)}
+    # The stage machine's facts, for the lists, are those its rows say (migration 0009).
+    from escalate.escalations import authority
+    from escalate.escalations.models import Escalation
+
+    for migrated_escalation in Escalation.objects.all():
+        assert migrated_escalation.case_facts["parties"]
+        stored = authority.stored_case(migrated_escalation)
+        assert stored == authority.case_of(migrated_escalation)

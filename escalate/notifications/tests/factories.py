@@ -16,6 +16,7 @@ from escalate.escalations.models import Escalation, Party
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
+    keep_case_facts,
     partnership_person,
     raise_for,
     shipped_policy,
@@ -182,4 +183,5 @@ def join(
         joined_on=escalation.raised_on,
     )
     keep_involvement(escalation)  # as the services do, so the new party's people see it
+    keep_case_facts(escalation)
     return party

@@ -25,6 +25,7 @@ from escalate.escalations.models import (
     ResolutionProposal,
     StageEntry,
 )
+from escalate.escalations.tests.factories import keep_case_facts
 from escalate.notifications import rendering, services
 from escalate.notifications.facts import CaseRow, case_facts
 from escalate.notifications.models import Notification, NotificationPreference
@@ -328,6 +329,7 @@ def test_only_the_agencies_yet_to_confirm_are_asked(nel: Ladders) -> None:
         proposed_by=nel.school_people[LadderRole.LINE_MANAGER],
         agreed_outcome="Agreed.",
     )
+    keep_case_facts(escalation)
     care_lm = nel.care_people[LadderRole.LINE_MANAGER]
 
     with transaction.atomic():
@@ -338,6 +340,7 @@ def test_only_the_agencies_yet_to_confirm_are_asked(nel: Ladders) -> None:
         ResolutionConfirmation.objects.create(
             proposal=proposal, agency=nel.social_care, confirmed_by=care_lm
         )
+        keep_case_facts(escalation)
         record(events.RESOLUTION_CONFIRMED, actor=care_lm, escalation=escalation)
         second = services.notify_resolution_proposed(escalation=escalation, actor=care_lm)
 
@@ -378,6 +381,7 @@ def test_the_appointee_is_told_they_were_appointed(nel: Ladders, role: str, word
         Appointment.objects.create(
             escalation=escalation, person=appointee, role=role, appointed_by=chair
         )
+        keep_case_facts(escalation)
         record(events.PANEL_MEMBER_ADDED, actor=chair, escalation=escalation)
         written = services.notify_appointed(
             escalation=escalation, actor=chair, appointee=appointee, role=role
@@ -528,6 +532,7 @@ def test_a_party_row_without_a_practitioner_reaches_its_line_manager(nel: Ladder
 def test_an_escalation_written_before_party_rows_still_has_both_agencies(nel: Ladders) -> None:
     escalation = nel.raise_()
     Party.objects.filter(escalation=escalation).delete()
+    keep_case_facts(escalation)  # a case that old has no party rows in its facts either
 
     parties = case_facts([CaseRow.of(escalation)])[escalation.pk].parties
 

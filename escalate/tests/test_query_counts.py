@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client, override_settings
@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from escalate.api.models import ApiToken
 from escalate.api.tokens import issue_token
+from escalate.escalations import services
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
 from escalate.organisations.models import Person
@@ -117,15 +118,18 @@ def test_the_floor_with_a_second_factor(
 # --- The escalation's page --------------------------------------------------------------
 
 # The request path (3, as the floor; the viewer's roles come with it). The escalation
-# through the visibility filter, with its subject, people and agencies (1; its procedure
-# version is held by the process, not joined: twelve joined tables took longer to plan
-# than to read); its
-# participants and panel (2). The read trail's row (1). The rest of its record: parties,
-# open proposal, stage entries, contacts, agreed actions, checklist ticks, history, written
-# representations, final decision and appointments (10). Who has seen it (1). Who may do
-# what is worked out from these, with no query of its own. (Before issue 10: 24, with the
-# viewer's roles read twice, the escalation twice and the session saved.)
-DETAIL_QUERIES = 18
+# through the visibility filter, with its partnership and subject (1); the raiser and
+# counterpart (1) and the agencies (1), read apart because joined, twelve tables took
+# longer to plan than to read; its procedure version is held by the process. Its
+# participants (1). The read trail's row (1). The rest of its record: parties, open
+# proposal, stage entries, contacts, agreed actions, checklist ticks, history (7). Who has
+# seen it (1). Who may do what is worked out from these, with no query of its own. Panel,
+# appointments, written representations and the decision belong to the final stage and
+# are not asked for before it (``FINAL_DETAIL_QUERIES``). (Before issue 10: 24.)
+DETAIL_QUERIES = 16
+# At the final stage: the panel, the appointments, the written representations, the
+# latest decision and the partnership's chairs, who act there, too (5).
+FINAL_DETAIL_QUERIES = DETAIL_QUERIES + 5
 
 
 def test_the_escalation_page(world: World, django_assert_num_queries: CountQueries) -> None:
@@ -137,6 +141,24 @@ def test_the_escalation_page(world: World, django_assert_num_queries: CountQueri
 
     assert response.status_code == 200
     assert world.escalation.reference in response.content.decode()
+
+
+def test_the_escalation_page_at_the_final_stage(
+    world: World, django_assert_num_queries: CountQueries
+) -> None:
+    director = PersonFactory(agency=world.raiser.agency, ladder_role="assistant_director")
+    escalation = world.escalation
+    while not escalation.is_at_final_stage:
+        escalation = services.escalate_stage(
+            escalation=escalation, actor=director, reason="No agreement.", today=date(2026, 12, 18)
+        )
+    client = settled(world.raiser)
+    client.get(escalation.get_absolute_url())
+
+    with django_assert_num_queries(FINAL_DETAIL_QUERIES):
+        response = client.get(escalation.get_absolute_url())
+
+    assert "panel" in response.content.decode().lower()
 
 
 # --- Raising: the first step's form ---------------------------------------------------
@@ -158,11 +180,11 @@ def test_the_raise_form(world: World, django_assert_num_queries: CountQueries) -
 
 # No session. The token with its person, account, agency and partnership (1); whether the
 # person is active, which reads their roles, kept for the request (1). The escalation
-# through the visibility filter with its record, as the page reads it (13). Who may do
+# through the visibility filter with its record, as the page reads it (11). Who may do
 # what is the stage machine's answer about the rows the record read, with no query of its
 # own. The read trail's row (1). (Before: 25, with access read apart from the record and
 # the stage machine's rows, the party agencies and the raiser read again.)
-API_DETAIL_QUERIES = 16
+API_DETAIL_QUERIES = 14
 
 
 def test_the_api_escalation(world: World, django_assert_num_queries: CountQueries) -> None:

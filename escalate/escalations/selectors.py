@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Generic, TypeVar
 from uuid import UUID
 
@@ -211,7 +212,9 @@ def keyset_page(
     key, such as the practice issues log) after or before ``cursor``.
 
     Reads ``size + 1`` rows in index order, the extra one only to know whether another page
-    follows; raises ``InvalidCursor`` for a cursor it did not make.
+    follows; raises ``InvalidCursor`` for a cursor it did not make. ``escalations`` may be
+    a ``values()`` query naming the key and ``pk``: its rows then come as plain namespaces,
+    with no model built per row (the export's hundreds of thousands).
     """
     position = Position.decode(cursor, order) if cursor else None
     forwards = position is None or not position.before
@@ -223,6 +226,8 @@ def keyset_page(
     else:
         escalations = escalations.order_by(order.key, "pk")
     rows = list(escalations[: size + 1])
+    if rows and isinstance(rows[0], dict):
+        rows = [SimpleNamespace(**row) for row in rows]
     more, rows = len(rows) > size, rows[:size]
     if not forwards:
         rows.reverse()

@@ -196,7 +196,10 @@ def register_rows(
     reader may act.
     """
     order = list_order(filters.status)
-    escalations = _register_queryset(person, filters=filters, today=today)
+    # Plain values, no model per row: building 200,000 models was a third of the export's
+    # time. Whose move comes from ``waiting_on`` alone, so the stage machine's facts are
+    # not read.
+    escalations = _register_queryset(person, filters=filters, today=today).values(*_EXPORT_VALUES)
     make = _RowMaker(person, today, from_stored_state=True)
     cursor = ""
     while True:
@@ -261,6 +264,24 @@ def _register_queryset(
         other_agency_name=F("other_agency__name"),
         practice_issue_count=Coalesce(Subquery(issue_count, output_field=IntegerField()), Value(0)),
     )
+
+
+_EXPORT_VALUES = (
+    "pk",
+    "reference",
+    "policy_id",
+    "status",
+    "waiting_on",
+    "category",
+    "stage_number",
+    "stage_due_on",
+    "raised_on",
+    "closed_at",
+    "partnership_name",
+    "raising_agency_name",
+    "other_agency_name",
+    "practice_issue_count",
+)
 
 
 class _RowMaker:

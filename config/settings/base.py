@@ -108,6 +108,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every page reads a few dozen rows along an index. PostgreSQL chose parallel workers for
+    # the register filtered by stage and agency, and starting them cost 20 ms of a 24 ms
+    # query (4 ms without). ESCALATE_DB_PARALLEL_WORKERS gives them back, e.g. for reports.
+    _workers = int(env("ESCALATE_DB_PARALLEL_WORKERS") or "0")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c max_parallel_workers_per_gather={_workers}"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -147,6 +147,20 @@ class Escalation(models.Model):
                 models.F("id"),
                 name="escalation_partnership_due",
             ),
+            # The register filtered by stage: that stage's open cases in due order, not
+            # every open case of the partnership read and most thrown away.
+            models.Index(
+                models.F("partnership"),
+                models.F("status"),
+                models.F("stage_number"),
+                models.Func(
+                    models.F("stage_due_on"),
+                    template="COALESCE(%(expressions)s, '9999-12-31')",
+                    output_field=models.DateField(),
+                ),
+                models.F("id"),
+                name="escalation_stage_due",
+            ),
             models.Index(fields=["raised_on", "id"], name="escalation_raised"),
             models.Index(
                 fields=["partnership", "raised_on", "id"], name="escalation_partnership_raised"

@@ -36,6 +36,16 @@ class Subject(models.Model):
         return f"Subject {self.pk}"  # never the name: this string can reach logs
 
 
+def _due_key() -> models.Func:
+    """The lists' due-date key as an index expression: the same SQL as
+    ``selectors.due_key()`` (a test checks), written literally so SQLite can match it too."""
+    return models.Func(
+        models.F("stage_due_on"),
+        template="COALESCE(%(expressions)s, '9999-12-31')",
+        output_field=models.DateField(),
+    )
+
+
 class Escalation(models.Model):
     class Status(models.TextChoices):
         OPEN = engine.Status.OPEN.value, "Open"
@@ -124,26 +134,17 @@ class Escalation(models.Model):
             models.Index(fields=["status", "stage_due_on"]),
             # The lists' sorts and their keyset pages (escalations/selectors.py "Lists"):
             # open ones by due date, none due last, then id; ended ones and "all" newest
-            # first; the API newest recorded first. The due-date key is the same SQL as
-            # ``selectors.due_key()`` (a test checks), literal so SQLite can match it too.
+            # first; the API newest recorded first.
             models.Index(
                 models.F("status"),
-                models.Func(
-                    models.F("stage_due_on"),
-                    template="COALESCE(%(expressions)s, '9999-12-31')",
-                    output_field=models.DateField(),
-                ),
+                _due_key(),
                 models.F("id"),
                 name="escalation_open_due",
             ),
             models.Index(
                 models.F("partnership"),
                 models.F("status"),
-                models.Func(
-                    models.F("stage_due_on"),
-                    template="COALESCE(%(expressions)s, '9999-12-31')",
-                    output_field=models.DateField(),
-                ),
+                _due_key(),
                 models.F("id"),
                 name="escalation_partnership_due",
             ),
@@ -153,11 +154,7 @@ class Escalation(models.Model):
                 models.F("partnership"),
                 models.F("status"),
                 models.F("stage_number"),
-                models.Func(
-                    models.F("stage_due_on"),
-                    template="COALESCE(%(expressions)s, '9999-12-31')",
-                    output_field=models.DateField(),
-                ),
+                _due_key(),
                 models.F("id"),
                 name="escalation_stage_due",
             ),

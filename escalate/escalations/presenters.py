@@ -107,7 +107,8 @@ _STATUS_TAGS = {
     Escalation.Status.WITHDRAWN: TagView("Withdrawn", "govuk-tag--grey"),
     Escalation.Status.CLOSED: TagView("Closed", "govuk-tag--grey"),
 }
-_DEADLINE_TAGS = {
+# A deadline tag where one calls for attention; lists that tag every row add the calm ones.
+DEADLINE_TAGS = {
     engine.DeadlineState.OVERDUE: TagView("Overdue", "govuk-tag--red"),
     engine.DeadlineState.DUE_TODAY: TagView("Due today", "govuk-tag--orange"),
     engine.DeadlineState.DUE_SOON: TagView("Due soon", "govuk-tag--yellow"),
@@ -165,7 +166,7 @@ def deadline(
     return Deadline(
         due=due,
         state=state,
-        tag=_DEADLINE_TAGS.get(state),
+        tag=DEADLINE_TAGS.get(state),
         age=working_days_text(calendar.working_days_between(escalation.raised_on, until)),
         age_label=_AGE_LABELS[status],
     )

@@ -154,9 +154,7 @@ def _day_month_year(day: date) -> str:
 
 
 _REGISTER_DEADLINE_TAGS = {
-    engine.DeadlineState.OVERDUE: presenters.TagView("Overdue", "govuk-tag--red"),
-    engine.DeadlineState.DUE_TODAY: presenters.TagView("Due today", "govuk-tag--orange"),
-    engine.DeadlineState.DUE_SOON: presenters.TagView("Due soon", "govuk-tag--yellow"),
+    **presenters.DEADLINE_TAGS,
     engine.DeadlineState.ON_TRACK: presenters.TagView("On track", "govuk-tag--green"),
     engine.DeadlineState.NO_DEADLINE: presenters.TagView("No fixed timescale", "govuk-tag--grey"),
 }

@@ -111,11 +111,7 @@ def int_id(text: str, noun: str) -> int:
 
 def visible_record_for(person: Person, pk: str) -> selectors.EscalationRecord:
     """``escalation_for`` and the record in one read: 404 if the person may not see it."""
-    try:
-        UUID(pk)
-    except ValueError:
-        raise Http404("No such escalation.") from None
-    record = selectors.visible_escalation_record(person, pk)
+    record = selectors.visible_escalation_record(person, _escalation_id(pk))
     if record is None:
         raise Http404("No such escalation.")
     return record
@@ -127,11 +123,16 @@ def escalation_for(person: Person, pk: str) -> Escalation:
     Whether they may make a move on it is the service's question (the stage machine's
     refusal is a 409), never asked here.
     """
+    return access.get_for(person, _escalation_id(pk))
+
+
+def _escalation_id(pk: str) -> str:
+    """``pk`` if it could be an escalation's id; a 404, not a database error, if not."""
     try:
         UUID(pk)
     except ValueError:
         raise Http404("No such escalation.") from None
-    return access.get_for(person, pk)
+    return pk
 
 
 def record_api_read(request: Request, escalation: Escalation, what: str) -> None:

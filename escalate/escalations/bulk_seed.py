@@ -21,7 +21,9 @@ import hashlib
 import json
 import multiprocessing
 import os
+import queue
 import random
+import threading
 import time
 import traceback
 import uuid
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -1330,8 +1332,9 @@ def seed(
     and nothing is written. Each partnership is drawn by one worker (its hash chain and its
     reference counters are sequential), with a share of ``count`` in proportion to its staff.
     ``defer_indexes`` (PostgreSQL; default: see ``DEFER_INDEXES_FROM``) drops the written
-    tables' non-unique indexes and foreign keys first and builds them again at the end, in
-    the same transaction (so a dangling reference still fails the whole run). Elsewhere the
+    tables' indexes (primary keys aside) and foreign keys first and builds them again at the
+    end, in the same transaction (so a duplicate or a dangling reference still fails the whole
+    run). Elsewhere the
     rows go in here, with plain ``INSERT``s.
     """
     started = time.perf_counter()
@@ -1350,7 +1353,7 @@ def seed(
     with _HeldLocks(plans), transaction.atomic():
         _lock_tables()
         _quick_commit()
-        dropped = _drop_plain_indexes() if defer_indexes else []
+        dropped = _drop_indexes() if defer_indexes else []
         starts = _next_ids()
         references = References()
         chains = {
@@ -1499,58 +1502,124 @@ def _work(job: SeedJob, run: SeedRun, pipe: Connection) -> None:
         pipe.close()
 
 
+@dataclass
+class _Delivery:
+    """What a relay thread hands the copying thread: a batch, a worker's end, or its failure."""
+
+    process: BaseProcess
+    stories: int = 0
+    tables: list[tuple[str, int, bytes]] = field(default_factory=list)
+    finished: tuple[dict[str, int], dict[tuple[int, int], int]] | None = None
+    failure: WorkerFailed | None = None
+
+
+RELAYED_BATCHES_PER_WORKER = 2
+"""Batches read ahead from each worker while this process copies: enough that a worker never
+waits for a ``COPY`` to finish before it draws on, few enough to bound the memory held."""
+
+
 def _copy_from_workers(
     jobs: list[SeedJob], run: SeedRun, *, total: int, progress: Progress | None
 ) -> tuple[int, dict[str, int]]:
     """Start a process per job, and ``COPY`` each batch they send, table by table.
 
     Forked (the plans, counters and chain tails are inherited, not pickled); each batch goes
-    in whole, in ``TABLES`` order, so every row finds the rows it refers to before it.
+    in whole, in ``TABLES`` order, so every row finds the rows it refers to before it. A
+    thread per worker reads its pipe into a bounded queue, so the workers draw while this
+    thread copies; the database connection is used by this thread alone.
     """
     context = multiprocessing.get_context("fork")
-    workers: dict[Connection, BaseProcess] = {}
+    deliveries: queue.Queue[_Delivery] = queue.Queue(maxsize=RELAYED_BATCHES_PER_WORKER * len(jobs))
+    stop = threading.Event()
+    processes: list[BaseProcess] = []
+    relays: list[threading.Thread] = []
     written = done = 0
     free: list[dict[str, int]] = []
     try:
         for job in jobs:
             receiving, sending = context.Pipe(duplex=False)
-            started: BaseProcess = context.Process(
+            process: BaseProcess = context.Process(
                 target=_work, args=(job, run, sending), name=f"seed-bulk-{job.index}"
             )
-            started.start()
+            process.start()
             sending.close()  # so that a worker's death reads as the end of its pipe
-            workers[receiving] = started
-        while workers:
-            for pipe in wait(list(workers)):
-                assert isinstance(pipe, Connection)
-                process = workers[pipe]
-                message = _receive(pipe, process)
-                if message[0] == _BATCH:
-                    _, stories, counts = message
-                    for key, rows in counts:
-                        _copy(_TABLE_BY_KEY[key], _receive_bytes(pipe, process))
-                        written += rows
-                    done += stories
-                    if progress:
-                        progress(done, total)
-                elif message[0] == _DONE:
-                    _, free_from, counters = message
-                    free.append(free_from)
-                    run.references.last.update(counters)
-                    pipe.close()
-                    process.join()
-                    del workers[pipe]
-                else:
-                    raise WorkerFailed(
-                        f"Seeding worker {process.name} failed, so nothing was written:\n"
-                        f"{message[1]}"
-                    )
+            processes.append(process)
+            relay = threading.Thread(
+                target=_relay, args=(receiving, process, deliveries, stop), daemon=True
+            )
+            relay.start()
+            relays.append(relay)
+        running = len(jobs)
+        while running:
+            delivery = deliveries.get()
+            if delivery.failure is not None:
+                raise delivery.failure
+            for key, rows, text in delivery.tables:
+                _copy(_TABLE_BY_KEY[key], text)
+                written += rows
+            done += delivery.stories
+            if delivery.stories and progress:
+                progress(done, total)
+            if delivery.finished is not None:
+                free_from, counters = delivery.finished
+                free.append(free_from)
+                run.references.last.update(counters)
+                delivery.process.join()
+                running -= 1
     finally:
-        for pipe, process in workers.items():
-            pipe.close()
-            process.terminate()
+        stop.set()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
             process.join()
+        for relay in relays:
+            relay.join()
     return written, _highest_free([dict(jobs[0].ids.starts), *free])
+
+
+def _relay(
+    pipe: Connection,
+    process: BaseProcess,
+    deliveries: queue.Queue[_Delivery],
+    stop: threading.Event,
+) -> None:
+    """Read one worker's pipe into ``deliveries`` until it finishes, fails or is stopped."""
+    try:
+        while not stop.is_set():
+            delivery = _next_delivery(pipe, process)
+            _hand_over(delivery, deliveries, stop)
+            if delivery.finished is not None:
+                return
+    except WorkerFailed as failure:
+        _hand_over(_Delivery(process, failure=failure), deliveries, stop)
+    finally:
+        pipe.close()
+
+
+def _hand_over(
+    delivery: _Delivery, deliveries: queue.Queue[_Delivery], stop: threading.Event
+) -> None:
+    """Queue ``delivery``, waiting while the queue is full, unless the run has stopped."""
+    while not stop.is_set():
+        try:
+            deliveries.put(delivery, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+
+
+def _next_delivery(pipe: Connection, process: BaseProcess) -> _Delivery:
+    message = _receive(pipe, process)
+    if message[0] == _BATCH:
+        _, stories, counts = message
+        tables = [(key, rows, _receive_bytes(pipe, process)) for key, rows in counts]
+        return _Delivery(process, stories=stories, tables=tables)
+    if message[0] == _DONE:
+        _, free_from, counters = message
+        return _Delivery(process, finished=(free_from, counters))
+    raise WorkerFailed(
+        f"Seeding worker {process.name} failed, so nothing was written:\n{message[1]}"
+    )
 
 
 def _receive(pipe: Connection, process: BaseProcess) -> tuple[Any, ...]:
@@ -1588,12 +1657,16 @@ def _quick_commit() -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def _drop_plain_indexes() -> list[str]:
-    """Drop the written tables' non-unique indexes and foreign keys; return what rebuilds them.
+def _drop_indexes() -> list[str]:
+    """Drop the written tables' indexes (their primary keys aside) and foreign keys; return
+    the statements that build them again, unique ones first.
 
-    Unique indexes stay (they are what refuses a duplicate). Each foreign key, checked row by
-    row while copying, costs an index probe per reference; added back at the end, PostgreSQL
-    checks every row in one join, and the transaction fails if any reference is dangling.
+    Most keys here are random (escalations are UUIDs, audit hashes are digests), so at a
+    million escalations each index outgrows the buffer cache and every copied row costs a
+    random read per index. Built at the end from a sort, each costs one pass. Nothing is
+    given up: the rebuild runs in the seeding's transaction, so a duplicate or a dangling
+    reference still fails the whole run. Primary keys stay: other tables' foreign keys hang
+    on them.
     """
     if connection.vendor != "postgresql":
         return []
@@ -1601,34 +1674,40 @@ def _drop_plain_indexes() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+            SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid)
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-            WHERE c.contype = 'f' AND t.relname = ANY(%s)
+            WHERE c.contype IN ('f', 'u') AND t.relname = ANY(%s)
+            ORDER BY c.contype DESC
             """,
             [names],
         )
-        foreign_keys = cursor.fetchall()
-        for table, name, _ in foreign_keys:
+        constraints = cursor.fetchall()  # the foreign keys first: one may need a unique key
+        for table, name, _, _ in constraints:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         cursor.execute(
             """
-            SELECT i.relname, pg_get_indexdef(x.indexrelid)
+            SELECT i.relname, x.indisunique, pg_get_indexdef(x.indexrelid)
             FROM pg_index x
             JOIN pg_class i ON i.oid = x.indexrelid
             JOIN pg_class t ON t.oid = x.indrelid
-            WHERE t.relname = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary
+            WHERE t.relname = ANY(%s) AND NOT x.indisprimary
             """,
             [names],
         )
         indexes = cursor.fetchall()
-        for name, _ in indexes:
+        for name, _, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-    rebuild_indexes = [definition for _, definition in indexes]
-    add_foreign_keys = [
-        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
-        for table, name, definition in foreign_keys
-    ]
-    return rebuild_indexes + add_foreign_keys
+    add = {
+        kind: [
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+            for table, name, contype, definition in constraints
+            if contype == kind
+        ]
+        for kind in ("u", "f")
+    }
+    unique_indexes = [definition for _, unique, definition in indexes if unique]
+    plain_indexes = [definition for _, unique, definition in indexes if not unique]
+    return add["u"] + unique_indexes + plain_indexes + add["f"]
 
 
 def _plans(agencies: int) -> list[PartnershipPlan]:

@@ -167,6 +167,34 @@ def test_after_two_workers_every_sequence_is_past_the_keys_they_took(postgresql)
             assert cursor.fetchone()[0] > largest, table.name
 
 
+def _indexes_and_constraints() -> set[tuple[str, str]]:
+    names = [table.name for table in bulk_seed.TABLES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [names]
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            """
+            SELECT t.relname, c.conname || ' ' || pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+            WHERE t.relname = ANY(%s)
+            """,
+            [names],
+        )
+        return indexes | set(cursor.fetchall())
+
+
+def test_deferring_indexes_builds_every_index_and_constraint_again(postgresql):
+    before = _indexes_and_constraints()
+
+    bulk_seed.seed(120, batch_size=40, agencies=3, today=TODAY, workers=2, defer_indexes=True)
+
+    assert _indexes_and_constraints() == before
+    assert any("UNIQUE (hash)" in definition for _, definition in before)
+    assert Escalation.objects.count() == 120
+
+
 def test_references_carry_on_from_the_counters_the_workers_left(postgresql):
     bulk_seed.seed(100, batch_size=30, agencies=3, today=TODAY, workers=2)
     numbers = {

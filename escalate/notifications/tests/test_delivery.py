@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -215,3 +216,29 @@ def test_a_mistyped_or_half_configured_channel_stops_start_up(settings) -> None:
     settings.NOTIFICATIONS_CHANNEL = "govuk_notify"
     settings.GOVUK_NOTIFY_API_KEY = ""
     assert [error.id for error in check_notification_settings()] == ["notifications.E002"]
+
+
+def test_one_delivery_that_cannot_be_queued_leaves_the_others_queued(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from config.settings.notifications import TASK_QUEUES
+    from django_tasks_db.backend import DatabaseBackend
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}
+    }
+    enqueue = DatabaseBackend.enqueue
+
+    def refuse_the_second(self, task, args, kwargs):
+        if list(args) == [2002]:  # a database error: on PostgreSQL it spoils the transaction
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT no_such_column FROM no_such_table")
+        return enqueue(self, task, args, kwargs)
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", refuse_the_second)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.enqueue_after_commit([2001, 2002, 2003])
+
+    queued = DBTaskResult.objects.filter(task_path=deliver_notification.module_path)
+    assert sorted(result.args_kwargs["args"][0] for result in queued) == [2001, 2003]

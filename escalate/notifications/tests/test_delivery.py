@@ -221,8 +221,9 @@ def test_a_mistyped_or_half_configured_channel_stops_start_up(settings) -> None:
 def test_one_delivery_that_cannot_be_queued_leaves_the_others_queued(
     settings, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    from config.settings.notifications import TASK_QUEUES
     from django_tasks_db.backend import DatabaseBackend
+
+    from config.settings.notifications import TASK_QUEUES
 
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}

@@ -32,8 +32,8 @@ class Command(BaseCommand):
             action="store_const",
             const=True,
             dest="defer_indexes",
-            help="Drop the written tables' indexes (primary keys aside) and foreign keys while loading "
-            "and build them again at the end (the same transaction, so all or nothing). The "
+            help="Drop the written tables' indexes (primary keys aside) and foreign keys while "
+            "loading and build them again at the end (the same transaction, so all or nothing). The "
             f"default when N is at least {bulk_seed.DEFER_INDEXES_FROM:,} and at least the "
             "escalations already stored.",
         )

@@ -33,8 +33,8 @@ class Command(BaseCommand):
             const=True,
             dest="defer_indexes",
             help="Drop the written tables' indexes (primary keys aside) and foreign keys while "
-            "loading and build them again at the end (the same transaction, so all or nothing). The "
-            f"default when N is at least {bulk_seed.DEFER_INDEXES_FROM:,} and at least the "
+            "loading and build them again at the end (the same transaction, so all or nothing). "
+            f"The default when N is at least {bulk_seed.DEFER_INDEXES_FROM:,} and at least the "
             "escalations already stored.",
         )
         indexes.add_argument(

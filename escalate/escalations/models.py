@@ -281,11 +281,13 @@ class Involvement(models.Model):
         Escalation, on_delete=models.CASCADE, related_name="involvements"
     )
     why = models.CharField(max_length=12, choices=Why.choices)
+    # No index of their own: ``involvement_by_person`` and ``involvement_by_agency`` lead with
+    # them, and every index here is paid for on each write.
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+        Person, on_delete=models.CASCADE, related_name="+", null=True, blank=True, db_index=False
     )
     agency = models.ForeignKey(
-        Agency, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+        Agency, on_delete=models.CASCADE, related_name="+", null=True, blank=True, db_index=False
     )
     # The escalation's own sort keys, copied so that a person's or an agency's list is read
     # in order from the indexes below, page by page, without touching escalations they may

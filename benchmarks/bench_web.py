@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def main() -> int:
 
     django.setup()
     results: dict[int, list[Figure]] = {}
+    results_file = _results_file()
     seeded = 0
     seeding: dict[int, str] = {}
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -100,7 +102,7 @@ def main() -> int:
             "from django.db import connection; connection.cursor().execute('VACUUM (ANALYZE)')",
         )
         results[size] = _measure(env, args.duration)
-        _report(results, seeding)
+        _report(results, seeding, out=results_file)
     return 0
 
 
@@ -112,7 +114,7 @@ def _measure_as_is(env: dict[str, str], duration: int) -> int:
     from escalate.escalations.models import Escalation
 
     size = Escalation.objects.count()
-    _report({size: _measure(env, duration)}, {size: "as found (--measure-only)"}, save=False)
+    _report({size: _measure(env, duration)}, {size: "as found (--measure-only)"})
     return 0
 
 
@@ -452,7 +454,7 @@ def _peak_kb(pid: int) -> int:
 
 
 def _report(
-    results: dict[int, list[Figure]], seeding: dict[int, str], *, save: bool = True
+    results: dict[int, list[Figure]], seeding: dict[int, str], *, out: Path | None = None
 ) -> None:
     sizes = sorted(results)
     lines = [f"# bench-web, {datetime.now(UTC).date().isoformat()}", ""]
@@ -487,11 +489,18 @@ def _report(
     lines += ["", "Ratios are p50 over the floor's (or bare Django's) p50 at the same concurrency."]
     text = "\n".join(lines) + "\n"
     print(text)
-    if not save:
+    if out is None:
         return
-    out = ROOT / "benchmarks" / "results" / f"web-{datetime.now(UTC).date().isoformat()}.md"
     out.write_text(text)
     print(f"Written to {out.relative_to(ROOT)}")
+
+
+def _results_file() -> Path:
+    """``web-<date>.md``, or ``web-<date>-2.md`` and on if today's run is already recorded."""
+    folder = ROOT / "benchmarks" / "results"
+    today = datetime.now(UTC).date().isoformat()
+    candidates = (folder / f"web-{today}{'' if n == 1 else f'-{n}'}.md" for n in count(1))
+    return next(path for path in candidates if not path.exists())
 
 
 if __name__ == "__main__":

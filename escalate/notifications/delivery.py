@@ -155,15 +155,14 @@ def _enqueue(ids: list[int], run_after: datetime | None) -> None:
             return  # e.g. the immediate backend in tests: requeue_stalled picks it up when due
         task = task.using(run_after=run_after)
     # One commit for the lot: a queued task is a row, and committed one at a time each made
-    # the change that queued it wait for a flush to disk, once per recipient. A savepoint each
-    # keeps one failure from undoing the others.
-    with transaction.atomic():
-        for notification_id in ids:
-            try:
-                with transaction.atomic():
-                    task.enqueue(notification_id)
-            except Exception:  # the row stays pending; requeue_stalled hands it on
-                logger.exception("Could not queue delivery of notification %s", notification_id)
+    # the change that queued it wait for a flush to disk, once per recipient. If any cannot
+    # be queued, none is: the rows stay pending, and requeue_stalled hands them on.
+    try:
+        with transaction.atomic():
+            for notification_id in ids:
+                task.enqueue(notification_id)
+    except Exception:
+        logger.exception("Could not queue the delivery of %d notifications", len(ids))
 
 
 def retry_failed(notification: Notification) -> bool:

@@ -218,8 +218,8 @@ def test_a_mistyped_or_half_configured_channel_stops_start_up(settings) -> None:
     assert [error.id for error in check_notification_settings()] == ["notifications.E002"]
 
 
-def test_one_delivery_that_cannot_be_queued_leaves_the_others_queued(
-    settings, monkeypatch, django_capture_on_commit_callbacks
+def test_deliveries_that_cannot_all_be_queued_are_left_for_the_requeue(
+    nel: Ladders, settings, monkeypatch, django_capture_on_commit_callbacks, caplog
 ) -> None:
     from django_tasks_db.backend import DatabaseBackend
 
@@ -229,9 +229,11 @@ def test_one_delivery_that_cannot_be_queued_leaves_the_others_queued(
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}
     }
     enqueue = DatabaseBackend.enqueue
+    refused: list[int] = []
 
     def refuse_the_second(self, task, args, kwargs):
-        if list(args) == [2002]:  # a database error: on PostgreSQL it spoils the transaction
+        if len(refused) == 0 and DBTaskResult.objects.exists():
+            refused.append(args[0])  # a database error: on PostgreSQL it spoils the transaction
             with connection.cursor() as cursor:
                 cursor.execute("SELECT no_such_column FROM no_such_table")
         return enqueue(self, task, args, kwargs)
@@ -239,7 +241,10 @@ def test_one_delivery_that_cannot_be_queued_leaves_the_others_queued(
     monkeypatch.setattr(DatabaseBackend, "enqueue", refuse_the_second)
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.enqueue_after_commit([2001, 2002, 2003])
+        nel.raise_()
 
-    queued = DBTaskResult.objects.filter(task_path=deliver_notification.module_path)
-    assert sorted(result.args_kwargs["args"][0] for result in queued) == [2001, 2003]
+    assert refused, "the raise queued fewer than two deliveries: nothing was refused"
+    assert not DBTaskResult.objects.exists()
+    assert "Could not queue the delivery" in caplog.text
+    pending = set(Notification.objects.values_list("pk", flat=True))
+    assert set(delivery.stalled_notifications()) == pending

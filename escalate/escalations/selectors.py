@@ -557,7 +557,9 @@ def _attach_people(escalation: Escalation, history: list[AuditEvent]) -> None:
     named = [escalation.raised_by_id, escalation.counterpart_id]
     people = Person.objects.in_bulk({*named, *(event.actor_id for event in history)} - {None})
     agency_ids = {escalation.raising_agency_id, escalation.other_agency_id}
-    agency_ids |= {people[pk].agency_id for pk in named if pk and people[pk].agency_id}
+    agency_ids |= {
+        agency_id for pk in named if pk and (agency_id := people[pk].agency_id) is not None
+    }
     agencies = Agency.objects.in_bulk(agency_ids)
     for pk in named:
         if pk:

@@ -1513,7 +1513,7 @@ class _Delivery:
     failure: WorkerFailed | None = None
 
 
-RELAYED_BATCHES_PER_WORKER = 2
+RELAYED_BATCHES_PER_WORKER = 1
 """Batches read ahead from each worker while this process copies: enough that a worker never
 waits for a ``COPY`` to finish before it draws on, few enough to bound the memory held."""
 

@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+import uuid6
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
@@ -376,7 +377,7 @@ def draw_story(
     climb = rng.choices(range(len(EXTRA_STAGE_WEIGHTS)), weights=EXTRA_STAGE_WEIGHTS)[0]
     # Finished ones end below the final stage (which a final decision ends, not seeded here).
     last = min(first + climb, final if status is engine.Status.OPEN else final - 1)
-    escalation_id = uuid.uuid4()
+    escalation_id = _escalation_id_made_at(_moment(raised_on, 0))
     story = Story(
         id=escalation_id,
         id_text=str(escalation_id),
@@ -1082,6 +1083,13 @@ def audit_rows(story: Story, ids: Ids, chains: dict[int, Chain]) -> Iterable[Row
             previous,
             digest,
         )
+
+
+def _escalation_id_made_at(moment: datetime) -> uuid.UUID:
+    """A time-ordered id (as ``models.new_escalation_id`` makes) for a case recorded then."""
+    milliseconds = int(moment.timestamp() * 1000)
+    rest = int.from_bytes(os.urandom(10), "big")  # not from the story's generator: ids only
+    return uuid.UUID(int=uuid6.UUID(int=milliseconds << 80 | rest, version=7).int)
 
 
 @lru_cache(maxsize=65_536)  # a few thousand days times a few dozen minutes

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import uuid6
 from django.db import models
 from django.urls import reverse
 
@@ -46,6 +47,16 @@ def _due_key() -> models.Func:
     )
 
 
+def new_escalation_id() -> uuid.UUID:
+    """A UUID that starts with the time it was made (version 7; decision 11).
+
+    A random one (version 4) sends each new case's rows to a random page of every index
+    that leads with the escalation: at a million cases those pages are seldom in memory, so
+    raising read about 30 of them from disk. Made one after another, these ids share pages.
+    """
+    return uuid.UUID(int=uuid6.uuid7().int)
+
+
 class Escalation(models.Model):
     class Status(models.TextChoices):
         OPEN = engine.Status.OPEN.value, "Open"
@@ -53,7 +64,7 @@ class Escalation(models.Model):
         WITHDRAWN = engine.Status.WITHDRAWN.value, "Withdrawn"
         CLOSED = engine.Status.CLOSED.value, "Closed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_escalation_id, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     partnership = models.ForeignKey(
         Partnership, on_delete=models.PROTECT, related_name="escalations"

@@ -146,6 +146,7 @@ def test_two_workers_write_what_the_services_would(postgresql):
     assert [chain.broken for chain in reports] == [None] * len(reports)
     references = list(Escalation.objects.values_list("reference", flat=True))
     assert len(set(references)) == len(references)
+    assert {pk.version for pk in Escalation.objects.values_list("pk", flat=True)} == {7}
     for escalation in Escalation.objects.order_by("pk")[:60]:
         rows = list(Involvement.objects.filter(escalation=escalation))
         assert {row.as_fact() for row in rows} == set(

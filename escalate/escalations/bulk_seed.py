@@ -1342,8 +1342,7 @@ def seed(
     ``defer_indexes`` (PostgreSQL; default: see ``DEFER_INDEXES_FROM``) drops the written
     tables' indexes (primary keys aside) and foreign keys first and builds them again at the
     end, in the same transaction (so a duplicate or a dangling reference still fails the whole
-    run). Elsewhere the
-    rows go in here, with plain ``INSERT``s.
+    run). Elsewhere the rows go in here, with plain ``INSERT``s.
     """
     started = time.perf_counter()
     today = today or local_today()
@@ -1544,6 +1543,7 @@ def _copy_from_workers(
     written = done = 0
     free: list[dict[str, int]] = []
     try:
+        pipes: list[Connection] = []
         for job in jobs:
             receiving, sending = context.Pipe(duplex=False)
             process: BaseProcess = context.Process(
@@ -1552,6 +1552,10 @@ def _copy_from_workers(
             process.start()
             sending.close()  # so that a worker's death reads as the end of its pipe
             processes.append(process)
+            pipes.append(receiving)
+        # Only once every worker is forked: a fork copies no thread but keeps the locks that
+        # running threads held, which could leave a worker waiting on one for ever.
+        for receiving, process in zip(pipes, processes, strict=True):
             relay = threading.Thread(
                 target=_relay, args=(receiving, process, deliveries, stop), daemon=True
             )

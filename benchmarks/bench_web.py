@@ -415,6 +415,9 @@ def _export(master_pid: int, cookie: str) -> Figure:
     request = urllib.request.Request(
         f"http://127.0.0.1:{APP_PORT}/register/export.csv?status=all", headers={"Cookie": cookie}
     )
+    workers = _children(master_pid)
+    before = max((_peak_kb(pid) for pid in workers), default=0)
+    reset = all(_reset_peak(pid) for pid in workers)
     started = time.perf_counter()
     size = rows = 0
     with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 - loopback
@@ -422,7 +425,9 @@ def _export(master_pid: int, cookie: str) -> Figure:
             size += len(line)
             rows += 1
     seconds = time.perf_counter() - started
-    peak = max((_peak_kb(pid) for pid in _children(master_pid)), default=0)
+    peak = max((_peak_kb(pid) for pid in workers), default=0)
+    # Signing in hashes with Argon2 (about 100 MB): that peak is the password's, not the export's.
+    during = "during the export" if reset else "since the worker started"
     return Figure(
         "register CSV export (full)",
         1,
@@ -431,7 +436,7 @@ def _export(master_pid: int, cookie: str) -> Figure:
         seconds * 1000,
         None,
         f"{rows - 1:,} rows, {size / 1e6:,.1f} MB in {seconds:,.1f} s; "
-        f"worker peak RSS {peak / 1024:,.0f} MB",
+        f"worker peak RSS {peak / 1024:,.0f} MB {during} ({before / 1024:,.0f} MB before)",
     )
 
 
@@ -445,6 +450,15 @@ def _children(pid: int) -> list[int]:
         if re.search(rf"^PPid:\s+{pid}$", text, re.M):
             found.append(int(status.parent.name))
     return found
+
+
+def _reset_peak(pid: int) -> bool:
+    """Start the process's peak RSS (VmHWM) again from its current RSS (Linux 4.0 and on)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def _peak_kb(pid: int) -> int:

@@ -59,14 +59,23 @@ class ReadEvent(models.Model):
     reader = models.ForeignKey("organisations.Person", on_delete=models.PROTECT, related_name="+")
     what = models.CharField(max_length=32, choices=What.choices)
     detail = models.CharField(max_length=120, blank=True, help_text="e.g. 'record.pdf'")
+    # Served by the index below, which leads with it: every page view writes a row here.
     escalation = models.ForeignKey(
-        "escalations.Escalation", on_delete=models.PROTECT, related_name="reads", null=True
+        "escalations.Escalation",
+        on_delete=models.PROTECT,
+        related_name="reads",
+        null=True,
+        db_index=False,
     )
     ip_address = models.GenericIPAddressField(null=True)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
-        indexes = [models.Index(fields=["escalation", "-occurred_at"])]
+        # The whole ordering, tie-breaker included: without the id PostgreSQL sorted every
+        # read of a case (3,288 on one bench case: 8 ms) to show the newest 50.
+        indexes = [
+            models.Index(fields=["escalation", "-occurred_at", "-id"], name="reads_of_escalation")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_what_display()} read at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1604,6 +1604,12 @@ def _relay(
                 return
     except WorkerFailed as failure:
         _hand_over(_Delivery(process, failure=failure), deliveries, stop)
+    except Exception as problem:  # a relay must never leave the copying thread waiting
+        unreadable = WorkerFailed(
+            f"Reading from seeding worker {process.name} failed, so nothing was written: "
+            f"{problem!r}"
+        )
+        _hand_over(_Delivery(process, failure=unreadable), deliveries, stop)
     finally:
         pipe.close()
 
@@ -1637,7 +1643,7 @@ def _next_delivery(pipe: Connection, process: BaseProcess) -> _Delivery:
 def _receive(pipe: Connection, process: BaseProcess) -> tuple[Any, ...]:
     try:
         message = pipe.recv()
-    except EOFError:
+    except (EOFError, OSError):  # OSError: the pipe ended inside a message
         raise _vanished(process) from None
     assert isinstance(message, tuple)
     return message
@@ -1646,7 +1652,7 @@ def _receive(pipe: Connection, process: BaseProcess) -> tuple[Any, ...]:
 def _receive_bytes(pipe: Connection, process: BaseProcess) -> bytes:
     try:
         return pipe.recv_bytes()
-    except EOFError:
+    except (EOFError, OSError):  # OSError: the worker was stopped in the middle of sending
         raise _vanished(process) from None
 
 

@@ -25,6 +25,4 @@ def record_read(
 
 def reads_of(escalation: Any) -> QuerySet[ReadEvent]:
     """Who has seen this escalation and its documents, newest first."""
-    return ReadEvent.objects.filter(escalation=escalation).select_related(
-        "reader", "reader__agency"
-    )
+    return ReadEvent.objects.filter(escalation=escalation)

@@ -219,15 +219,10 @@ def test_a_mistyped_or_half_configured_channel_stops_start_up(settings) -> None:
 
 
 def test_deliveries_that_cannot_all_be_queued_are_left_for_the_requeue(
-    nel: Ladders, settings, monkeypatch, django_capture_on_commit_callbacks, caplog
+    nel: Ladders, database_queue: None, monkeypatch, django_capture_on_commit_callbacks, caplog
 ) -> None:
     from django_tasks_db.backend import DatabaseBackend
 
-    from config.settings.notifications import TASK_QUEUES
-
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}
-    }
     enqueue = DatabaseBackend.enqueue
     refused: list[int] = []
 

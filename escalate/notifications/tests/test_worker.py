@@ -31,7 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 REPO = Path(__file__).resolve().parents[3]
 WAIT = 30  # seconds: generous, so a slow CI machine does not fail the test
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 class WorkerDatabase:
@@ -86,14 +85,6 @@ def mail_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "mail"
     directory.mkdir()
     return directory
-
-
-@pytest.fixture
-def database_queue(settings) -> None:
-    """Enqueue into the real database queue, as production does, instead of running at once."""
-    from config.settings.notifications import TASK_QUEUES
-
-    settings.TASKS = {"default": {**DATABASE_QUEUE["default"], "QUEUES": TASK_QUEUES}}
 
 
 @pytest.fixture

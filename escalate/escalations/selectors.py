@@ -639,6 +639,50 @@ def _record_of(full: Escalation) -> EscalationRecord:
     )
 
 
+@dataclass(frozen=True)
+class RaisedCase:
+    """The rows raising a case wrote, which are then the whole of its record."""
+
+    escalation: Escalation
+    stage_entry: StageEntry
+    parties: list[Party]
+    history: list[AuditEvent]
+
+
+def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
+    """The record of a case just raised, built from the rows raising wrote rather than read
+    back (twelve queries saved on the API's raise): a new case has no contacts, actions,
+    ticks, proposal, participants or panel yet. Only who acts at its first stage is read,
+    as ``_record_of`` reads it."""
+    escalation = raised.escalation
+    for event in raised.history:
+        AuditEvent.actor.field.set_cached_value(event, escalation.raised_by)
+    if escalation.counterpart is not None:
+        Person.agency.field.set_cached_value(escalation.counterpart, escalation.other_agency)
+    stage = escalation.policy.rules.stage(escalation.stage_number)
+    return EscalationRecord(
+        escalation=escalation,
+        stage_entries=[raised.stage_entry],
+        contacts=[],
+        agreed_actions=[],
+        checklist_ticks=[],
+        history=list(raised.history),
+        participants=[],
+        panel_members=[],
+        representations=[],
+        final_decision=None,
+        acting=people_acting_at(escalation, stage, raised.parties),
+        chairs=list(partnership_people(escalation.partnership, PartnershipRole.CHAIR))
+        if stage.ladder_role is None
+        else [],
+        parties=list(raised.parties),
+        appointments=[],
+        proposal=None,
+        confirmations=[],
+        proposed_owners={},
+    )
+
+
 def latest_decision(escalation: Escalation) -> FinalDecision | None:
     return (
         FinalDecision.objects.filter(escalation=escalation)

@@ -41,6 +41,7 @@ from escalate.escalations.models import (
     Subject,
 )
 from escalate.escalations.references import next_reference
+from escalate.escalations.selectors import RaisedCase
 from escalate.notifications.services import (
     notify_appointed,
     notify_outcome,
@@ -98,7 +99,9 @@ def raise_escalation(
     start_at: int | None = None,
     entry_route: str = "",
     today: date | None = None,
-) -> Escalation:
+) -> RaisedCase:
+    """Raise an escalation; what it returns is every row of the new case, so that a caller
+    showing the case need not read it back (``selectors.new_escalation_record``)."""
     rules = policy.rules
     other_agency = _check_raise(
         raised_by=raised_by,
@@ -109,6 +112,10 @@ def raise_escalation(
         category=category,
     )
     today = today or local_today()
+    assert raised_by.agency is not None  # _check_raise refuses anyone outside an agency
+    # The raiser's partnership, which _check_raise found is the procedure's: read with the
+    # person at sign-in, where the procedure version is held without it.
+    partnership = raised_by.agency.partnership
     subject = _checked_subject(subject, today=today)
     _text(decision_disputed, "The decision, action or inaction you disagree with")
     _text(evidence, "Why you disagree", required=False)
@@ -123,17 +130,16 @@ def raise_escalation(
         route_key=entry_route or None,
     )
     subject_row = Subject.objects.create(
-        partnership=policy.partnership,
+        partnership=partnership,
         kind=subject.kind.value,
         name=subject.name,
         date_of_birth=subject.date_of_birth,
         case_reference=subject.case_reference,
         nhs_number=subject.nhs_number,
     )
-    assert raised_by.agency is not None  # _check_raise refuses anyone outside an agency
     escalation = Escalation(
-        reference=next_reference(partnership=policy.partnership, year=today.year),
-        partnership=policy.partnership,
+        reference=next_reference(partnership=partnership, year=today.year),
+        partnership=partnership,
         policy=policy,
         subject=subject_row,
         raised_by=raised_by,
@@ -175,12 +181,12 @@ def raise_escalation(
     escalation.waiting_on = moves.waiting_on(case, rules).value
     escalation.case_facts = authority.stored_facts(case)
     escalation.save(force_insert=True)
-    StageEntry.objects.create(
+    stage_entry = StageEntry.objects.create(
         escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
     )
     Party.objects.bulk_create(parties)
     keep_involvement(escalation, escalation.access_facts_of_new(parties), is_new=True)
-    record(
+    raised = record(
         events.ESCALATION_RAISED,
         actor=raised_by,
         escalation=escalation,
@@ -191,15 +197,18 @@ def raise_escalation(
             "immediate_risk": immediate_risk,
         },
     )
+    history = [raised]
     if immediate_risk and same_day_route_taken:
-        record(
-            events.IMMEDIATE_RISK_ROUTE_TAKEN,
-            actor=raised_by,
-            escalation=escalation,
-            stage_number=change.stage.number,
+        history.append(
+            record(
+                events.IMMEDIATE_RISK_ROUTE_TAKEN,
+                actor=raised_by,
+                escalation=escalation,
+                stage_number=change.stage.number,
+            )
         )
     notify_raised(escalation=escalation, actor=raised_by)
-    return escalation
+    return RaisedCase(escalation, stage_entry=stage_entry, parties=parties, history=history)
 
 
 def _check_raise(

@@ -292,7 +292,7 @@ def raise_details(request: HttpRequest, person: Person) -> HttpResponse:
         with refusals_shown_on(form):
             escalation = services.raise_escalation(
                 raised_by=person, policy=policy, **form.service_arguments()
-            )
+            ).escalation
             return _done(request, escalation, f"Escalation {escalation.reference} raised")
     return render(
         request,

@@ -22,9 +22,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, TextField
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
@@ -35,6 +33,9 @@ from escalate.notifications.models import DeliveryAttempt, Notification
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+DELIVERIES_PER_TASK = 50
+"""A change notifies a handful of people; a sweep may queue thousands, spread over tasks."""
+MAX_REQUEUED = 10_000
 
 
 class Outcome(StrEnum):
@@ -147,20 +148,20 @@ def enqueue_after_commit(ids: Iterable[int], *, run_after: datetime | None = Non
 
 
 def _enqueue(ids: list[int], run_after: datetime | None) -> None:
-    from escalate.notifications.tasks import deliver_notification
+    from escalate.notifications.tasks import deliver_notifications
 
-    task = deliver_notification
+    task = deliver_notifications
     if run_after is not None:
         if not task.get_backend().supports_defer:
             return  # e.g. the immediate backend in tests: requeue_stalled picks it up when due
         task = task.using(run_after=run_after)
-    # One commit for the lot: a queued task is a row, and committed one at a time each made
-    # the change that queued it wait for a flush to disk, once per recipient. If any cannot
-    # be queued, none is: the rows stay pending, and requeue_stalled hands them on.
+    # One task for the lot: a queued task is a row, and one per recipient made every change
+    # write (and the queue's backend build) a row each. If they cannot be queued, the rows
+    # stay pending and requeue_stalled hands them on.
     try:
         with transaction.atomic():
-            for notification_id in ids:
-                task.enqueue(notification_id)
+            for start in range(0, len(ids), DELIVERIES_PER_TASK):
+                task.enqueue(ids[start : start + DELIVERIES_PER_TASK])
     except Exception:
         logger.exception("Could not queue the delivery of %d notifications", len(ids))
 
@@ -188,30 +189,41 @@ def stalled_notifications(*, now: datetime | None = None) -> list[int]:
     a queue that lost a task (or never got it) leaves none. Both are found here.
     """
     now = now or timezone.now()
-    from escalate.notifications.tasks import deliver_notification
-
-    queued = (
-        DBTaskResult.objects.annotate(
-            first_argument=KeyTextTransform("0", KeyTransform("args", "args_kwargs"))
-        )
-        .filter(
-            status="READY",
-            task_path=deliver_notification.module_path,
-        )
-        .filter(
-            # Compared as text: the queue holds other tasks' arguments too, of any type.
-            first_argument=Cast(OuterRef("pk"), output_field=TextField())
-        )
-    )
-    return list(
+    queued = _queued_for_delivery()
+    due = (
         Notification.objects.filter(
             status=Notification.Status.PENDING, awaits_digest=False, next_attempt_at__lte=now
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .exclude(Exists(queued))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:10_000]
+        .values_list("pk", flat=True)
     )
+    stalled: list[int] = []
+    for pk in due.iterator(chunk_size=2000):
+        if pk not in queued:
+            stalled.append(pk)
+            if len(stalled) == MAX_REQUEUED:
+                break
+    return stalled
+
+
+def _queued_for_delivery() -> set[int]:
+    """The notifications that tasks waiting in the queue will send.
+
+    Read whole and matched here, not in SQL: a task holds a list of ids, and a JSON array's
+    members cannot be matched on SQLite. The queue is short unless the workers are down.
+    """
+    from escalate.notifications.tasks import deliver_notification, deliver_notifications
+
+    queued: set[int] = set()
+    waiting = DBTaskResult.objects.filter(
+        status="READY",
+        task_path__in=[deliver_notifications.module_path, deliver_notification.module_path],
+    ).values_list("args_kwargs", flat=True)
+    for arguments in waiting.iterator(chunk_size=2000):
+        first = (arguments.get("args") or [None])[0]
+        queued.update(first if isinstance(first, list) else [first])
+    return queued
 
 
 def requeue_stalled(*, now: datetime | None = None) -> int:

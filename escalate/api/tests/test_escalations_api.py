@@ -185,7 +185,7 @@ def test_the_list_shows_only_what_the_person_may_see(world: World):
         decision_disputed="A decision.",
         evidence="Evidence.",
         desired_outcome="An outcome.",
-    )
+    ).escalation
     assert other_school.pk == mine.raising_agency_id
 
     ids = [
@@ -391,6 +391,28 @@ def test_raising_creates_an_escalation_with_its_audit_event(world: World):
     assert response["Location"].endswith(f"/api/v1/escalations/{created.pk}/")
     assert response["ETag"] == '"1"'
     assert AuditEvent.objects.filter(escalation=created, event=events.ESCALATION_RAISED).exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"counterpart": None},
+        {"immediate_risk": True, "same_day_route_taken": True},
+    ],
+    ids=["with a counterpart", "without one", "same-day route"],
+)
+def test_the_raise_response_is_the_case_as_read_back(world: World, overrides: dict[str, Any]):
+    # The response is built from the rows raising wrote, not read back: it must say what a
+    # read says, history, parties, who acts and the moves included.
+    client = client_for(world.raiser)
+    raised = call(client, "post", "/api/v1/escalations/", raise_body(world, **overrides))
+    assert raised.status_code == 201, raised.content
+
+    read = client.get(raised["Location"])
+
+    assert raised.json() == read.json()
+    assert raised["ETag"] == read["ETag"]
 
 
 @pytest.mark.parametrize(

@@ -354,7 +354,7 @@ class EscalationRaiseApi(ApiView):
             subject = data.pop("subject")
             data["other_agency"] = _agency(data["other_agency"])
             data["counterpart"] = _named_person(data["counterpart"])
-            escalation = services.raise_escalation(
+            raised = services.raise_escalation(
                 raised_by=person,
                 policy=policy,
                 subject=services.SubjectDetails(
@@ -366,10 +366,17 @@ class EscalationRaiseApi(ApiView):
                 ),
                 **data,
             )
+            escalation = raised.escalation
             location = request.build_absolute_uri(
                 reverse("api:escalation", kwargs={"pk": escalation.pk})
             )
-            return escalation_response(request, escalation, status=201, location=location)
+            return escalation_response(
+                request,
+                escalation,
+                status=201,
+                location=location,
+                record=selectors.new_escalation_record(raised),
+            )
 
         return idempotent(request, raise_it)
 

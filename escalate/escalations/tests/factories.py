@@ -100,7 +100,7 @@ def raise_for(
         counterpart=counterpart,
         today=today,
         **details,
-    )
+    ).escalation
 
 
 def keep_case_facts(escalation: Escalation) -> None:

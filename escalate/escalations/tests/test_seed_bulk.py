@@ -112,7 +112,7 @@ def test_a_raise_through_the_service_succeeds_after_seeding(seeded):
         evidence="",
         desired_outcome="An assessment.",
         today=TODAY,
-    )
+    ).escalation
     assert escalation.reference not in set(
         Escalation.objects.exclude(pk=escalation.pk).values_list("reference", flat=True)
     )

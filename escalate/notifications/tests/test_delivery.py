@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from escalate.notifications.channels import message_id
 from escalate.notifications.delivery import Outcome, deliver, requeue_stalled, retry_failed
 from escalate.notifications.digests import send_daily_digests
 from escalate.notifications.models import DeliveryAttempt, Notification, NotificationPreference
-from escalate.notifications.tasks import deliver_notification
+from escalate.notifications.tasks import deliver_notification, deliver_notifications
 from escalate.notifications.tests.factories import Ladders
 
 pytestmark = pytest.mark.django_db
@@ -121,8 +122,16 @@ def test_after_the_last_attempt_it_fails_and_an_administrator_can_retry(
     assert DeliveryAttempt.objects.filter(notification=row).count() == 3
 
 
+@pytest.mark.parametrize(
+    ("task_path", "arguments"),
+    [
+        (deliver_notifications.module_path, lambda pk: [[pk - 1, pk]]),
+        (deliver_notification.module_path, lambda pk: [pk]),  # queued before the batches
+    ],
+    ids=["in a batch", "on its own"],
+)
 def test_stalled_notifications_are_queued_again_but_not_those_already_queued(
-    nel: Ladders,
+    nel: Ladders, task_path: str, arguments: Callable[[int], list[object]]
 ) -> None:
     nel.raise_()  # three pending rows whose on-commit tasks never ran (the test's transaction)
     rows = list(Notification.objects.order_by("pk"))
@@ -132,8 +141,8 @@ def test_stalled_notifications_are_queued_again_but_not_those_already_queued(
         claimed_until=timezone.now() + timedelta(minutes=5)  # a live worker is sending it
     )
     DBTaskResult.objects.create(  # rows[2] still has its task waiting in the queue
-        args_kwargs={"args": [rows[2].pk], "kwargs": {}},
-        task_path=deliver_notification.module_path,
+        args_kwargs={"args": arguments(rows[2].pk), "kwargs": {}},
+        task_path=task_path,
         queue_name="notifications",
         backend_name="default",
         run_after=timezone.now(),
@@ -218,10 +227,26 @@ def test_a_mistyped_or_half_configured_channel_stops_start_up(settings) -> None:
     assert [error.id for error in check_notification_settings()] == ["notifications.E002"]
 
 
+def test_a_change_queues_one_task_for_all_its_notifications(
+    nel: Ladders, database_queue: None, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        nel.raise_()
+
+    pending = sorted(Notification.objects.values_list("pk", flat=True))
+    assert len(pending) > 1
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == deliver_notifications.module_path
+    assert sorted(queued.args_kwargs["args"][0]) == pending
+    assert delivery.stalled_notifications() == []
+
+
 def test_deliveries_that_cannot_all_be_queued_are_left_for_the_requeue(
     nel: Ladders, database_queue: None, monkeypatch, django_capture_on_commit_callbacks, caplog
 ) -> None:
     from django_tasks_db.backend import DatabaseBackend
+
+    monkeypatch.setattr(delivery, "DELIVERIES_PER_TASK", 1)  # a task each, as for a big sweep
 
     enqueue = DatabaseBackend.enqueue
     refused: list[int] = []

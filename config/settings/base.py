@@ -89,6 +89,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "escalate" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["escalate.common.templatetags.govuk"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -223,7 +223,13 @@ class Moves:
 
 def moves_for(case: Case, actor: Actor, rules: PolicyRules) -> Moves:
     """Which moves ``actor`` may make now, and a sentence for each they may not."""
-    return Moves(tuple(MoveOption(move, why_not(move, case, actor, rules)) for move in Move))
+    return moves_among(Move, case, actor, rules)
+
+
+def moves_among(among: Iterable[Move], case: Case, actor: Actor, rules: PolicyRules) -> Moves:
+    """``moves_for``, asked only about ``among``: a list asks, row by row, whether the
+    viewer may answer what the case waits on, not about every move."""
+    return Moves(tuple(MoveOption(move, why_not(move, case, actor, rules)) for move in among))
 
 
 def ensure(move: Move, case: Case, actor: Actor, rules: PolicyRules) -> None:

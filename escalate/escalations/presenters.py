@@ -343,7 +343,8 @@ def list_waiting(
     """``waiting`` for a row of a list, from the stage machine's facts the row itself holds
     (``authority.stored_case``): no other row of the case is read."""
     case = authority.stored_case(escalation)
-    options = moves.moves_for(case, actors(escalation.partnership_id), rules)
+    answering = _ANSWERING_MOVES[WaitingOn(escalation.waiting_on)]
+    options = moves.moves_among(answering, case, actors(escalation.partnership_id), rules)
     return waiting(escalation, case=case, options=options, rules=rules, agency_names=agency_names)
 
 

@@ -54,6 +54,7 @@ from escalate.domain.moves import (
     decision_refusal,
     ensure,
     known_answers,
+    moves_among,
     moves_for,
     outstanding_items,
     panel_shortfall,
@@ -409,6 +410,18 @@ def test_who_may_escalate_resolve_withdraw_and_record_a_contact(
     rules = shipped_rules(policy)
     found = moves_for(case(stage), person(COLUMNS[column]), rules)
     assert found.allowed & set(CODES.values()) == _expand(code, rules, stage)
+
+
+@pytest.mark.parametrize("column", sorted(COLUMNS))
+def test_asking_about_some_moves_answers_as_asking_about_all(column: str) -> None:
+    rules = shipped_rules("nel")
+    asked = [Move.ESCALATE, Move.PROPOSE_RESOLUTION, Move.WITHDRAW]
+    everything = moves_for(case(1), person(COLUMNS[column]), rules)
+
+    some = moves_among(asked, case(1), person(COLUMNS[column]), rules)
+
+    assert some.allowed == everything.allowed & set(asked)
+    assert [some.refusal(move) for move in asked] == [everything.refusal(m) for m in asked]
 
 
 # --- decision 7: a stage belongs to its rung, and those above it, in each party agency --------

@@ -2,10 +2,10 @@
 
 Django renders a select by rendering a template for every option. A list's filter offers
 every agency of a partnership (forty or more), so that cost was most of the time it took
-to draw a page with no rows at all. These widgets keep Django's own choice of which
-options are selected (``Select.optgroups``) and attributes (``flatatt``, which writes
-``True`` as a bare attribute and leaves out ``False`` and ``None``, as the widget templates
-do); only the drawing moves from templates to ``format_html``. Option groups are not
+to draw a page with no rows at all. These widgets draw what Django's select draws (its
+attributes through ``flatatt``, which writes ``True`` as a bare attribute and leaves out
+``False`` and ``None``, as the widget templates do; the first chosen option selected), with
+``format_html`` in place of templates and of a dict per option. Option groups are not
 drawn: no filter has them.
 
 ``ListedModelChoiceField`` reads its choices with one plain query. Django's own iterates
@@ -15,6 +15,7 @@ to the database for a list of forty agencies.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -38,19 +39,27 @@ class GovukSelect(forms.Select):
         attrs: dict[str, Any] | None = None,
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
+        # Widget's context, not ChoiceWidget's: that one also builds a dict of attributes per
+        # option (``optgroups``), most of what drawing a filter of forty agencies cost.
+        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            (
-                (str(option["value"]), flatatt(option["attrs"]), option["label"])
-                for _, group, _ in widget["optgroups"]
-                for option in group
-            ),
+            self._options(set(widget["value"])),
         )
         return format_html(
             '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
         )
+
+    def _options(self, chosen: set[str]) -> Iterator[tuple[str, str, Any]]:
+        """Each option's value, ``selected`` attribute and label. As Django's select, only
+        the first option whose value was chosen is selected."""
+        selected_one = False
+        for option_value, label in self.choices:
+            text = "" if option_value is None else str(option_value)
+            is_selected = not selected_one and text in chosen
+            selected_one = selected_one or is_selected
+            yield text, " selected" if is_selected else "", label
 
 
 class _ListedChoices(ModelChoiceIterator):

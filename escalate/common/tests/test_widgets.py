@@ -31,7 +31,7 @@ class Both(forms.Form):
     ours = forms.ChoiceField(choices=CHOICES, required=False, widget=GovukSelect)
 
 
-@pytest.mark.parametrize("chosen", ["", "2", "not a choice"])
+@pytest.mark.parametrize("chosen", ["", "2", "3", "not a choice"])
 def test_it_draws_the_same_select_as_django(chosen: str) -> None:
     form = Both({"django": chosen, "ours": chosen})
     form.is_valid()
@@ -65,3 +65,7 @@ def test_the_listed_field_reads_its_choices_in_one_query() -> None:
     assert len(queries) == 1
     assert "DECLARE" not in queries[0]["sql"].upper()  # not a server-side cursor
     assert html.count("<option") == 6 and 'class="govuk-select"' in html
+    chosen = Agency.objects.get(name="Invented Agency 3")
+    drawn = str(Filter({"agency": str(chosen.pk)})["agency"])
+    assert f'<option value="{chosen.pk}" selected>Invented Agency 3</option>' in drawn
+    assert drawn.count(" selected") == 1

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -90,7 +90,7 @@ def _remembered(person: Person, key: str) -> IdempotencyRecord | None:
 def _remember(
     request: Request, person: Person, key: str, fingerprint: str, response: Response
 ) -> None:
-    IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - _window()).delete()
+    _forget_expired()
     body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
     IdempotencyRecord.objects.create(
         person=person,
@@ -102,6 +102,25 @@ def _remember(
         response_body=body,
         response_headers={name: response[name] for name in _REPLAYED_HEADERS if name in response},
     )
+
+
+EXPIRED_PER_REQUEST = 100
+"""Each write clears up to this many expired keys: their bodies name the child, so none
+outlives its window for long, and no write pays for a backlog."""
+
+
+def _forget_expired() -> None:
+    """Delete keys past their window, skipping any another write is deleting.
+
+    Deleted outright, two writes that found the same expired keys queued one behind the
+    other until the first committed, whichever partnerships they were in.
+    """
+    expired = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - _window())
+    if connection.features.has_select_for_update_skip_locked:
+        expired = expired.select_for_update(skip_locked=True)
+    ids = list(expired.order_by("created_at").values_list("pk", flat=True)[:EXPIRED_PER_REQUEST])
+    if ids:
+        IdempotencyRecord.objects.filter(pk__in=ids).delete()
 
 
 def _replay(earlier: IdempotencyRecord, fingerprint: str) -> Response:

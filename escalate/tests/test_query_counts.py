@@ -199,7 +199,7 @@ def test_the_api_escalation(world: World, django_assert_num_queries: CountQuerie
 
 # Raising through the API, as an integration does. The token with its person (1) and their
 # roles (1); the partnership's newest version (1); the idempotency key, looked up (1), its
-# savepoint (2), and at the end the expired keys cleared and this one kept (2). The other
+# savepoint (2), and at the end expired keys looked for (none) and this one kept (2). The other
 # agency (1); the counterpart (1); the raise's own savepoint (2), the counterpart's roles
 # and account (2). The writes: subject, reference, escalation, first stage, parties and who
 # is involved (6); the audit chain's tail and event (2), and its lock on PostgreSQL (1).

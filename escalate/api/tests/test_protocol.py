@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from escalate.api.models import IdempotencyRecord
 from escalate.api.tests.conftest import API_URLS, World, client_for
@@ -181,6 +186,72 @@ def test_a_retried_change_is_replayed_even_though_the_etag_moved_on(world: World
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
     assert Contact.objects.filter(escalation=world.escalation).count() == 1
+
+
+def _age_every_key() -> None:
+    IdempotencyRecord.objects.update(
+        created_at=timezone.now() - timedelta(hours=settings.ESCALATE_API_IDEMPOTENCY_HOURS + 1)
+    )
+
+
+def test_expired_keys_are_cleared_by_later_writes(world: World):
+    client = client_for(world.raiser)
+    client.post(
+        "/api/v1/escalations/", raise_body(world), format="json", HTTP_IDEMPOTENCY_KEY="old"
+    )
+    _age_every_key()
+
+    later = client.post(
+        "/api/v1/escalations/",
+        raise_body(world, evidence="Later."),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="new",
+    )
+
+    assert later.status_code == 201
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two connections holding row locks need PostgreSQL; set DATABASE_URL to run",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_write_does_not_wait_for_another_clearing_the_same_expired_keys(world: World):
+    client = client_for(world.raiser)
+    client.post(
+        "/api/v1/escalations/", raise_body(world), format="json", HTTP_IDEMPOTENCY_KEY="old"
+    )
+    _age_every_key()
+    locked, release = threading.Event(), threading.Event()
+
+    def another_write_clearing() -> None:
+        with transaction.atomic():
+            list(IdempotencyRecord.objects.select_for_update().filter(key="old"))
+            locked.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    holder = threading.Thread(target=another_write_clearing)
+    holder.start()
+    assert locked.wait(timeout=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '3s'")  # waiting would fail the request, not hang
+    try:
+        response = client.post(
+            "/api/v1/escalations/",
+            raise_body(world, evidence="Meanwhile."),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="new",
+        )
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+
+    assert response.status_code == 201, response.content
+    assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"old", "new"}
 
 
 def test_an_unusable_key_is_a_400_for_the_header(world: World):

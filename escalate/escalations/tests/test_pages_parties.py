@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from escalate.escalations import services
 from escalate.escalations.models import Escalation, Party
 from escalate.escalations.tests.factories import (
     AgencyFactory,
@@ -149,3 +150,25 @@ def test_cscp_shows_and_changes_the_lead_agency(client: Client, cscp: Escalation
         client.get(response["Location"]).content.decode()
     )
     assert current(cscp).revision == cscp.revision + 1
+
+
+def test_at_the_line_managers_stage_the_page_names_each_side_s_own_manager(
+    client: Client, world: World
+) -> None:
+    # The raiser's own line manager is named for the school, not every line manager there;
+    # children's services names no manager for its practitioner, so its rung is listed.
+    PersonFactory(
+        agency=world.school, name="Max Deputy", job_title="Deputy head", ladder_role="line_manager"
+    )
+    world.raiser.line_manager = world.school_manager
+    world.raiser.save(update_fields=["line_manager"])
+    escalation = services.escalate_stage(
+        escalation=world.escalation, actor=world.director, reason="No agreement.", today=RAISED_ON
+    )
+    assert escalation.stage_number == 2
+
+    text = signed_in(client, world.raiser).get(url("detail", escalation)).content.decode()
+
+    assert "Jo Deputy (Deputy head, Invented Primary School)" in text
+    assert "Max Deputy" not in text
+    assert "Lee Manager (Team manager, Invented Children&#x27;s Services)" in text

@@ -61,7 +61,13 @@ class Figure:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
+    parser.add_argument("--duration", type=int, default=4, help="Seconds per wrk run.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Rounds over every page; each figure is the median over the rounds.",
+    )
     parser.add_argument(
         "--measure-only",
         action="store_true",
@@ -75,7 +81,7 @@ def main() -> int:
     env = _env(url)
     os.environ.update(env)
     if args.measure_only:
-        return _measure_as_is(env, args.duration)
+        return _measure_as_is(env, args.duration, args.rounds)
     _reset(url)
     _manage(env, "migrate", "--no-input", "-v", "0")
     _manage(env, "load_policies")
@@ -101,12 +107,12 @@ def main() -> int:
             # (without one, an index-only scan of freshly copied rows reads the heap too).
             "from django.db import connection; connection.cursor().execute('VACUUM (ANALYZE)')",
         )
-        results[size] = _measure(env, args.duration)
+        results[size] = _measure(env, args.duration, args.rounds)
         _report(results, seeding, out=results_file)
     return 0
 
 
-def _measure_as_is(env: dict[str, str], duration: int) -> int:
+def _measure_as_is(env: dict[str, str], duration: int, rounds: int) -> int:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -114,7 +120,7 @@ def _measure_as_is(env: dict[str, str], duration: int) -> int:
     from escalate.escalations.models import Escalation
 
     size = Escalation.objects.count()
-    _report({size: _measure(env, duration)}, {size: "as found (--measure-only)"})
+    _report({size: _measure(env, duration, rounds)}, {size: "as found (--measure-only)"})
     return 0
 
 
@@ -301,7 +307,7 @@ def _serve(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
     return server
 
 
-def _measure(env: dict[str, str], duration: int) -> list[Figure]:
+def _measure(env: dict[str, str], duration: int, rounds: int) -> list[Figure]:
     cast = _cast()
     app = _serve("config.wsgi:application", APP_PORT, env)
     bare = _serve(
@@ -315,23 +321,31 @@ def _measure(env: dict[str, str], duration: int) -> list[Figure]:
             who: _sign_in(APP_PORT, getattr(cast, who).email)
             for who in ("manager", "practitioner", "lead")
         }
-        bare_cookie = _sign_in(BARE_PORT, cast.practitioner.email, bare=True)
-        for concurrency in (1, 16):
-            got = _wrk(
-                f"http://127.0.0.1:{BARE_PORT}/", [f"Cookie: {bare_cookie}"], concurrency, duration
+        targets = [("bare Django login_required", BARE_PORT, "/", [f"Cookie: {_bare(cast)}"])]
+        for name, who, path in _pages(cast):
+            header = (
+                f"Authorization: Bearer {cast.token}"
+                if who == "token"
+                else f"Cookie: {cookies[who]}"
             )
-            figures.append(_figure("bare Django login_required", concurrency, got, None))
-            for name, who, path in _pages(cast):
-                header = (
-                    f"Authorization: Bearer {cast.token}"
-                    if who == "token"
-                    else f"Cookie: {cookies[who]}"
-                )
-                got = _wrk(f"http://127.0.0.1:{APP_PORT}{path}", [header], concurrency, duration)
-                queries = _queries(cast, who, path) if concurrency == 1 else None
-                figures.append(_figure(name, concurrency, got, queries))
-                print(figures[-1], flush=True)
-        figures.append(_raise(cast))
+            targets.append((name, APP_PORT, path, [header]))
+        raise_timings: list[float] = []
+        for concurrency in (1, 16):
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in targets}
+            # Round after round over every page, so that a machine that slows down for a
+            # minute slows every page alike rather than the few measured in that minute.
+            for number in range(rounds):
+                for name, port, path, headers in targets:
+                    url = f"http://127.0.0.1:{port}{path}"
+                    runs[name].append(_wrk(url, headers, concurrency, duration))
+                if concurrency == 1:
+                    raise_timings += _raise_timings(cast, RAISES // rounds)
+                print(f"concurrency {concurrency}: round {number + 1} of {rounds}", flush=True)
+            for name, _, path, _ in targets:
+                counted = name != targets[0][0] and concurrency == 1
+                queries = _queries(cast, _who(cast, name), path) if counted else None
+                figures.append(_figure(name, concurrency, runs[name], queries))
+        figures.append(_raise_figure(cast, raise_timings))
         figures.append(_export(app.pid, cookies["manager"]))
     finally:
         for server in (app, bare):
@@ -340,15 +354,39 @@ def _measure(env: dict[str, str], duration: int) -> list[Figure]:
     return figures
 
 
-def _figure(name: str, concurrency: int, got: dict[str, float], queries: int | None) -> Figure:
-    note = ""
-    if got["non2xx"] or got["errors"]:
-        note = f"{int(got['non2xx'])} non-2xx, {int(got['errors'])} errors"
-    return Figure(name, concurrency, got["rps"], got["p50"], got["p95"], queries, note)
+def _bare(cast: Cast) -> str:
+    return _sign_in(BARE_PORT, cast.practitioner.email, bare=True)
 
 
-def _raise(cast: Cast, times: int = 40) -> Figure:
-    """The API's raise operation (POST /api/v1/escalations/), one after another."""
+def _who(cast: Cast, page: str) -> str:
+    return next(who for name, who, _ in _pages(cast) if name == page)
+
+
+def _figure(
+    name: str, concurrency: int, runs: list[dict[str, float]], queries: int | None
+) -> Figure:
+    """The median of each figure over the rounds, and the spread of the p50s in the note."""
+    p50s = [run["p50"] for run in runs]
+    notes = [f"p50 {min(p50s):,.1f}-{max(p50s):,.1f} over {len(runs)} rounds"]
+    non2xx, errors = sum(run["non2xx"] for run in runs), sum(run["errors"] for run in runs)
+    if non2xx or errors:
+        notes.append(f"{int(non2xx)} non-2xx, {int(errors)} errors")
+    return Figure(
+        name,
+        concurrency,
+        statistics.median(run["rps"] for run in runs),
+        statistics.median(p50s),
+        statistics.median(run["p95"] for run in runs),
+        queries,
+        "; ".join(notes),
+    )
+
+
+RAISES = 42
+"""API raises timed in all, shared over the rounds at concurrency 1."""
+
+
+def _raise_body(cast: Cast) -> bytes:
     from escalate.organisations.models import Person
 
     other = (
@@ -357,7 +395,7 @@ def _raise(cast: Cast, times: int = 40) -> Figure:
         .first()
     )
     assert other is not None
-    body = json.dumps(
+    return json.dumps(
         {
             "subject": {"kind": "child", "name": "Robin Invented", "case_reference": "BENCH-1"},
             "other_agency": str(other.agency_id),
@@ -368,8 +406,13 @@ def _raise(cast: Cast, times: int = 40) -> Figure:
             "desired_outcome": "An assessment.",
         }
     ).encode()
+
+
+def _raise_timings(cast: Cast, times: int) -> list[float]:
+    """The API's raise operation (POST /api/v1/escalations/), ``times`` one after another:
+    each one's milliseconds."""
+    body = _raise_body(cast)
     timings = []
-    started = time.perf_counter()
     for _ in range(times):
         request = urllib.request.Request(
             f"http://127.0.0.1:{APP_PORT}/api/v1/escalations/",
@@ -387,26 +430,30 @@ def _raise(cast: Cast, times: int = 40) -> Figure:
                 response.read()
         except urllib.error.HTTPError as refused:
             problem = refused.read().decode()[:300]
-            return Figure("raise (API POST, sequential)", 1, 0, 0, 0, None, f"refused: {problem}")
+            raise RuntimeError(f"The benchmark's raise was refused: {problem}") from None
         timings.append((time.perf_counter() - begun) * 1000)
-    elapsed = time.perf_counter() - started
+    return timings
+
+
+def _raise_figure(cast: Cast, timings: list[float]) -> Figure:
     queries = _queries(
         cast,
         "token",
         "/api/v1/escalations/",
         "post",
-        data=body,
+        data=_raise_body(cast),
         content_type="application/json",
         HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
     )
-    timings.sort()
+    timings = sorted(timings)
     return Figure(
         "raise (API POST, sequential)",
         1,
-        times / elapsed,
+        1000 / statistics.mean(timings),
         statistics.median(timings),
         timings[int(len(timings) * 0.95) - 1],
         queries,
+        f"{len(timings)} raises, spread over the rounds",
     )
 
 

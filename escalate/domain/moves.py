@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from escalate.domain.access import PARTNERSHIP_OVERSIGHT
 from escalate.domain.engine import Status, TransitionRefused
 from escalate.domain.policy import (
     LADDER_ORDER,
@@ -275,6 +276,19 @@ def is_involved(case: Case, actor: Actor) -> bool:
     if any(a.person_id == actor.person_id for a in case.appointees):
         return True
     return case.side_of(actor.agency_id) is not None and actor.rank > 0
+
+
+def may_see_read_trail(case: Case, actor: Actor) -> bool:
+    """Who has read a case is shown to those involved in it and to the partnership's
+    overseers (business manager and chair), not to read-only viewers such as the
+    independent scrutineer."""
+    return is_involved(case, actor) or bool(actor.partnership_roles & PARTNERSHIP_OVERSIGHT)
+
+
+READ_TRAIL_REFUSED = (
+    "Only the people involved in this escalation, and the partnership's business manager "
+    "and chair, can see who has read it."
+)
 
 
 def _rung_refusal(case: Case, actor: Actor, rung: LadderRole, verb: str) -> str:

@@ -14,14 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from escalate.audit.models import ReadEvent
 from escalate.domain import engine, moves
-from escalate.domain.access import PARTNERSHIP_OVERSIGHT
 from escalate.domain.calendar import SkippedDay, WorkingCalendar
 from escalate.domain.moves import Move, WaitingOn
 from escalate.domain.policy import (
@@ -686,17 +684,11 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
             escalation, case=case, options=options, rules=rules, agency_names=agency_names
         ),
         is_open=status == Escalation.Status.OPEN,
-        sees_read_trail=sees_read_trail(case, actor),
+        sees_read_trail=moves.may_see_read_trail(case, actor),
         proposal=_proposal(record, case, rules, agency_names),
         policy=f"{rules.title} ({escalation.partnership.name}, "
         f"version {escalation.policy.version})",
     )
-
-
-def sees_read_trail(case: moves.Case, actor: moves.Actor) -> bool:
-    """Those involved in the case and the partnership's overseers; not read-only viewers such
-    as the independent scrutineer."""
-    return moves.is_involved(case, actor) or bool(actor.partnership_roles & PARTNERSHIP_OVERSIGHT)
 
 
 def _ended_on(record: EscalationRecord) -> date | None:
@@ -1129,7 +1121,8 @@ def _final_decision_rows(record: EscalationRecord) -> list[Row]:
 
 # --- Who has seen this case --------------------------------------------------------------
 
-SEEN_BY_LIMIT = 50
+SEEN_BY_ON_PAGE = 10
+"""The newest reads a case's page shows; the rest are on the read trail's own pages."""
 _READ_WHAT: dict[str, str] = {
     ReadEvent.What.ESCALATION: "Opened the escalation",
     ReadEvent.What.DOCUMENT: "Downloaded the record",
@@ -1149,39 +1142,39 @@ class SeenByRow:
 @dataclass(frozen=True)
 class SeenBy:
     rows: list[SeenByRow]
+    trail_url: str
+    """The whole read trail, page by page (``escalations:read_trail``)."""
     is_cut_short: bool
-    """True when there are more reads than ``SEEN_BY_LIMIT``; the newest are shown."""
+    """True when there are more reads than the case's page shows; the newest are shown."""
 
 
-def seen_by(reads: QuerySet[ReadEvent], *, entitled: bool) -> SeenBy | None:
-    """Who has seen this escalation, newest first; None for anyone not entitled to know.
-
-    Entitled (``EscalationPage.sees_read_trail``): the people involved in it (named on it,
-    the managers and leads of its party agencies, its appointees) and the partnership's
-    business manager and chair. Read-only viewers, such as the independent scrutineer, are
-    not. ``reads`` is only evaluated for those entitled. Addresses are recorded but never
-    shown.
-    """
+def seen_by(
+    escalation: Escalation, *, entitled: bool, size: int = SEEN_BY_ON_PAGE
+) -> SeenBy | None:
+    """Who has seen this escalation most recently, for its page; None for anyone not
+    entitled to know (``moves.may_see_read_trail``), whose page never reads the trail.
+    Addresses are recorded but never shown."""
     if not entitled:
         return None
-    # Five columns, not three model instances a row: the trail of a busy case is long.
-    found = list(
-        reads.values_list("reader__name", "reader__agency__name", "occurred_at", "what", "detail")[
-            : SEEN_BY_LIMIT + 1
-        ]
-    )
+    page = selectors.read_trail_page(escalation, size=size)
     return SeenBy(
-        rows=[
-            SeenByRow(
-                who=reader,
-                agency=agency or "The partnership",
-                when=moment(occurred_at),
-                what=_read_what(what, detail),
-            )
-            for reader, agency, occurred_at, what, detail in found[:SEEN_BY_LIMIT]
-        ],
-        is_cut_short=len(found) > SEEN_BY_LIMIT,
+        rows=read_trail_rows(page.items),
+        trail_url=reverse("escalations:read_trail", kwargs={"pk": escalation.pk}),
+        is_cut_short=bool(page.next_cursor),
     )
+
+
+def read_trail_rows(reads: Iterable[Any]) -> list[SeenByRow]:
+    """The rows of ``selectors.read_trail_page``, as the read trail's table shows them."""
+    return [
+        SeenByRow(
+            who=read.reader_name,
+            agency=read.reader_agency or "The partnership",
+            when=moment(read.occurred_at),
+            what=_read_what(read.what, read.detail),
+        )
+        for read in reads
+    ]
 
 
 def _read_what(what: str, detail: str) -> str:

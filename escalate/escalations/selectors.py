@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from types import SimpleNamespace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from django.db.models import (
@@ -30,7 +30,7 @@ from django.db.models import (
     Subquery,
 )
 
-from escalate.audit.models import AuditEvent
+from escalate.audit.models import AuditEvent, ReadEvent
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
 from escalate.escalations.access import Held, escalations_visible_to, involvement_only_holds
@@ -259,6 +259,28 @@ def _beyond(key: str, position: Position, *, descending: bool, tie: str = "pk") 
     return Q(**{f"{key}__gte": position.key}) & (
         Q(**{f"{key}__gt": position.key}) | Q(**{f"{tie}__gt": position.pk})
     )
+
+
+READS_NEWEST_FIRST = ListOrder("read", "occurred_at", descending=True)
+READ_TRAIL_PAGE_SIZE = 50
+
+
+def read_trail_page(
+    escalation: Escalation, cursor: str = "", *, size: int = READ_TRAIL_PAGE_SIZE
+) -> Page[Any]:
+    """One page of who has read ``escalation``, newest first, along the read trail's index
+    (``reads_of_escalation``). Each row holds the columns shown: ``occurred_at``, ``what``,
+    ``detail``, ``reader_name`` and ``reader_agency``; no model is built per row. Raises
+    ``InvalidCursor`` for a link it did not make."""
+    reads = ReadEvent.objects.filter(escalation=escalation).values(
+        "pk",
+        "occurred_at",
+        "what",
+        "detail",
+        reader_name=F("reader__name"),
+        reader_agency=F("reader__agency__name"),
+    )
+    return keyset_page(reads, READS_NEWEST_FIRST, cursor, size=size)
 
 
 # Where the viewer sees only what they are involved in, the page is found from their

@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/another-route/", views.raise_elsewhere, name="raise_elsewhere"),
     path("new/details/", views.raise_details, name="raise_details"),
     path("<uuid:pk>/", views.escalation_detail, name="detail"),
+    path("<uuid:pk>/seen-by/", views.read_trail, name="read_trail"),
     path("<uuid:pk>/contacts/new/", views.record_contact, name="record_contact"),
     path("<uuid:pk>/escalate/", views.escalate_to_next_stage, name="escalate"),
     path("<uuid:pk>/resolve/", views.resolve, name="resolve"),

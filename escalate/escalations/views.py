@@ -26,13 +26,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from escalate.audit.models import ReadEvent
-from escalate.audit.reads import reads_of, record_read
+from escalate.audit.reads import record_read
 from escalate.domain import engine, moves
 from escalate.domain.moves import Move
 from escalate.domain.policy import ChecklistItem, PolicyRules
 from escalate.escalations import authority, clock, forms, presenters, selectors, services
 from escalate.escalations.access import ActionForbidden, get_for
-from escalate.escalations.list_forms import ListFilterForm
+from escalate.escalations.list_forms import INVALID_CURSOR, ListFilterForm
 from escalate.escalations.models import AgreedAction, Appointment, Escalation
 from escalate.organisations.models import Person
 from escalate.policies.models import Policy
@@ -143,9 +143,36 @@ def escalation_detail(request: HttpRequest, person: Person, pk: UUID) -> HttpRes
     escalation = record.escalation
     record_read(request, what=ReadEvent.What.ESCALATION, escalation=escalation)
     page = presenters.escalation_page(record, person=person, today=clock.local_today())
-    seen_by = presenters.seen_by(reads_of(escalation), entitled=page.sees_read_trail)
+    seen_by = presenters.seen_by(escalation, entitled=page.sees_read_trail)
     return render(
         request, "escalations/detail.html", {"page": page, "seen_by": seen_by, "nav": "mine"}
+    )
+
+
+@for_person
+def read_trail(request: HttpRequest, person: Person, pk: UUID) -> HttpResponse:
+    """Everyone who has read the case, newest first, page by page: for those its page shows
+    the newest to. Reading the trail is not itself a read of the case."""
+    escalation = get_for(person, str(pk))
+    actor = authority.actor_of(person, escalation.partnership_id)
+    if not moves.may_see_read_trail(authority.stored_case(escalation), actor):
+        return _forbidden(request, moves.READ_TRAIL_REFUSED)
+    problem = ""
+    try:
+        page = selectors.read_trail_page(escalation, request.GET.get("cursor", ""))
+    except selectors.InvalidCursor:
+        problem = INVALID_CURSOR
+        page = selectors.read_trail_page(escalation)
+    return render(
+        request,
+        "escalations/read_trail.html",
+        {
+            "escalation": escalation,
+            "rows": presenters.read_trail_rows(page.items),
+            "pagination": presenters.pagination(request, page),
+            "problem": problem,
+            "nav": "mine",
+        },
     )
 
 

@@ -3,6 +3,7 @@ has seen it to everyone who may act on it, never to a read-only viewer."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -12,7 +13,8 @@ from django.urls import reverse
 from escalate.audit.models import ReadEvent
 from escalate.escalations import services
 from escalate.escalations.models import Escalation
-from escalate.escalations.presenters import SEEN_BY_LIMIT
+from escalate.escalations.presenters import SEEN_BY_ON_PAGE
+from escalate.escalations.selectors import READ_TRAIL_PAGE_SIZE
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
@@ -115,16 +117,104 @@ def test_a_read_only_viewer_does_not_see_who_has_seen_it(people: dict[str, Perso
     assert ReadEvent.objects.filter(reader=people["scrutineer"], escalation=escalation).exists()
 
 
-def test_the_trail_shows_the_most_recent_reads_and_says_so(people: dict[str, Person]) -> None:
+def test_the_page_shows_the_most_recent_reads_and_links_to_the_rest(
+    people: dict[str, Person],
+) -> None:
     escalation = _escalation(people)
     reader = people["other manager"]
     ReadEvent.objects.bulk_create(
         ReadEvent(reader=reader, what=ReadEvent.What.ESCALATION, escalation=escalation)
-        for _ in range(SEEN_BY_LIMIT + 5)
+        for _ in range(SEEN_BY_ON_PAGE + 5)
     )
 
     page = _open(people["raiser"], escalation)
 
-    assert f"Showing the {SEEN_BY_LIMIT} most recent." in page
+    assert f"Showing the {SEEN_BY_ON_PAGE} most recent." in page
     trail = page[page.index(SEEN_BY) :]
-    assert trail.count('<tr class="govuk-table__row">') == SEEN_BY_LIMIT + 1  # and the heading
+    assert trail.count('<tr class="govuk-table__row">') == SEEN_BY_ON_PAGE + 1  # and the heading
+    assert f'href="{_trail_url(escalation)}"' in trail
+
+
+def _trail_url(escalation: Escalation) -> str:
+    return reverse("escalations:read_trail", kwargs={"pk": escalation.pk})
+
+
+def _get(person: Person, url: str) -> tuple[int, str]:
+    client = Client()
+    assert person.user is not None
+    client.force_login(person.user)
+    response = client.get(url)
+    return response.status_code, response.content.decode()
+
+
+def _rows(html: str) -> list[str]:
+    body = html[html.index("<tbody") : html.index("</tbody>")]
+    return body.split('<tr class="govuk-table__row">')[1:]
+
+
+def test_the_whole_trail_is_read_page_by_page_newest_first(people: dict[str, Person]) -> None:
+    escalation = _escalation(people)
+    ReadEvent.objects.all().delete()
+    readers = [people["other manager"], people["chair"]]
+    ReadEvent.objects.bulk_create(
+        ReadEvent(reader=readers[n % 2], what=ReadEvent.What.ESCALATION, escalation=escalation)
+        for n in range(READ_TRAIL_PAGE_SIZE + 3)
+    )
+    newest = ReadEvent.objects.filter(escalation=escalation).order_by("-occurred_at", "-pk")
+
+    status, first = _get(people["raiser"], _trail_url(escalation))
+
+    assert status == 200
+    assert len(_rows(first)) == READ_TRAIL_PAGE_SIZE
+    assert newest[0].reader.name in _rows(first)[0]
+    next_url = re.search(r'href="([^"]+)" rel="next"', first)
+    assert next_url is not None and 'rel="prev"' not in first
+    status, second = _get(people["raiser"], next_url.group(1).replace("&amp;", "&"))
+    assert status == 200
+    assert len(_rows(second)) == 3
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert ReadEvent.objects.filter(escalation=escalation).count() == READ_TRAIL_PAGE_SIZE + 3
+
+
+def test_the_trail_is_refused_to_a_read_only_viewer(people: dict[str, Person]) -> None:
+    escalation = _escalation(people, at_final_stage=True)
+
+    status, page = _get(people["scrutineer"], _trail_url(escalation))
+
+    assert status == 403
+    assert "business manager and chair, can see who has read it" in page
+
+
+def test_the_trail_is_not_found_for_someone_who_cannot_see_the_case(
+    people: dict[str, Person],
+) -> None:
+    escalation = _escalation(people)
+    outsider = PersonFactory(agency=AgencyFactory(name="Trail Police", kind="police"))
+
+    status, _ = _get(outsider, _trail_url(escalation))
+
+    assert status == 404
+
+
+@pytest.mark.parametrize("who", ["business manager", "counterpart", "other manager"])
+def test_the_trail_is_open_to_those_the_page_shows_it_to(
+    people: dict[str, Person], who: str
+) -> None:
+    escalation = _escalation(people)
+    _open(people["raising manager"], escalation)
+
+    status, page = _get(people[who], _trail_url(escalation))
+
+    assert status == 200
+    assert "Hal Head" in page
+
+
+def test_a_spoilt_page_link_shows_the_first_page_and_says_why(people: dict[str, Person]) -> None:
+    escalation = _escalation(people)
+    _open(people["counterpart"], escalation)
+
+    status, page = _get(people["raiser"], f"{_trail_url(escalation)}?cursor=not-a-cursor")
+
+    assert status == 200
+    assert "This page link is out of date or was changed" in page
+    assert "Kit Counterpart" in page

@@ -344,14 +344,15 @@ def _escalation_for(world: World, role: str, kinds: tuple[str, str, str]) -> Esc
 def escalation_url(
     name: str,
     *,
-    needs: Action,
+    needs: Action | None,
     kinds: tuple[str, str, str] = ORDINARY,
     methods: tuple[str, ...] = ("GET", "POST"),
     extra: Callable[[Escalation], dict[str, Any]] = lambda e: {},
     view_only: int = 403,
 ) -> Builder:
-    """A URL about one escalation for anyone who sees it: 404 to outsiders; ``ACT`` is
-    refused (403) to the scrutineer, who only reads the final stage."""
+    """A URL about one escalation for anyone who sees it: 404 to outsiders. Where it needs
+    more than ``Action.VIEW`` (``None``: what only those involved or overseeing may see), it
+    is refused (``view_only``) to the scrutineer, who only reads the final stage."""
 
     def path(world: World, role: str) -> str:
         escalation = _escalation_for(world, role, kinds)
@@ -535,6 +536,8 @@ MATRIX: dict[str, Builder] = {
         "raise_details", state={"same_day_route_taken": True, "route": RouteForm.ESCALATION}
     ),
     "escalations:detail": escalation_url("escalations:detail", needs=Action.VIEW),
+    # Who has read the case: for those its page shows the trail to, not a read-only viewer.
+    "escalations:read_trail": escalation_url("escalations:read_trail", needs=None),
     "escalations:record_contact": move_url(
         "escalations:record_contact", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
     ),

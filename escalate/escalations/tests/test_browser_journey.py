@@ -14,11 +14,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from escalate.audit.models import ReadEvent
 from escalate.calendars import working_calendar
 from escalate.domain.policy import Nation
 from escalate.escalations import clock
 from escalate.escalations.presenters import long_date
-from escalate.escalations.tests.factories import DEMO_PASSWORD, AgencyFactory, PersonFactory
+from escalate.escalations.selectors import READ_TRAIL_PAGE_SIZE
+from escalate.escalations.tests.factories import (
+    DEMO_PASSWORD,
+    AgencyFactory,
+    PersonFactory,
+    raise_for,
+)
 from escalate.organisations.models import Person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -285,3 +292,31 @@ def test_an_immediate_risk_raise_shows_mash_at_once(
     page.get_by_role("button", name="Continue").click()
     journey.see_heading("Make a referral instead")
     journey.check("referral instead")
+
+
+def test_the_whole_read_trail_is_reached_from_the_case_page(
+    page: Any, live_server: Any, axe: Any, nel: dict[str, Person]
+):
+    escalation = raise_for(
+        raised_by=nel["raiser"],
+        other_agency=nel["counterpart"].agency,
+        counterpart=nel["counterpart"],
+    )
+    ReadEvent.objects.bulk_create(
+        ReadEvent(reader=nel["manager"], what=ReadEvent.What.ESCALATION, escalation=escalation)
+        for _ in range(READ_TRAIL_PAGE_SIZE + 5)
+    )
+    journey = Journey(page, live_server, axe)
+    journey.sign_in(nel["raiser"])
+    page.goto(f"{live_server.url}{escalation.get_absolute_url()}")
+
+    page.get_by_role("link", name="See everyone who has seen this case").click()
+
+    journey.see_heading("Who has seen this case")
+    journey.check("read trail")
+    journey.see("Lee Manager")
+    page.get_by_role("link", name="Next page").click()
+    journey.see_heading("Who has seen this case")
+    expect(page.get_by_role("link", name="Previous page")).to_be_visible()
+    page.get_by_role("link", name=f"Back to {escalation.reference}").click()
+    journey.see(escalation.reference)

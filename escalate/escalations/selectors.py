@@ -707,7 +707,7 @@ class RaisedCase:
 
 def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
     """The record of a case just raised, built from the rows raising wrote rather than read
-    back (twelve queries saved on the API's raise): a new case has no contacts, actions,
+    back (eleven queries saved on the API's raise): a new case has no contacts, actions,
     ticks, proposal, participants or panel yet. Only who acts at its first stage is read,
     as ``_record_of`` reads it."""
     escalation = raised.escalation

@@ -362,12 +362,13 @@ class EscalationRow:
     waiting: WaitingView
 
 
-def _other_agency_for(person: Person, escalation: Escalation) -> str:
+def _other_agency_for(person: Person, escalation: Escalation, names: dict[int, str]) -> str:
+    raising, other = names[escalation.raising_agency_id], names[escalation.other_agency_id]
     if person.agency_id == escalation.raising_agency_id:
-        return escalation.other_agency.name
+        return other
     if person.agency_id == escalation.other_agency_id:
-        return escalation.raising_agency.name
-    return f"{escalation.raising_agency.name} and {escalation.other_agency.name}"
+        return raising
+    return f"{raising} and {other}"
 
 
 class DetailUrls:
@@ -432,7 +433,7 @@ def escalation_rows(
                 reference=escalation.reference,
                 url=urls(escalation.pk),
                 stage=f"Stage {stage.number}: {stage.name}",
-                other_agency=_other_agency_for(person, escalation),
+                other_agency=_other_agency_for(person, escalation, names),
                 due=due.due,
                 age=due.age,
                 status=_STATUS_TAGS[Escalation.Status(escalation.status)],

@@ -378,8 +378,12 @@ def _ended_on() -> Subquery:
 
 def party_agency_names(escalations: Iterable[Escalation]) -> dict[int, str]:
     """The names of every party agency of a page of escalations, in one query: for saying
-    whose move it is on a list (the parties come from each row's ``case_facts``)."""
-    ids = {party[0] for e in escalations for party in e.case_facts["parties"]}
+    whose move it is on a list, and who the other agency is (the parties come from each
+    row's ``case_facts``, the raising and first challenged agency from its columns)."""
+    ids: set[int] = set()
+    for escalation in escalations:
+        ids.update(party[0] for party in escalation.case_facts["parties"])
+        ids.update((escalation.raising_agency_id, escalation.other_agency_id))
     return dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
@@ -391,9 +395,10 @@ def escalations_listed_for(
     Open escalations nearest their due date first (so the overdue), none due last; ended
     ones and "all" newest first. Raises ``InvalidCursor`` for a page link it did not make.
     """
+    # The agencies are named from ``party_agency_names``, not joined: joined to a page of
+    # candidates, PostgreSQL expected one row and looped over the whole agency table for each.
     escalations = (
         filtered_list(escalations_visible_to(person), filters, today=today)
-        .select_related("raising_agency", "other_agency")
         .only(
             "reference",
             "partnership_id",
@@ -409,8 +414,8 @@ def escalations_listed_for(
             "waiting_on",
             "case_facts",
             "panel_reason",
-            "raising_agency__name",
-            "other_agency__name",
+            "raising_agency",
+            "other_agency",
         )
         .annotate(ended_on=_ended_on())
     )

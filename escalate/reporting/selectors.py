@@ -177,7 +177,7 @@ def register(
     names of their party agencies, for saying whose move it is. Procedure versions are
     held per process. Raises ``InvalidCursor`` for a link it did not make.
     """
-    escalations = _register_queryset(person, filters=filters, today=today)
+    escalations = _register_queryset(person, filters=filters, today=today, names_joined=False)
     page = keyset_page(escalations, list_order(filters.status), cursor, size=size)
     return page.with_items(_RowMaker(person, today)(page.items))
 
@@ -211,12 +211,16 @@ def register_rows(
 def register_total(person: Person, *, filters: RegisterFilters, today: date) -> int:
     """How many rows the export will write: counted once when an export starts (so its
     progress bar has an end), never on the page, which reads only the rows it shows."""
-    return _register_queryset(person, filters=filters, today=today).order_by().count()
+    escalations = _register_queryset(person, filters=filters, today=today, names_joined=False)
+    return escalations.order_by().count()
 
 
 def _register_queryset(
-    person: Person, *, filters: RegisterFilters, today: date
+    person: Person, *, filters: RegisterFilters, today: date, names_joined: bool = True
 ) -> QuerySet[Escalation]:
+    """The register's rows. ``names_joined``: the agencies' names as columns, for the export,
+    which reads no names apart. A page names its agencies from ``party_agency_names``
+    instead: joined to a page, PostgreSQL looped over the whole agency table for each row."""
     partnership_ids = overseen_partnership_ids(person)
     if filters.partnership_id is not None:
         partnership_ids = [pid for pid in partnership_ids if pid == filters.partnership_id]
@@ -236,7 +240,7 @@ def _register_queryset(
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return escalations.only(
+    escalations = escalations.only(
         "reference",
         "policy_id",
         "partnership",
@@ -258,10 +262,14 @@ def _register_queryset(
         # Names as columns of the row, not joined objects: an export builds no model
         # per agency per row.
         partnership_name=F("partnership__name"),
-        raising_agency_name=F("raising_agency__name"),
-        other_agency_name=F("other_agency__name"),
         practice_issue_count=Coalesce(Subquery(issue_count, output_field=IntegerField()), Value(0)),
     )
+    if names_joined:
+        escalations = escalations.annotate(
+            raising_agency_name=F("raising_agency__name"),
+            other_agency_name=F("other_agency__name"),
+        )
+    return escalations
 
 
 _EXPORT_VALUES = (
@@ -300,6 +308,12 @@ class _RowMaker:
             self.agency_names = party_agency_names(escalations)
         return [self.row(escalation) for escalation in escalations]
 
+    def _name(self, escalation: Escalation, agency: str) -> str:
+        """An agency's name: a column of an export's row, or from the page's party names."""
+        if self.from_stored_state:
+            return str(getattr(escalation, f"{agency}_name"))
+        return self.agency_names[getattr(escalation, f"{agency}_id")]
+
     def row(self, escalation: Escalation) -> RegisterRow:
         policy_id, today = escalation.policy_id, self.today
         rules = self.rules.rules(policy_id)
@@ -329,8 +343,8 @@ class _RowMaker:
             partnership=escalation.partnership_name,  # type: ignore[attr-defined]
             stage_number=escalation.stage_number,
             stage_name=stage_name,
-            raising_agency=escalation.raising_agency_name,  # type: ignore[attr-defined]
-            other_agency=escalation.other_agency_name,  # type: ignore[attr-defined]
+            raising_agency=self._name(escalation, "raising_agency"),
+            other_agency=self._name(escalation, "other_agency"),
             category=self.rules.category(policy_id, escalation.category),
             raised_on=escalation.raised_on,
             due_on=due_on,

@@ -119,9 +119,9 @@ def api_client(person: Person) -> APIClient:
 # the filter's choices (1); the page's candidates from the practitioner's own involvement
 # rows, in the list's order (1; an overseeing rung adds one for their agency's rows); the
 # page through the visibility filter, among those candidates (1), each row holding the
-# stage machine's facts (``Escalation.case_facts``); the names of the page's party agencies
-# (1); the agencies, as the filter's choices (1). (Before: 11, with the stage machine's
-# rows read for the page in 6 queries and the versions in 1.)
+# stage machine's facts (``Escalation.case_facts``); the names of the page's party agencies,
+# the other agency's among them (1); the agencies, as the filter's choices (1). (Before:
+# 11, with the stage machine's rows read for the page in 6 queries and the versions in 1.)
 MINE_QUERIES = 5
 
 
@@ -144,8 +144,9 @@ def test_your_escalations(world: World, django_assert_num_queries: CountQueries)
 # Beyond the request path: which versions are current, for the filter's choices (1);
 # whether the overseer is involved in cases elsewhere, which the visibility filter asks
 # (1); the page, its practice issues counted in a subquery, each row holding the stage
-# machine's facts (1); the names of its party agencies (1); the agencies, as the filter's
-# choices (1). No count: the page reads only the rows it shows. (Before: 11.)
+# machine's facts (1); the names of its party agencies, raising and other among them (1);
+# the agencies, as the filter's choices (1). No count: the page reads only the rows it
+# shows. (Before: 11.)
 REGISTER_QUERIES = 5
 
 

@@ -172,10 +172,11 @@ def register(
     nearest their due date first (so the overdue), ended ones newest first.
 
     The same number of queries however many rows: the person's roles, the page's
-    escalations (agencies and partnership joined, practice issues counted in a subquery,
-    and the stage machine's facts each row holds, see ``authority.stored_case``) and the
-    names of their party agencies, for saying whose move it is. Procedure versions are
-    held per process. Raises ``InvalidCursor`` for a link it did not make.
+    escalations (the partnership joined, practice issues counted in a subquery, and the
+    stage machine's facts each row holds, see ``authority.stored_case``) and the names of
+    their party agencies, raising and other among them, for the rows and for saying whose
+    move it is. Procedure versions are held per process. Raises ``InvalidCursor`` for a
+    link it did not make.
     """
     escalations = _register_queryset(person, filters=filters, today=today, names_joined=False)
     page = keyset_page(escalations, list_order(filters.status), cursor, size=size)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from escalate.audit.models import ReadEvent
@@ -21,8 +20,3 @@ def record_read(
         escalation=escalation,
         ip_address=request.META.get("REMOTE_ADDR") or None,
     )
-
-
-def reads_of(escalation: Any) -> QuerySet[ReadEvent]:
-    """Who has seen this escalation and its documents, newest first."""
-    return ReadEvent.objects.filter(escalation=escalation)

@@ -1149,15 +1149,13 @@ class SeenBy:
     """True when there are more reads than the case's page shows; the newest are shown."""
 
 
-def seen_by(
-    escalation: Escalation, *, entitled: bool, size: int = SEEN_BY_ON_PAGE
-) -> SeenBy | None:
+def seen_by(escalation: Escalation, *, entitled: bool) -> SeenBy | None:
     """Who has seen this escalation most recently, for its page; None for anyone not
     entitled to know (``moves.may_see_read_trail``), whose page never reads the trail.
     Addresses are recorded but never shown."""
     if not entitled:
         return None
-    page = selectors.read_trail_page(escalation, size=size)
+    page = selectors.read_trail_page(escalation, size=SEEN_BY_ON_PAGE)
     return SeenBy(
         rows=read_trail_rows(page.items),
         trail_url=reverse("escalations:read_trail", kwargs={"pk": escalation.pk}),

@@ -660,8 +660,10 @@ def _record_of(full: Escalation) -> EscalationRecord:
     contacts = list(full.contacts.all())
     agreed_actions = list(full.agreed_actions.all())
     ticks = list(full.checklist_ticks.all())
-    rows: list[Model] = [full, *history, *parties, *contacts, *agreed_actions, *ticks]
-    participants = _attach_people([*rows, *([proposal] if proposal else [])], participant_ids)
+    named: list[Model] = [full, *history, *parties, *contacts, *agreed_actions, *ticks]
+    if proposal is not None:
+        named.append(proposal)
+    participants = _attach_people(named, participant_ids)
     if is_open and stage.ladder_role is LadderRole.LINE_MANAGER:
         _attach_line_managers(parties)
     confirmations = (
@@ -721,6 +723,8 @@ def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
     if escalation.counterpart is not None:
         Person.agency.field.set_cached_value(escalation.counterpart, escalation.other_agency)
     stage = escalation.policy.rules.stage(escalation.stage_number)
+    if stage.ladder_role is LadderRole.LINE_MANAGER:  # as _record_of, not one query a party
+        _attach_line_managers(raised.parties)
     return EscalationRecord(
         escalation=escalation,
         stage_entries=[raised.stage_entry],

@@ -18,7 +18,7 @@ from escalate.audit.models import AuditEvent
 from escalate.domain import moves
 from escalate.domain.engine import TransitionRefused
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
-from escalate.escalations import services
+from escalate.escalations import selectors, services
 from escalate.escalations.access import ActionForbidden, escalations_visible_to
 from escalate.escalations.models import (
     AgreedAction,
@@ -233,6 +233,47 @@ def test_immediate_risk_may_start_only_at_the_stages_the_policy_names(
 
     assert (escalation.stage_number, escalation.stage_due_on) == (3, FRIDAY)
     assert list(escalation.stage_entries.values_list("number", flat=True)) == [3]
+
+
+def test_a_case_raised_at_the_line_managers_rung_names_them_as_a_read_back_does(
+    devon: Cast, django_assert_num_queries: Any
+) -> None:
+    school_manager = PersonFactory(
+        agency=devon.school, name="Sam Supervisor", ladder_role="line_manager"
+    )
+    Person.objects.filter(pk=devon.teacher.pk).update(line_manager=school_manager)
+    Person.objects.filter(pk=devon.social_worker.pk).update(line_manager=devon.care_manager)
+    # As a request reads them: the people alone, their line managers not yet read.
+    teacher = Person.objects.select_related("agency__partnership").get(pk=devon.teacher.pk)
+    social_worker = Person.objects.get(pk=devon.social_worker.pk)
+    raised = services.raise_escalation(
+        raised_by=teacher,
+        policy=devon.policy,
+        subject=services.SubjectDetails(
+            kind=SubjectKind.CHILD, name="Alex Invented", case_reference="CASE-9"
+        ),
+        other_agency=devon.social_care,
+        counterpart=social_worker,
+        category=devon.policy.rules.categories[0].key,
+        decision_disputed="A decision.",
+        evidence="",
+        desired_outcome="An outcome.",
+        immediate_risk=True,
+        start_at=3,  # Devon's stage 3 belongs to the supervisors
+        today=FRIDAY,
+    )
+
+    # Each side's own line manager acts, read in one query, not one a party.
+    with django_assert_num_queries(1):
+        built = selectors.new_escalation_record(raised)
+    read_back = selectors.escalation_record(raised.escalation)
+
+    def named(record: selectors.EscalationRecord) -> dict[int, list[str]]:
+        return {agency: [p.name for p in people] for agency, people in record.acting.items()}
+
+    assert named(built) == named(read_back)
+    assert named(built)[devon.school.pk] == ["Sam Supervisor"]
+    assert named(built)[devon.social_care.pk] == ["Mo Manager"]
 
 
 def test_without_immediate_risk_an_escalation_starts_at_stage_1(devon: Cast) -> None:

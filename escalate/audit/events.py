@@ -17,6 +17,9 @@ REPRESENTATION_SUBMITTED = "representation.submitted"
 PANEL_MEMBER_ADDED = "panel.member_added"
 FINAL_DECISION_RECORDED = "final_decision.recorded"
 PRACTICE_ISSUE_RECORDED = "practice_issue.recorded"
+BOARD_ACTION_CREATED = "board_action.created"
+BOARD_ACTION_COMPLETED = "board_action.completed"
+GOOD_PRACTICE_RECORDED = "good_practice.recorded"
 RESOLUTION_PROPOSED = "resolution.proposed"
 RESOLUTION_CONFIRMED = "resolution.confirmed"
 PARTY_ADDED = "party.added"
@@ -50,6 +53,9 @@ LABELS: dict[str, str] = {
     PANEL_MEMBER_ADDED: "Panel member appointed",
     FINAL_DECISION_RECORDED: "Final decision recorded",
     PRACTICE_ISSUE_RECORDED: "Policy or practice issue recorded",
+    BOARD_ACTION_CREATED: "Board action made on a practice issue",
+    BOARD_ACTION_COMPLETED: "Board action done",
+    GOOD_PRACTICE_RECORDED: "Good multi-agency practice recognised",
     RESOLUTION_PROPOSED: "Resolution proposed, waiting for the other agencies to confirm",
     RESOLUTION_CONFIRMED: "Resolution confirmed by an agency",
     PARTY_ADDED: "Agency added to the disagreement",

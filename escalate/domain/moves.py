@@ -14,7 +14,9 @@ The rules come from DOMAIN.md decisions 7 to 13 and the policy's ``StageAuthorit
 * only the raiser or their managers may withdraw (9);
 * the final stage's appointments are made by the roles the policy names, from the roles it
   names, never by oneself; an uninvolved or independent chair comes from no party agency (10);
-* the lead agency is the raising agency unless the parties record another (11).
+* the lead agency is the raising agency unless the parties record another (11);
+* where the procedure asks for the Escalation Notification Form at a stage, the case does not
+  leave that stage upward, nor close, until the form is sent or updated there (decision 0013).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from escalate.domain.policy import (
     PartnershipRole,
     PolicyRules,
     Sides,
+    StageAction,
     StageRule,
 )
 
@@ -149,6 +152,9 @@ class Case:
     actions: tuple[ActionFacts, ...] = ()
     answered: frozenset[tuple[ChecklistItem, int | None]] = frozenset()
     """Checklist items done or explained: (item, agency) for per-agency items, else (item, None)."""
+    practice_issue_stages: frozenset[int] = frozenset()
+    """The stages at which the Escalation Notification Form was sent or updated (a practice
+    issue recorded); read only for procedures that have the form."""
 
     @property
     def party_agency_ids(self) -> frozenset[int]:
@@ -399,6 +405,8 @@ def _escalate(case: Case, actor: Actor, rules: PolicyRules) -> str:
             sides=rules.stage(case.stage_number).authority.escalate,
             verb="escalate",
         ),
+        # Immediate risk is escalated the same day: the form follows, it does not hold it.
+        "" if case.immediate_risk else notification_form_refusal(case, rules, "escalate it"),
     )
 
 
@@ -590,6 +598,8 @@ def _close(case: Case, actor: Actor, rules: PolicyRules) -> str:
         return refusal
     if refusal := _closer_refusal(case, actor, rules):
         return refusal
+    if refusal := notification_form_refusal(case, rules, "close it"):
+        return refusal
     outstanding = outstanding_items(case, rules)
     if outstanding:
         return (
@@ -636,6 +646,72 @@ def _record_practice_issue(case: Case, actor: Actor, rules: PolicyRules) -> str:
         return "The lead agency reports the policy and practice issues this escalation shows."
     return _rung_refusal(
         case, actor, rules.acting_rung(case.stage_number), "report the practice issues of"
+    )
+
+
+# --- the Escalation Notification Form (source 003; decision 0013) ----------------------------
+
+NOTIFICATION_FORM_ACTIONS = (
+    StageAction.SEND_NOTIFICATION_FORM,
+    StageAction.UPDATE_NOTIFICATION_FORM,
+)
+
+
+def has_notification_form(rules: PolicyRules) -> bool:
+    """Whether any stage of the procedure asks for the Escalation Notification Form."""
+    return any(notification_form_action(rules, stage.number) for stage in rules.stages)
+
+
+def notification_form_action(rules: PolicyRules, stage_number: int) -> StageAction | None:
+    """Send or update, where stage ``stage_number`` asks for the form on entry or outcome."""
+    stage = rules.stage(stage_number)
+    asked = (*stage.on_entry, *stage.on_outcome)
+    return next((action for action in NOTIFICATION_FORM_ACTIONS if action in asked), None)
+
+
+def notification_form_due(case: Case, rules: PolicyRules) -> StageAction | None:
+    """The form the current stage still waits for (send or update), or None: due where the
+    stage asks for it and no practice issue has been recorded at this stage yet."""
+    if case.status not in {Status.OPEN, Status.RESOLVED}:
+        return None
+    action = notification_form_action(rules, case.stage_number)
+    if action is None or case.stage_number in case.practice_issue_stages:
+        return None
+    return action
+
+
+NOTIFICATION_FORM_WORDS = {
+    StageAction.SEND_NOTIFICATION_FORM: "send the Escalation Notification Form to the partnership",
+    StageAction.UPDATE_NOTIFICATION_FORM: "update the Escalation Notification Form",
+}
+
+
+def notification_form_refusal(case: Case, rules: PolicyRules, doing: str) -> str:
+    """The sentence holding a move back until the form is sent or updated at this stage."""
+    action = notification_form_due(case, rules)
+    if action is None:
+        return ""
+    return (
+        f"At stage {case.stage_number} the procedure asks the lead agency to "
+        f"{NOTIFICATION_FORM_WORDS[action]} before anyone can {doing}: use "
+        "'Report policy or practice issues to the partnership' on this escalation's page, "
+        "then try again."
+    )
+
+
+# --- recognising good practice (decision 0013) -----------------------------------------------
+
+
+def good_practice_refusal(case: Case, actor: Actor) -> str:
+    """Why ``actor`` may not record good multi-agency practice seen in ``case``; "" when they
+    may: the people involved in it and the partnership's business manager and chair."""
+    if not actor.is_active:
+        return "Your account is not active, so you cannot change escalations."
+    if is_involved(case, actor) or _holds(actor, PARTNERSHIP_OVERSIGHT):
+        return ""
+    return (
+        "Good practice is recognised by the people involved in this escalation and by the "
+        "partnership's business manager and chair."
     )
 
 

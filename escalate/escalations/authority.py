@@ -7,7 +7,7 @@ domain (``domain/moves.py``) decides, and nothing here adds a rule of its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalate.domain import engine, moves
@@ -34,6 +34,8 @@ class CaseRows:
     appointments: list[Appointment]
     actions: list[AgreedAction]
     ticks: list[ChecklistTick]
+    practice_issue_stages: list[int] = field(default_factory=list)
+    """Stages with a practice issue recorded (``practice_issue_stages_of``)."""
 
     @classmethod
     def of_new(cls, parties: list[Party]) -> CaseRows:
@@ -53,7 +55,17 @@ def rows_of(escalation: Escalation) -> CaseRows:
         appointments=list(escalation.appointments.filter(ended_at=None)),
         actions=list(current_actions(escalation)),
         ticks=list(escalation.checklist_ticks.filter(stage_number=escalation.stage_number)),
+        practice_issue_stages=practice_issue_stages_of(escalation),
     )
+
+
+def practice_issue_stages_of(escalation: Escalation) -> list[int]:
+    """The stages at which the Escalation Notification Form was sent or updated; not read
+    (and empty) for a procedure without the form, whose stage machine never asks."""
+    if not moves.has_notification_form(escalation.policy.rules):
+        return []
+    stages = escalation.practice_issues.values_list("stage_number", flat=True)
+    return sorted(set(stages))
 
 
 def current_proposal(escalation: Escalation) -> ResolutionProposal | None:
@@ -107,6 +119,7 @@ def case_of(escalation: Escalation, rows: CaseRows | None = None) -> moves.Case:
             for action in rows.actions
         ),
         answered=frozenset((ChecklistItem(tick.item), tick.agency_id) for tick in rows.ticks),
+        practice_issue_stages=frozenset(rows.practice_issue_stages),
     )
 
 
@@ -138,6 +151,7 @@ def stored_facts(case: moves.Case) -> dict[str, Any]:
             [a.action_id, a.understanding_confirmed, a.implementation.value] for a in case.actions
         ],
         "answered": sorted([item.value, agency] for item, agency in case.answered),
+        "practice_issue_stages": sorted(case.practice_issue_stages),
     }
 
 
@@ -165,6 +179,8 @@ def stored_case(escalation: Escalation) -> moves.Case:
             for action_id, confirmed, implementation in facts["actions"]
         ),
         answered=frozenset((ChecklistItem(item), agency) for item, agency in facts["answered"]),
+        # Rows written before the form's rule had no such key (reporting migration 0002 fills it).
+        practice_issue_stages=frozenset(facts.get("practice_issue_stages", ())),
     )
 
 

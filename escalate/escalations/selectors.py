@@ -9,7 +9,7 @@ import binascii
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from types import SimpleNamespace
@@ -34,7 +34,7 @@ from escalate.audit.models import AuditEvent, ReadEvent
 from escalate.domain.calendar import WorkingCalendar
 from escalate.domain.policy import LadderRole, PartnershipRole, PolicyRules, StageRule
 from escalate.escalations.access import Held, escalations_visible_to, involvement_only_holds
-from escalate.escalations.authority import CaseRows
+from escalate.escalations.authority import CaseRows, practice_issue_stages_of
 from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import (
     AgreedAction,
@@ -527,6 +527,8 @@ class EscalationRecord:
     confirmations: list[ResolutionConfirmation]
     proposed_owners: dict[int, Person]
     """The people named as owners of the proposal's agreed actions, by id."""
+    practice_issue_stages: list[int] = field(default_factory=list)
+    """Stages with a practice issue recorded; read only for procedures with the form."""
 
     @property
     def rows(self) -> CaseRows:
@@ -541,6 +543,7 @@ class EscalationRecord:
             appointments=self.appointments,
             actions=self.current_actions,
             ticks=[tick for tick in self.checklist_ticks if tick.stage_number == stage],
+            practice_issue_stages=self.practice_issue_stages,
         )
 
     @property
@@ -699,6 +702,7 @@ def _record_of(full: Escalation) -> EscalationRecord:
         }
         if owner_ids
         else {},
+        practice_issue_stages=practice_issue_stages_of(full),
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from django.db.models import (
     Count,
@@ -17,6 +18,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -44,7 +46,7 @@ from escalate.escalations.selectors import (
 )
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership
-from escalate.reporting.models import PracticeIssue
+from escalate.reporting.models import BoardAction, GoodPractice, PracticeIssue
 
 AS_SOON_AS_POSSIBLE = "As soon as possible"
 
@@ -424,4 +426,157 @@ def practice_issue_page(
     not make."""
     return keyset_page(
         practice_issues(person, filters=filters), NEWEST_UPDATE_FIRST, cursor, size=size
+    )
+
+
+# --- board actions ---------------------------------------------------------------------------
+
+
+class BoardActionShow(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    ALL = "all"
+
+
+NEWEST_ACTION_FIRST = ListOrder("created", "created_at", descending=True)
+
+
+def board_actions(partnership_ids: list[int], *, show: BoardActionShow) -> QuerySet[BoardAction]:
+    """The board actions of ``partnership_ids`` (those the person oversees), newest first."""
+    actions = BoardAction.objects.filter(partnership_id__in=partnership_ids)
+    if show is BoardActionShow.OPEN:
+        actions = actions.filter(status=BoardAction.Status.OPEN)
+    elif show is BoardActionShow.DONE:
+        actions = actions.filter(status=BoardAction.Status.DONE)
+    return actions.select_related("partnership", "owner", "practice_issue__escalation").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def board_action_page(
+    partnership_ids: list[int], *, show: BoardActionShow, cursor: str = "", size: int = PAGE_SIZE
+) -> Page[BoardAction]:
+    """One page of board actions by keyset on (created_at, id). Raises ``InvalidCursor`` for
+    a link it did not make."""
+    return keyset_page(
+        board_actions(partnership_ids, show=show), NEWEST_ACTION_FIRST, cursor, size=size
+    )
+
+
+# --- good practice ---------------------------------------------------------------------------
+
+NEWEST_GOOD_PRACTICE_FIRST = ListOrder("recorded", "recorded_at", descending=True)
+
+
+def good_practice_page(
+    partnership_ids: list[int], *, cursor: str = "", size: int = PAGE_SIZE
+) -> Page[GoodPractice]:
+    """One page of the good practice recognised in ``partnership_ids``' escalations, newest
+    first, by keyset on (recorded_at, id)."""
+    entries = (
+        GoodPractice.objects.filter(partnership_id__in=partnership_ids)
+        .select_related("partnership", "recorded_by", "escalation")
+        .only(
+            "description",
+            "recorded_at",
+            "partnership__name",
+            "recorded_by__name",
+            "escalation__reference",
+        )
+        .order_by("-recorded_at", "-pk")
+    )
+    return keyset_page(entries, NEWEST_GOOD_PRACTICE_FIRST, cursor, size=size)
+
+
+# --- the learning loop's figures, for the board's dashboard ---------------------------------
+
+
+@dataclass(frozen=True)
+class LearningFigures:
+    """The learning loop of ``partnership_ids`` over a period (both dates included).
+
+    Practice issues count escalations, not updates: one with any update in the period, as
+    resolved or not by its latest update in the period. Board actions open and overdue are
+    as they stood at the end of the period; those done count completions within it.
+    """
+
+    escalations_with_practice_issues: int
+    practice_issues_resolved: int
+    practice_issues_not_resolved: int
+    board_actions_made: int
+    """Made within the period."""
+    board_actions_open: int
+    board_actions_overdue: int
+    """Open at the end of the period and due before its last day."""
+    board_actions_done: int
+    done_procedure_changed: int
+    done_training: int
+    done_guidance: int
+    done_no_change: int
+    good_practice: int
+    """'Recognise good practice' entries recorded in the period."""
+
+    @property
+    def done_by_outcome(self) -> dict[str, int]:
+        """Done actions by ``BoardAction.Outcome`` value, for a table or chart."""
+        return {
+            BoardAction.Outcome.PROCEDURE_CHANGED: self.done_procedure_changed,
+            BoardAction.Outcome.TRAINING: self.done_training,
+            BoardAction.Outcome.GUIDANCE: self.done_guidance,
+            BoardAction.Outcome.NO_CHANGE: self.done_no_change,
+        }
+
+
+def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The period as [first instant, instant after the last day), in local time, so each
+    bound is a range an index on the datetime serves (``__date`` lookups are not)."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def learning_figures(partnership_ids: list[int], *, start: date, end: date) -> LearningFigures:
+    """The figures of ``LearningFigures`` in three aggregate queries, one per table.
+
+    Returns counts only: no case narrative, names or references reach the board this way.
+    """
+    since, until = _period_bounds(start, end)
+    in_period = Q(updated_at__gte=since, updated_at__lt=until)
+    issues = PracticeIssue.objects.filter(in_period, escalation__partnership_id__in=partnership_ids)
+    later = PracticeIssue.objects.filter(
+        in_period, escalation=OuterRef("escalation"), pk__gt=OuterRef("pk")
+    )
+    latest = issues.filter(~Exists(later)).aggregate(
+        resolved=Count("pk", filter=Q(is_resolved=True)),
+        not_resolved=Count("pk", filter=Q(is_resolved=False)),
+    )
+    made = Q(created_at__gte=since, created_at__lt=until)
+    open_at_end = Q(created_at__lt=until) & (Q(completed_at=None) | Q(completed_at__gte=until))
+    done = Q(completed_at__gte=since, completed_at__lt=until)
+    outcome = BoardAction.Outcome
+    actions = BoardAction.objects.filter(partnership_id__in=partnership_ids).aggregate(
+        made=Count("pk", filter=made),
+        open=Count("pk", filter=open_at_end),
+        overdue=Count("pk", filter=open_at_end & Q(due_on__lt=end)),
+        done=Count("pk", filter=done),
+        **{value: Count("pk", filter=done & Q(outcome=value)) for value in outcome.values},
+    )
+    good = GoodPractice.objects.filter(
+        partnership_id__in=partnership_ids, recorded_at__gte=since, recorded_at__lt=until
+    ).count()
+    return LearningFigures(
+        escalations_with_practice_issues=latest["resolved"] + latest["not_resolved"],
+        practice_issues_resolved=latest["resolved"],
+        practice_issues_not_resolved=latest["not_resolved"],
+        board_actions_made=actions["made"],
+        board_actions_open=actions["open"],
+        board_actions_overdue=actions["overdue"],
+        board_actions_done=actions["done"],
+        done_procedure_changed=actions[outcome.PROCEDURE_CHANGED],
+        done_training=actions[outcome.TRAINING],
+        done_guidance=actions[outcome.GUIDANCE],
+        done_no_change=actions[outcome.NO_CHANGE],
+        good_practice=good,
     )

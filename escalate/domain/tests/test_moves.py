@@ -160,6 +160,7 @@ def candidate(
 TWO_AGENCIES = (Party(SCHOOL, Side.RAISING), Party(CARE, Side.CHALLENGED))
 THREE_AGENCIES = (*TWO_AGENCIES, Party(HEALTH, Side.CHALLENGED))
 NAMED = frozenset({TEACHER, SENCO, WORKER})
+FORM_SENT_AT_EVERY_STAGE = frozenset(range(1, 10))
 
 
 def case(
@@ -172,7 +173,10 @@ def case(
     panel_reason: str = "",
     actions: tuple[ActionFacts, ...] = (),
     answered: frozenset[tuple[ChecklistItem, int | None]] = frozenset(),
+    practice_issue_stages: frozenset[int] = FORM_SENT_AT_EVERY_STAGE,
 ) -> Case:
+    """A case at ``stage``; its Escalation Notification Form is up to date unless a test says
+    otherwise (``practice_issue_stages``), so the other rules' tables read plainly."""
     health_named = {HEALTH_VISITOR} if any(p.agency_id == HEALTH for p in parties) else set()
     return Case(
         partnership_id=PARTNERSHIP,
@@ -187,6 +191,7 @@ def case(
         panel_reason=panel_reason,
         actions=actions,
         answered=answered,
+        practice_issue_stages=practice_issue_stages,
     )
 
 

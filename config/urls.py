@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from escalate.common import second_factor
-from escalate.common.views import sign_out_everywhere
+from escalate.common.views import sign_out_everywhere, start
 from escalate.escalations import subject_access_views
 
 urlpatterns = [
@@ -14,9 +14,11 @@ urlpatterns = [
     path("sign-in/second-factor/set-up/", second_factor.set_up, name="second_factor_set_up"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("sign-out/everywhere/", sign_out_everywhere, name="sign_out_everywhere"),
+    path("start/", start, name="start"),
     path("escalations/", include("escalate.escalations.urls")),
     path("escalations/", include("escalate.escalations.document_urls")),
     path("register/", include("escalate.reporting.urls")),
+    path("board/", include("escalate.board.urls")),
     path("directory/", include("escalate.organisations.urls")),
     path("subject-access/", subject_access_views.search, name="subject_access"),
     path("subject-access/<int:pk>.json", subject_access_views.export, name="subject_access_export"),

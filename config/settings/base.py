@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "escalate.escalations",
     "escalate.audit",
     "escalate.reporting",
+    "escalate.board",
     "escalate.notifications",
     "escalate.api",
     "rest_framework",
@@ -140,7 +141,7 @@ LOGIN_URL_PATH = "/sign-in/"
 SESSION_COOKIE_AGE = 10 * 60 * 60
 ESCALATE_SESSION_IDLE_SECONDS = int(env("ESCALATE_SESSION_IDLE_MINUTES") or "30") * 60
 ESCALATE_SESSION_ABSOLUTE_SECONDS = int(env("ESCALATE_SESSION_ABSOLUTE_HOURS") or "10") * 60 * 60
-LOGIN_REDIRECT_URL = "escalations:mine"
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"

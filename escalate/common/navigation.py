@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
+from escalate.board.figures import board_partnership_ids
 from escalate.escalations.subject_access import partnerships_for_data_protection
 from escalate.organisations.models import Person
 from escalate.organisations.selectors import administered_partnerships
@@ -31,6 +32,8 @@ class NavigationLinks:
     """Administrators (and superusers): the directory of agencies and people."""
     register: bool = False
     """Business managers and chairs: the partnership's register."""
+    board: bool = False
+    """Business managers, chairs, the executive and the scrutineer: the board's dashboard."""
     subject_access: bool = False
     """Data protection officers: subject access requests."""
 
@@ -57,6 +60,7 @@ def remember_links(
     links = NavigationLinks(
         directory=administered_partnerships(user, person).exists(),
         register=person is not None and bool(overseen_partnership_ids(person)),
+        board=person is not None and bool(board_partnership_ids(person)),
         subject_access=person is not None and partnerships_for_data_protection(person).exists(),
     )
     request.session[SESSION_KEY] = {

@@ -27,6 +27,10 @@ PARTNERSHIP_OVERSIGHT = frozenset({PartnershipRole.BUSINESS_MANAGER, Partnership
 FINAL_STAGE_READERS = frozenset(
     {PartnershipRole.INDEPENDENT_SCRUTINEER, PartnershipRole.EXECUTIVE_MEMBER}
 )
+# Roles that see the partnership's figures (the board's dashboard and annual report). Only
+# PARTNERSHIP_OVERSIGHT opens the lists behind a figure; the final-stage readers see figures
+# with no names first, and reach a case only through their own list (aggregate first).
+BOARD_FIGURE_READERS = PARTNERSHIP_OVERSIGHT | FINAL_STAGE_READERS
 
 
 class Action(StrEnum):
@@ -117,3 +121,9 @@ def _reads_the_final_stage(viewer: Viewer, case: CaseAccessFacts) -> bool:
     return case.at_final_stage and viewer.has_partnership_role(
         case.partnership_id, FINAL_STAGE_READERS
     )
+
+
+def lands_on_figures(viewer: Viewer) -> bool:
+    """Whether ``viewer`` starts at the board's figures, not at a list of cases: the
+    scrutineer and the executive look at the whole picture first (aggregate first)."""
+    return any(role in FINAL_STAGE_READERS for _, role in viewer.partnership_roles)

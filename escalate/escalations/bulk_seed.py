@@ -647,11 +647,13 @@ ESCALATION_COLUMNS = [
     "immediate_risk",
     "same_day_route_taken",
     "entry_route",
+    "subject_kind",
     "status",
     "stage_number",
     "final_stage_number",
     "stage_due_on",
     "raised_on",
+    "resolved_in_working_days",
     "revision",
     "created_at",
     "closed_at",
@@ -685,11 +687,13 @@ def escalation_rows(story: Story) -> Iterable[Row]:
         False,
         False,
         "",
+        story.subject_kind.value,
         story.status.value,
         story.stage_number,
         plan.rules.final_stage.number,
         story.stages[-1].due_on,
         story.raised_on,
+        _resolved_in_working_days(story),
         story.revision,
         _moment(story.raised_on, 0),
         _moment(story.closed_on, 50) if story.closed_on else None,
@@ -779,6 +783,14 @@ def party_rows(story: Story, ids: Ids) -> Iterable[Row]:
         )
 
 
+def _resolved_in_working_days(story: Story) -> int | None:
+    """As the services keep it: working days from the raise to the stage that ended resolved."""
+    for visit in story.stages:
+        if visit.outcome == engine.StageOutcome.RESOLVED and visit.ended_on is not None:
+            return story.plan.calendar.working_days_between(story.raised_on, visit.ended_on)
+    return None
+
+
 STAGE_ENTRY_COLUMNS = [
     "id",
     "escalation_id",
@@ -788,10 +800,12 @@ STAGE_ENTRY_COLUMNS = [
     "outcome",
     "outcome_reason",
     "ended_on",
+    "working_days",
 ]
 
 
 def stage_entry_rows(story: Story, ids: Ids) -> Iterable[Row]:
+    calendar = story.plan.calendar
     for visit in story.stages:
         yield (
             ids.take("stage_entry"),
@@ -802,6 +816,9 @@ def stage_entry_rows(story: Story, ids: Ids) -> Iterable[Row]:
             visit.outcome,
             visit.reason,
             visit.ended_on,
+            calendar.working_days_between(visit.entered_on, visit.ended_on)
+            if visit.ended_on
+            else None,
         )
 
 

@@ -57,6 +57,19 @@ def new_escalation_id() -> uuid.UUID:
     return uuid.UUID(int=uuid6.uuid7().int)
 
 
+BOARD_FIGURE_COLUMNS = [
+    "status",
+    "stage_number",
+    "raising_agency",
+    "other_agency",
+    "category",
+    "subject_kind",
+    "immediate_risk",
+    "entry_route",
+    "resolved_in_working_days",
+]
+
+
 class Escalation(models.Model):
     class Status(models.TextChoices):
         OPEN = engine.Status.OPEN.value, "Open"
@@ -93,6 +106,12 @@ class Escalation(models.Model):
     immediate_risk = models.BooleanField(default=False)
     same_day_route_taken = models.BooleanField(default=False)
     entry_route = models.CharField(max_length=60, blank=True)
+    subject_kind = models.CharField(
+        max_length=8,
+        choices=Subject.Kind.choices,
+        help_text="The subject's kind, a child or an adult, copied at the raise so the board's "
+        "figures count it from this table's own index (board/figures.py).",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     stage_number = models.PositiveSmallIntegerField()
     final_stage_number = models.PositiveSmallIntegerField(
@@ -100,6 +119,12 @@ class Escalation(models.Model):
     )
     stage_due_on = models.DateField(null=True, blank=True)
     raised_on = models.DateField()
+    resolved_in_working_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Working days from the raise to the resolution, on the procedure's calendar; "
+        "set by the services when a stage ends resolved, cleared if it is reopened.",
+    )
     revision = models.PositiveIntegerField(
         default=1, help_text="Bumped on every change, to detect lost updates."
     )
@@ -170,8 +195,12 @@ class Escalation(models.Model):
                 name="escalation_stage_due",
             ),
             models.Index(fields=["raised_on", "id"], name="escalation_raised"),
+            # Also the board's figures: a partnership's cases raised in a period, every
+            # column they count held in the index, so PostgreSQL counts them from it alone.
             models.Index(
-                fields=["partnership", "raised_on", "id"], name="escalation_partnership_raised"
+                fields=["partnership", "raised_on", "id"],
+                include=BOARD_FIGURE_COLUMNS,
+                name="escalation_partnership_raised",
             ),
             models.Index(fields=["created_at", "id"], name="escalation_created"),
             # The scrutineer's and the executive's view: a partnership's final-stage cases.
@@ -448,6 +477,11 @@ class StageEntry(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     outcome_reason = models.TextField(blank=True)
     ended_on = models.DateField(null=True, blank=True)
+    working_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Working days the stage took, on the procedure's calendar; set when it ends.",
+    )
 
     class Meta:
         # A stage is entered again when an escalation is reopened after a failed check-back.

@@ -154,6 +154,7 @@ def raise_escalation(
         immediate_risk=immediate_risk,
         same_day_route_taken=same_day_route_taken,
         entry_route=entry_route,
+        subject_kind=subject_row.kind,
         stage_number=change.stage.number,
         final_stage_number=rules.final_stage.number,
         stage_due_on=change.due_on,
@@ -335,7 +336,15 @@ def _changed(
     case = authority.case_of(escalation)
     escalation.waiting_on = moves.waiting_on(case, escalation.policy.rules).value
     escalation.case_facts = authority.stored_facts(case)
-    escalation.save(update_fields=["revision", "waiting_on", "case_facts", *fields])
+    escalation.save(
+        update_fields=[
+            "revision",
+            "waiting_on",
+            "case_facts",
+            "resolved_in_working_days",
+            *fields,
+        ]
+    )
     keep_involvement(escalation)
     record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
 
@@ -451,9 +460,20 @@ def _lapse_proposals(escalation: Escalation) -> None:
 def _end_stage(
     escalation: Escalation, outcome: engine.StageOutcome, *, reason: str, today: date
 ) -> None:
-    StageEntry.objects.filter(
+    """End the current stage, keeping the working days it took (and, if it ends resolved,
+    the case took) for the board's figures: counted once here, not per row at every read."""
+    calendar = calendar_for(escalation.policy.rules)
+    current = StageEntry.objects.filter(
         escalation=escalation, number=escalation.stage_number, ended_on=None
-    ).update(outcome=outcome.value, outcome_reason=reason, ended_on=today)
+    )
+    for entry in current:
+        entry.outcome, entry.outcome_reason, entry.ended_on = outcome.value, reason, today
+        entry.working_days = calendar.working_days_between(entry.entered_on, today)
+        entry.save(update_fields=["outcome", "outcome_reason", "ended_on", "working_days"])
+    if outcome is engine.StageOutcome.RESOLVED:
+        escalation.resolved_in_working_days = calendar.working_days_between(
+            escalation.raised_on, today
+        )
 
 
 @transaction.atomic
@@ -814,6 +834,7 @@ def reopen_escalation(
         ),
     )
     escalation.status = Escalation.Status.OPEN
+    escalation.resolved_in_working_days = None
     escalation.participants.add(actor)
     _changed(
         escalation,

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from escalate.common.text import text_error_messages, text_validators
+from escalate.board.dimensions import BadFigure, Figure
 from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.selectors import ListOptions, ListStatus
@@ -63,8 +64,18 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         "agency",
         "category",
         "stage",
+    reference = forms.CharField(
+        label="Reference",
+        required=False,
+        max_length=20,
+        help_text="The whole reference, for example NEL-2026-000123.",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20"}),
+        error_messages={"max_length": "A reference is at most 20 characters."},
+    )
+    figure = forms.CharField(required=False, widget=forms.HiddenInput)
         "raised_from",
         "raised_to",
+        "reference",
         "overdue_only",
     ]
 
@@ -86,6 +97,23 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         if partnership and agency and agency.partnership_id != partnership.pk:
             self.add_error("agency", "Choose an agency in the chosen partnership.")
         return cleaned
+    def clean_reference(self) -> str:
+        return str(self.cleaned_data["reference"]).strip().upper()
+
+    figure_refused = False
+    """A dashboard figure in the link that names nothing: the register shows with the link's
+    other filters and says so, rather than refusing them all."""
+
+    def clean_figure(self) -> Figure | None:
+        text = str(self.cleaned_data["figure"]).strip()
+        if not text:
+            return None
+        try:
+            return Figure.parse(text)
+        except BadFigure:
+            self.figure_refused = True
+            return None
+
 
     def filters(self) -> RegisterFilters:
         """The filters to apply: only "open" unless the form is bound and valid."""
@@ -108,6 +136,8 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         if not self.is_bound or not self.is_valid():
             return "status=open"
         used = {
+            reference=data["reference"],
+            figure=data["figure"],
             name: value
             for name, value in self.data.items()
             if name in self.fields and name != "cursor" and value

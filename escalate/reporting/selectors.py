@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from escalate.board.dimensions import Figure
 from escalate.domain import engine
 from escalate.domain.access import PARTNERSHIP_OVERSIGHT
 from escalate.escalations import presenters
@@ -89,6 +90,10 @@ class RegisterFilters:
     overdue_only: bool = False
     raised_from: date | None = None
     raised_to: date | None = None
+    reference: str = ""
+    """One escalation by its reference, as typed (any case, spaces around ignored)."""
+    figure: Figure | None = None
+    """The cases behind one of the board's figures (``board/dimensions.py``)."""
 
     def list_filters(self) -> ListFilters:
         return ListFilters(
@@ -236,6 +241,10 @@ def _register_queryset(
         escalations = escalations.filter(raised_on__gte=filters.raised_from)
     if filters.raised_to is not None:
         escalations = escalations.filter(raised_on__lte=filters.raised_to)
+    if filters.reference:
+        escalations = escalations.filter(reference=filters.reference)
+    if filters.figure is not None:
+        escalations = escalations.filter(filters.figure.q())
     issue_count = (
         PracticeIssue.objects.filter(escalation=OuterRef("pk"))
         .order_by()

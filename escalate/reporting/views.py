@@ -41,6 +41,7 @@ from escalate.reporting.selectors import (
 from escalate.reporting.services import practice_issue_refusal, record_practice_issue
 
 
+    RegisterFilters,
 def _overseer(request: HttpRequest) -> tuple[Person, list[int]]:
     person = getattr(request, "person", None)
     partnership_ids = overseen_partnership_ids(person) if person is not None else []
@@ -89,6 +90,8 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
         return HttpResponse(
             f"Check the filters: {form.problems()}",
             status=400,
+            "figure": _figure_heading(filters, form),
+            "without_figure": _without(request, "figure"),
             content_type="text/plain; charset=utf-8",
         )
     today, filters = local_today(), form.filters()
@@ -101,6 +104,23 @@ def register_export(request: HttpRequest) -> HttpResponseBase:
     filename = f"escalation-register-{today.isoformat()}.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["X-Row-Count"] = str(total)  # the progress bar's end (register-export.js)
+def _figure_heading(filters: RegisterFilters, form: RegisterFilterForm) -> str:
+    """What the dashboard figure the rows stand behind counts, in words; "" for none."""
+    if filters.figure is None:
+        return ""
+    agencies = dict(form.fields["agency"].queryset.values_list("pk", "name"))  # type: ignore[attr-defined]
+    categories = dict(form.fields["category"].choices)  # type: ignore[attr-defined]
+    return str(filters.figure.described(agency_names=agencies, category_labels=categories))
+
+
+def _without(request: HttpRequest, name: str) -> str:
+    """This page's address without one of its query's parameters (and its page link)."""
+    query = request.GET.copy()
+    query.pop(name, None)
+    query.pop("cursor", None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
     add_never_cache_headers(response)
     return response
 

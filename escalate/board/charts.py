@@ -1,0 +1,130 @@
+"""The dashboard's charts, worked out as shapes for an SVG template to draw.
+
+Drawn on the server, so they need no JavaScript; coloured by SVG presentation attributes,
+which the strict style policy allows, not by inline styles, which it blocks. A chart is a
+picture of the table printed beside it: screen readers read the table, and the chart's
+own label says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WIDTH = 640
+LABEL_WIDTH = 250
+BAR_START = LABEL_WIDTH + 10
+BAR_SPACE = WIDTH - BAR_START - 60
+ROW_HEIGHT = 28
+BAR_HEIGHT = 18
+LABEL_CHARACTERS = 34
+"""Longer labels are cut with an ellipsis in the chart; the table beside it has them whole."""
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: int
+    y: int
+    width: int
+    text_y: int
+
+    @property
+    def value_x(self) -> int:
+        return self.x + self.width + 6
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list[Bar]
+    height: int
+    label_x: int = LABEL_WIDTH
+
+
+def bar_chart(items: list[tuple[str, int]]) -> BarChart:
+    """Horizontal bars, one per (label, count), the longest the largest count."""
+    largest = max((value for _, value in items), default=0)
+    bars = []
+    for index, (label, value) in enumerate(items):
+        y = index * ROW_HEIGHT + 5
+        width = round(BAR_SPACE * value / largest) if largest else 0
+        bars.append(
+            Bar(
+                label=_short(label),
+                value=value,
+                x=BAR_START,
+                y=y,
+                width=width,
+                text_y=y + BAR_HEIGHT - 4,
+            )
+        )
+    return BarChart(bars=bars, height=max(len(items), 1) * ROW_HEIGHT + 10)
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    x: int
+    now_value: int
+    now_y: int
+    now_height: int
+    before_value: int
+    before_y: int
+    before_height: int
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    columns: list[Column]
+    width: int
+    height: int
+    baseline: int
+    column_width: int
+    top_value: int
+
+
+TREND_HEIGHT = 220
+TREND_TOP = 20
+TREND_BASELINE = 180
+GROUP_WIDTH = 52
+COLUMN_WIDTH = 20
+TREND_LEFT = 40
+
+
+def trend_chart(points: list[tuple[str, int, int]]) -> ColumnChart:
+    """A pair of columns a month: this period's, then the same month of the previous one."""
+    largest = max((max(now, before) for _, now, before in points), default=0)
+    space = TREND_BASELINE - TREND_TOP
+
+    def height(value: int) -> int:
+        return round(space * value / largest) if largest else 0
+
+    columns = []
+    for index, (label, now, before) in enumerate(points):
+        x = TREND_LEFT + index * GROUP_WIDTH
+        columns.append(
+            Column(
+                label=label,
+                x=x,
+                now_value=now,
+                now_y=TREND_BASELINE - height(now),
+                now_height=height(now),
+                before_value=before,
+                before_y=TREND_BASELINE - height(before),
+                before_height=height(before),
+            )
+        )
+    return ColumnChart(
+        columns=columns,
+        width=TREND_LEFT + max(len(points), 1) * GROUP_WIDTH + 10,
+        height=TREND_HEIGHT,
+        baseline=TREND_BASELINE,
+        column_width=COLUMN_WIDTH,
+        top_value=largest,
+    )
+
+
+def _short(label: str) -> str:
+    if len(label) <= LABEL_CHARACTERS:
+        return label
+    return label[: LABEL_CHARACTERS - 1].rstrip() + "…"

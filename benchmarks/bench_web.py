@@ -217,7 +217,24 @@ def _pages(cast: Cast) -> list[tuple[str, str, str]]:
         ("API list (lead's token)", "token", "/api/v1/escalations/"),
         ("API detail (lead's token)", "token", f"/api/v1/escalations/{cast.detail_pk}/"),
         ("escalation page (practitioner)", "practitioner", f"/escalations/{cast.detail_pk}/"),
+        # A partnership of 200,000 at 1M: its last twelve months, every one of its cases
+        # (the seeded history is three years), then one agency's twelve months.
+        ("board dashboard, 12 months", "manager", "/board/"),
+        ("board dashboard, 3 years", "manager", f"/board/?{_three_years()}"),
+        ("board dashboard, one agency", "manager", f"/board/?agency={cast.agency_pk}"),
     ]
+
+
+def _three_years() -> str:
+    """The dashboard's query for the 36 months to this one: the whole seeded history."""
+    from django.utils import timezone
+
+    from escalate.domain.figures import Month
+
+    last = first = Month.of(timezone.localdate())
+    for _ in range(35):
+        first = first.previous()
+    return f"from_month={first.year}-{first.month:02d}&to_month={last.year}-{last.month:02d}"
 
 
 def _sign_in(port: int, email: str, *, bare: bool = False) -> str:

@@ -34,6 +34,7 @@ from escalate.domain.policy import (
     FinalStageKind,
     PartnershipRole,
     PolicyRules,
+    StageAction,
     StageRule,
     SubjectKind,
 )
@@ -555,6 +556,7 @@ class Links:
     close: str = ""
     reopen: str = ""
     practice_issue: str = ""
+    good_practice: str = ""
 
     @property
     def has_any(self) -> bool:
@@ -580,8 +582,9 @@ _LINK_MOVES: dict[str, tuple[str, tuple[Move, ...]]] = {
 }
 
 
-def links(escalation: Escalation, options: moves.Moves) -> Links:
-    """The action links the stage machine's answer allows; nothing here decides a rule."""
+def links(escalation: Escalation, options: moves.Moves, *, good_practice: bool = False) -> Links:
+    """The action links the stage machine's answer allows; nothing here decides a rule.
+    ``good_practice`` is ``moves.good_practice_refusal``'s answer, asked by the caller."""
     found = {
         name: reverse(
             url_name if ":" in url_name else f"escalations:{url_name}",
@@ -590,7 +593,53 @@ def links(escalation: Escalation, options: moves.Moves) -> Links:
         for name, (url_name, needed) in _LINK_MOVES.items()
         if any(options.allows(move) for move in needed)
     }
+    if good_practice:
+        found["good_practice"] = reverse(
+            "reporting:good_practice_new", kwargs={"pk": escalation.pk}
+        )
     return Links(**found)
+
+
+@dataclass(frozen=True)
+class NotificationFormView:
+    """The Escalation Notification Form the current stage still waits for (decision 13)."""
+
+    heading: str
+    text: str
+    url: str = ""
+    """The form, where this person may send it; empty for everyone else."""
+    button: str = ""
+
+
+_FORM_BUTTONS = {
+    StageAction.SEND_NOTIFICATION_FORM: "Send the Escalation Notification Form",
+    StageAction.UPDATE_NOTIFICATION_FORM: "Update the Escalation Notification Form",
+}
+
+
+def notification_form(
+    escalation: Escalation, case: moves.Case, rules: PolicyRules, options: moves.Moves
+) -> NotificationFormView | None:
+    """The banner asking for the form while the stage machine holds the case for it."""
+    action = moves.notification_form_due(case, rules)
+    if action is None:
+        return None
+    stage = case.stage_number
+    # as the stage machine: a resolved case only waits to close; immediate risk never waits
+    only_close = case.status is engine.Status.RESOLVED or case.immediate_risk
+    held = "closed" if only_close else "escalated further or closed"
+    text = (
+        f"The procedure asks the lead agency to {moves.NOTIFICATION_FORM_WORDS[action]} at "
+        f"stage {stage}. Until it does, this escalation cannot be {held}."
+    )
+    if not options.allows(Move.RECORD_PRACTICE_ISSUE):
+        return NotificationFormView(heading=f"Notification form due at stage {stage}", text=text)
+    return NotificationFormView(
+        heading=f"Notification form due at stage {stage}",
+        text=text,
+        url=reverse("reporting:practice_issue_new", kwargs={"pk": escalation.pk}),
+        button=_FORM_BUTTONS[action],
+    )
 
 
 @dataclass(frozen=True)
@@ -625,6 +674,7 @@ class EscalationPage:
     """Agreed actions of an earlier round, superseded when the escalation reopened."""
     policy: str = ""
     notes: list[str] = field(default_factory=list)
+    notification_form: NotificationFormView | None = None
 
 
 def escalation_page(record: EscalationRecord, *, person: Person, today: date) -> EscalationPage:
@@ -680,7 +730,10 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
             )
             for event in reversed(record.history)
         ],
-        links=links(escalation, options),
+        links=links(
+            escalation, options, good_practice=not moves.good_practice_refusal(case, actor)
+        ),
+        notification_form=notification_form(escalation, case, rules, options),
         waiting=waiting(
             escalation, case=case, options=options, rules=rules, agency_names=agency_names
         ),

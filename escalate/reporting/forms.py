@@ -6,15 +6,22 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
-from escalate.common.text import text_error_messages, text_validators
 from escalate.board.dimensions import BadFigure, Figure
+from escalate.common.text import text_error_messages, text_validators
 from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.selectors import ListOptions, ListStatus
-from escalate.organisations.models import Agency
+from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership
-from escalate.reporting.selectors import PracticeIssueFilters, RegisterFilters, RegisterOptions
+from escalate.reporting.models import BoardAction, PracticeIssue
+from escalate.reporting.selectors import (
+    BoardActionShow,
+    PracticeIssueFilters,
+    RegisterFilters,
+    RegisterOptions,
+)
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"]
 
@@ -57,13 +64,6 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
     )
     raised_from = _date_field("Raised from")
     raised_to = _date_field("Raised to")
-
-    field_order = [
-        "status",
-        "partnership",
-        "agency",
-        "category",
-        "stage",
     reference = forms.CharField(
         label="Reference",
         required=False,
@@ -73,9 +73,16 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         error_messages={"max_length": "A reference is at most 20 characters."},
     )
     figure = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    field_order = [
+        "reference",
+        "status",
+        "partnership",
+        "agency",
+        "category",
+        "stage",
         "raised_from",
         "raised_to",
-        "reference",
         "overdue_only",
     ]
 
@@ -90,13 +97,6 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         )
         self.fields["partnership"].queryset = options.partnerships  # type: ignore[attr-defined]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        self.check_range(cleaned)
-        partnership, agency = cleaned.get("partnership"), cleaned.get("agency")
-        if partnership and agency and agency.partnership_id != partnership.pk:
-            self.add_error("agency", "Choose an agency in the chosen partnership.")
-        return cleaned
     def clean_reference(self) -> str:
         return str(self.cleaned_data["reference"]).strip().upper()
 
@@ -114,6 +114,13 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
             self.figure_refused = True
             return None
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.check_range(cleaned)
+        partnership, agency = cleaned.get("partnership"), cleaned.get("agency")
+        if partnership and agency and agency.partnership_id != partnership.pk:
+            self.add_error("agency", "Choose an agency in the chosen partnership.")
+        return cleaned
 
     def filters(self) -> RegisterFilters:
         """The filters to apply: only "open" unless the form is bound and valid."""
@@ -129,6 +136,8 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
             overdue_only=common.overdue_only,
             raised_from=data["raised_from"],
             raised_to=data["raised_to"],
+            reference=data["reference"],
+            figure=data["figure"],
         )
 
     def description(self) -> str:
@@ -136,8 +145,6 @@ class RegisterFilterForm(_DateRangeMixin, ListFilterForm):
         if not self.is_bound or not self.is_valid():
             return "status=open"
         used = {
-            reference=data["reference"],
-            figure=data["figure"],
             name: value
             for name, value in self.data.items()
             if name in self.fields and name != "cursor" and value
@@ -206,4 +213,97 @@ class PracticeIssueForm(forms.Form):
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
         error_messages={"required": "Say whether the issue has been resolved."},
+    )
+
+
+class PracticeIssueEntryForm(PracticeIssueForm):
+    """The notification form, pre-filled with the previous update so it is updated, not
+    retyped."""
+
+    def __init__(self, data: Any = None, *, previous: PracticeIssue | None) -> None:
+        super().__init__(data, initial={"issue": previous.issue} if previous else None)
+
+
+def _long_text(label: str, *, required_message: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=bool(required_message),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 5}),
+        validators=text_validators(single_line=False),
+        error_messages={
+            "required": required_message,
+            "max_length": f"{label} must be 5,000 characters or fewer.",
+            **text_error_messages(label),
+        },
+    )
+
+
+class BoardActionForm(forms.Form):
+    description = _long_text(
+        "What will the board do?",
+        required_message="Describe what the board will do.",
+        help_text="For example, revise the threshold guidance or run a multi-agency briefing.",
+    )
+    owner = ListedModelChoiceField(
+        label="Who owns it",
+        queryset=Person.objects.none(),
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose who owns the board action.",
+            "invalid_choice": "Choose a person from the list.",
+        },
+    )
+    due_on = _date_field("Due date")
+
+    def __init__(self, data: Any = None, *, owners: QuerySet[Person]) -> None:
+        super().__init__(data)
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        self.fields["due_on"].required = True
+        self.fields["due_on"].error_messages["required"] = "Enter the due date."
+
+
+class BoardActionDoneForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="What was the outcome?",
+        choices=BoardAction.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the outcome.",
+            "invalid_choice": "Choose the outcome.",
+        },
+    )
+    note = _long_text(
+        "Note",
+        required_message="",
+        help_text="What changed, or why nothing needed to. Do not include anyone's name.",
+    )
+
+
+class BoardActionFilterForm(forms.Form):
+    show = forms.ChoiceField(
+        label="Show",
+        choices=[
+            (BoardActionShow.OPEN.value, "Open"),
+            (BoardActionShow.DONE.value, "Done"),
+            (BoardActionShow.ALL.value, "All"),
+        ],
+        required=False,
+        widget=GovukSelect,
+    )
+
+    def chosen(self) -> BoardActionShow:
+        """Open unless the form is bound and valid."""
+        if not self.is_bound or not self.is_valid() or not self.cleaned_data["show"]:
+            return BoardActionShow.OPEN
+        return BoardActionShow(self.cleaned_data["show"])
+
+
+class GoodPracticeForm(forms.Form):
+    description = _long_text(
+        "What good multi-agency practice did you see?",
+        required_message="Describe the good practice you saw.",
+        help_text="For example, information shared quickly or a joint visit. "
+        "Do not include the child's or adult's name.",
     )

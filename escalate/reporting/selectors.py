@@ -472,6 +472,17 @@ def board_action_page(
     )
 
 
+@dataclass(frozen=True)
+class BoardActionRow:
+    action: BoardAction
+    is_overdue: bool
+
+
+def board_action_rows(actions: list[BoardAction], *, today: date) -> list[BoardActionRow]:
+    """The page's actions, each saying whether it is overdue today."""
+    return [BoardActionRow(action, action.is_overdue(today=today)) for action in actions]
+
+
 # --- good practice ---------------------------------------------------------------------------
 
 NEWEST_GOOD_PRACTICE_FIRST = ListOrder("recorded", "recorded_at", descending=True)

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -32,8 +33,10 @@ def test_existing_escalations_get_their_parties_and_whose_move() -> None:
     partnership = old.get_model("policies", "Partnership").objects.create(
         slug="migrating", name="Migrating (invented)"
     )
+    # A procedure that loads: the stage machine's facts read it (the notification form's rule)
+    text = (settings.BASE_DIR / "escalate" / "policies" / "shipped" / "nel.toml").read_text()
     policy = old.get_model("policies", "Policy").objects.create(
-        partnership=partnership, version=1, title="Invented", source="x", text="", sha256="0"
+        partnership=partnership, version=1, title="Invented", source="x", text=text, sha256="0"
     )
     agency = old.get_model("organisations", "Agency")
     school = agency.objects.create(partnership=partnership, name="School", kind="education")

@@ -1,4 +1,5 @@
-"""A NEL partnership with a business manager, and a second partnership they must not see."""
+"""A NEL partnership with a business manager, and a second (CSCP, which has the Escalation
+Notification Form) they must not see; ``cscp`` gives that one its own overseers and a case."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from escalate.escalations.tests.factories import (
     shipped_policy,
 )
 from escalate.organisations.models import Agency, Person
+from escalate.reporting.models import PracticeIssue
+from escalate.reporting.services import record_practice_issue
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -57,6 +60,40 @@ def raise_between(
 ) -> Escalation:
     raiser = PersonFactory(agency=raiser_agency)
     return raise_for(raised_by=raiser, other_agency=other_agency, today=on, **overrides)
+
+
+@dataclass
+class Cscp:
+    school: Agency
+    health: Agency
+    lead: Person
+    """The school's safeguarding lead: the lead agency's acting rung at stage 3."""
+    manager: Person
+    chair: Person
+    escalation: Escalation
+
+
+@pytest.fixture
+def cscp(world: Partnerships) -> Cscp:
+    policy = shipped_policy("cscp")
+    escalation = escalate_to(
+        raise_between(world.cscp_school, world.cscp_health, on=date(2026, 11, 2)), 3, on=TODAY
+    )
+    return Cscp(
+        school=world.cscp_school,
+        health=world.cscp_health,
+        lead=PersonFactory(agency=world.cscp_school, ladder_role="safeguarding_lead"),
+        manager=partnership_person(role="business_manager", policy=policy, name="Cy Manager"),
+        chair=partnership_person(role="chair", policy=policy, name="Cass Chair"),
+        escalation=escalation,
+    )
+
+
+def send_form(cscp: Cscp, text: str = "Threshold guidance is silent on neglect.") -> PracticeIssue:
+    """The lead agency sends (or updates) the Escalation Notification Form."""
+    return record_practice_issue(
+        escalation=cscp.escalation, actor=cscp.lead, issue=text, is_resolved=False
+    )
 
 
 def escalate_to(escalation: Escalation, stage: int, *, on: date) -> Escalation:

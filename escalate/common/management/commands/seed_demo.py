@@ -20,6 +20,8 @@ from escalate.escalations.models import Escalation
 from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
 from escalate.policies.models import Policy
 from escalate.policies.selectors import current_policies
+from escalate.reporting import services as reporting
+from escalate.reporting.models import BoardAction
 
 DEMO_PASSWORD = "demo-password-not-for-real-use"  # noqa: S105 - printed for the demo on purpose
 
@@ -92,6 +94,7 @@ class Command(BaseCommand):
         _seed_board_members(policy, people)
         if slug == "nel" and not Escalation.objects.filter(partnership=policy.partnership).exists():
             _seed_escalations(policy, people)
+            _seed_learning_loop(policy, people)
 
 
 _BOARD_AGENCIES = (AgencyKind.HEALTH, AgencyKind.POLICE, AgencyKind.VOLUNTARY)
@@ -174,4 +177,61 @@ def _seed_escalations(policy: Policy, people: dict[tuple[AgencyKind, LadderRole]
         evidence="Health visitor notes (invented).",
         desired_outcome="A home visit this week.",
         today=today - timedelta(days=14),
+    )
+
+
+def _seed_learning_loop(
+    policy: Policy, people: dict[tuple[AgencyKind, LadderRole], Person]
+) -> None:
+    """The first demo case taken to stage 3, its practice issue, two board actions (one
+    done) and a good-practice entry, all through the services and all invented."""
+    director = people[(AgencyKind.EDUCATION, LadderRole.ASSISTANT_DIRECTOR)]
+    escalation = (
+        Escalation.objects.filter(partnership=policy.partnership, raised_by__agency=director.agency)
+        .order_by("pk")
+        .first()
+    )
+    if escalation is None:
+        return
+    today = local_today()
+    while escalation.stage_number < 3:
+        escalation = services.escalate_stage(
+            escalation=escalation, actor=director, reason="Not agreed (invented).", today=today
+        )
+    issue = reporting.record_practice_issue(
+        escalation=escalation,
+        actor=director,
+        issue="Threshold guidance does not say how to weigh repeated minor injuries "
+        "alongside poor attendance (invented).",
+        is_resolved=False,
+    )
+    board = Person.objects.get(email=f"business-manager@{policy.partnership.slug}.example.org")
+    chair = Person.objects.get(email=f"chair@{policy.partnership.slug}.example.org")
+    reporting.create_board_action(
+        practice_issue=issue,
+        actor=board,
+        description="Add a section on cumulative harm to the threshold guidance (invented).",
+        owner=chair,
+        due_on=today + timedelta(days=42),
+        today=today,
+    )
+    briefing = reporting.create_board_action(
+        practice_issue=issue,
+        actor=board,
+        description="Brief school safeguarding leads on the referral route (invented).",
+        owner=board,
+        due_on=today,
+        today=today,
+    )
+    reporting.complete_board_action(
+        board_action=briefing,
+        actor=board,
+        outcome=BoardAction.Outcome.TRAINING,
+        note="Two briefings held for invented schools.",
+    )
+    reporting.record_good_practice(
+        escalation=escalation,
+        actor=people[(AgencyKind.EDUCATION, LadderRole.PRACTITIONER)],
+        description="Children's services called back the same afternoon and shared the "
+        "plan in writing (invented).",
     )

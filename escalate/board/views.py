@@ -33,6 +33,7 @@ from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import ListStatus
 from escalate.organisations.models import Agency
 from escalate.policies.models import Partnership
+from escalate.reporting.selectors import learning_figures
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 [(p.month.label(), p.count, p.previous_count) for p in figures.trend]
             ),
             "headline": _headline(figures, register),
+            "learning": learning_figures(
+                [filters.partnership_id], start=filters.period.start, end=filters.period.end
+            ),
             "register": register,
             "show_partnership": len(partnership_ids) > 1,
             "nav": "board",

@@ -143,3 +143,12 @@ def test_the_navigation_links_the_dashboard_for_those_who_see_it(
     worker = PersonFactory(agency=board.places.school)
     home = signed_in(client, worker).get(reverse("escalations:mine")).content.decode()
     assert f'href="{reverse("board:dashboard")}"' not in home
+
+
+def test_the_dashboard_counts_the_learning_loop_and_links_its_lists(
+    client: Client, board: BoardWorld, manager: Person
+) -> None:
+    html = signed_in(client, manager).get(reverse("board:dashboard"), PERIOD_QUERY).content.decode()
+    assert "What the partnership is learning" in html
+    for name in ("reporting:practice_issues", "reporting:board_actions", "reporting:good_practice"):
+        assert f'href="{reverse(name)}"' in html

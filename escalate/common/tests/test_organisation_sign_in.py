@@ -123,8 +123,9 @@ def test_a_known_person_signs_in_with_their_organisations_account(
 
     location = _sign_in_through(sso, client, "account-sam")
 
-    assert location == reverse("escalations:mine")
-    page = client.get(location)
+    assert location == reverse("start")
+    page = client.get(location, follow=True)
+    assert page.redirect_chain == [(reverse("escalations:mine"), 302)]
     assert page.status_code == 200
     assert page.wsgi_request.user == person.user
     assert page.wsgi_request.person == person  # type: ignore[attr-defined]
@@ -194,7 +195,7 @@ def test_a_manager_who_passed_the_providers_mfa_is_let_in(sso: Provider, client:
 
     location = _sign_in_through(sso, client, "account-lee-mfa")
 
-    assert client.get(location).status_code == 200
+    assert client.get(location, follow=True).status_code == 200
     assert OrganisationSignIn.objects.filter(user=manager.user).count() == 1
 
 

@@ -35,6 +35,8 @@ from escalate.escalations.tests.factories import (
     raise_for,
 )
 from escalate.organisations.models import Person
+from escalate.reporting.models import BoardAction, PracticeIssue
+from escalate.reporting.services import create_board_action, record_practice_issue
 
 RAISED_ON = date(2026, 12, 18)
 
@@ -463,6 +465,40 @@ def overseer_url(name: str) -> Builder:
     )
 
 
+def _practice_issue(world: World) -> PracticeIssue:
+    """The business manager's report on the final-stage case (decision 11), made once."""
+    found = PracticeIssue.objects.filter(escalation=world.final).first()
+    return found or record_practice_issue(
+        escalation=world.final,
+        actor=world.people[BUSINESS_MANAGER],
+        issue="Threshold guidance is read two ways (invented).",
+        is_resolved=False,
+    )
+
+
+def _board_action(world: World) -> BoardAction:
+    issue = _practice_issue(world)
+    found = BoardAction.objects.filter(practice_issue=issue).first()
+    return found or create_board_action(
+        practice_issue=issue,
+        actor=world.people[BUSINESS_MANAGER],
+        description="Brief every agency on the threshold guidance.",
+        owner=world.people[CHAIR],
+        due_on=date(2080, 1, 8),
+        today=RAISED_ON,
+    )
+
+
+def overseer_of(name: str, target: Callable[[World], Any]) -> Builder:
+    """A page about one of the partnership's own records (a practice issue, a board
+    action): business managers and chairs only, everyone else 404."""
+
+    def path(world: World, role: str) -> str:
+        return reverse(name, kwargs={"pk": target(world).pk})
+
+    return _cases(path, lambda r: 200 if r in APPOINTERS else 404, ("GET", "POST"))
+
+
 def subject_access_export(world: World) -> list[Case]:
     path = reverse("subject_access_export", kwargs={"pk": world.early.subject_id})
     return [
@@ -628,6 +664,24 @@ MATRIX: dict[str, Builder] = {
         allowed=frozenset({BUSINESS_MANAGER}),
         at_final="final",
     ),
+    # The learning loop: the partnership's own records, for business managers and chairs.
+    "reporting:board_actions": overseer_url("board_actions"),
+    "reporting:board_action_new": overseer_of("reporting:board_action_new", _practice_issue),
+    "reporting:board_action_done": overseer_of("reporting:board_action_done", _board_action),
+    "reporting:good_practice": overseer_url("good_practice"),
+    # Anyone involved, or overseeing, recognises good practice; a read-only viewer does not.
+    "reporting:good_practice_new": move_url(
+        "reporting:good_practice_new", kind="early", allowed=INVOLVED, at_final="final"
+    ),
+    # The board's figures: overseers, and the scrutineer (the executive alike), who reads
+    # figures before any case.
+    "board:dashboard": signed_in(
+        "board:dashboard",
+        methods=("GET",),
+        allowed=frozenset({BUSINESS_MANAGER, CHAIR, SCRUTINEER_BEFORE, SCRUTINEER_AT_FINAL}),
+    ),
+    # Where signing in leads: a redirect for everyone signed in.
+    "start": _cases(lambda w, r: reverse("start"), lambda r: 302, ("GET",)),
     "organisations:directory": administrator_url("directory", methods=("GET",)),
     "organisations:agency_create": administrator_url("agency_create"),
     "organisations:agency_edit": administrator_url("agency_edit", target="agency"),
@@ -657,6 +711,10 @@ GET_ONLY = (
     "reporting:register",
     "reporting:register_csv",
     "reporting:practice_issues",
+    "reporting:board_actions",
+    "reporting:good_practice",
+    "board:dashboard",
+    "start",
     "organisations:directory",
     "subject_access",
     "subject_access_export",

@@ -15,8 +15,8 @@ from escalate.escalations import services
 from escalate.escalations.documents import (
     CONTACT_HEADINGS,
     EscalationRecord,
-    _no_fetching,
     build_record,
+    no_fetching,
     record_html,
     render_docx,
     render_pdf,
@@ -175,7 +175,7 @@ def test_pdf_html_names_no_external_resource(record: EscalationRecord) -> None:
 
 def test_pdf_renderer_refuses_to_fetch_any_url() -> None:
     with pytest.raises(ValueError, match="fetch no resources"):
-        _no_fetching()("https://example.org/tracker.png")
+        no_fetching()("https://example.org/tracker.png")
 
 
 def test_docx_contact_table_has_one_row_per_contact(record: EscalationRecord) -> None:

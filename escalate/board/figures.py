@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, F, QuerySet, Value, When
-from django.db.models.functions import TruncMonth
 
 from escalate.board.dimensions import Dimension, Figure, Outcome
 from escalate.domain import figures
@@ -175,18 +174,28 @@ _COLUMNS = {
     "risk": F("immediate_risk"),
     "route": F("entry_route"),
     "resolved_days": F("resolved_in_working_days"),
-    "month": TruncMonth("raised_on"),
+    "day": F("raised_on"),
 }
+# Few groupings, each of columns whose values combine into few rows (a few hundred at most:
+# the partnership's agencies, its procedure's categories and stages), folded into the
+# breakdowns in Python: hashing fewer keys per case is most of the counting's cost. Days,
+# not months: truncating each date to a month costs the database more than it saves.
 _SETS: dict[str, tuple[str, ...]] = {
-    "raising": ("raising",),
-    "other": ("other",),
-    "category": ("category",),
-    "stage_status": ("stage", "status"),
-    "kind": ("kind",),
-    "risk": ("risk",),
-    "route": ("route",),
+    "agencies": ("raising", "other"),
+    "case": ("category", "kind", "risk", "route", "stage", "status"),
+    "day": ("day",),
     "resolved_days": ("resolved_days",),
-    "month": ("month",),
+}
+_BREAKDOWN_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "raising": ("agencies", ("raising",)),
+    "other": ("agencies", ("other",)),
+    "category": ("case", ("category",)),
+    "kind": ("case", ("kind",)),
+    "risk": ("case", ("risk",)),
+    "route": ("case", ("route",)),
+    "stage_status": ("case", ("stage", "status")),
+    "day": ("day", ("day",)),
+    "resolved_days": ("resolved_days", ("resolved_days",)),
 }
 Counts = dict[tuple[object, ...], int]
 
@@ -266,21 +275,29 @@ def _mask(columns: Sequence[str], group: tuple[str, ...]) -> int:
 
 
 def stage_counts(
-    escalations: QuerySet[Escalation],
+    filters: BoardFilters, escalations: QuerySet[Escalation]
 ) -> dict[tuple[int, int | None, bool | None], int]:
     """Ended stages of ``escalations`` by (stage, working days taken, ended by due date),
-    the due date's flag None where the stage had none."""
+    the due date's flag None where the stage had none.
+
+    Read from the stages' own copy of the partnership and raise day (``stage_entry_board``
+    index); only an agency or category filter asks which escalations they belong to.
+    """
     on_time = Case(
         When(due_on__isnull=True, then=Value(None)),
         When(ended_on__lte=F("due_on"), then=Value(True)),
         default=Value(False),
     )
-    rows = (
-        StageEntry.objects.filter(escalation__in=escalations.values("pk"), ended_on__isnull=False)
-        .values("number", "working_days", flag=on_time)
-        .annotate(n=Count("pk"))
-        .order_by()
+    period = filters.period
+    stages = StageEntry.objects.filter(
+        partnership_id=filters.partnership_id,
+        case_raised_on__gte=period.start,
+        case_raised_on__lte=period.end,
+        ended_on__isnull=False,
     )
+    if filters.agency_id is not None or filters.category:
+        stages = stages.filter(escalation__in=escalations.values("pk"))
+    rows = stages.values("number", "working_days", flag=on_time).annotate(n=Count("pk")).order_by()
     return {(row["number"], row["working_days"], row["flag"]): row["n"] for row in rows}
 
 
@@ -304,24 +321,37 @@ def board_figures(filters: BoardFilters) -> BoardFigures:
     partnership = Partnership.objects.get(pk=filters.partnership_id)
     rules = partnership.current_policy().rules
     escalations = counted_escalations(filters)
-    counts = grouped_counts(escalations)
+    counts = breakdown_counts(grouped_counts(escalations))
     previous = counted_escalations(filters, period=filters.period.previous())
-    previous_months = grouped_counts(previous, {"month": _SETS["month"]})["month"]
-    total = sum(counts["month"].values())
+    previous_days = grouped_counts(previous, {"day": _SETS["day"]})["day"]
+    total = sum(counts["day"].values())
     labels = _Labels(rules, agency_ids=_ids(counts, "raising") | _ids(counts, "other"))
     outcome_counts = _outcomes(counts["stage_status"])
     return BoardFigures(
         filters=filters,
         partnership=partnership,
         total=total,
-        previous_total=sum(previous_months.values()),
+        previous_total=sum(previous_days.values()),
         breakdowns=_breakdowns(counts, labels, total),
         timeliness=_timeliness(
-            stage_counts(escalations), counts["resolved_days"], rules, oldest_open(filters)
+            stage_counts(filters, escalations), counts["resolved_days"], rules, oldest_open(filters)
         ),
-        trend=_trend(filters.period, counts["month"], previous_months),
+        trend=_trend(filters.period, counts["day"], previous_days),
         outcome_counts=outcome_counts,
     )
+
+
+def breakdown_counts(grouped: dict[str, Counts]) -> dict[str, Counts]:
+    """Each breakdown's counts, summed out of the grouping that holds its columns."""
+    counts: dict[str, Counts] = {}
+    for name, (grouping, wanted) in _BREAKDOWN_COLUMNS.items():
+        columns = _SETS[grouping]
+        positions = [columns.index(column) for column in wanted]
+        summed: Counts = defaultdict(int)
+        for key, n in grouped[grouping].items():
+            summed[tuple(key[i] for i in positions)] += n
+        counts[name] = dict(summed)
+    return counts
 
 
 def _ids(counts: dict[str, Counts], name: str) -> set[int]:
@@ -470,18 +500,18 @@ def _timeliness(
     )
 
 
-def _trend(period: Period, months: Counts, previous_months: Counts) -> list[TrendPoint]:
-    now = _by_month(months)
-    before = _by_month(previous_months)
+def _trend(period: Period, days: Counts, previous_days: Counts) -> list[TrendPoint]:
+    now = _by_month(days)
+    before = _by_month(previous_days)
     return [
         TrendPoint(month, now.get(month, 0), earlier, before.get(earlier, 0))
         for month, earlier in zip(period.months(), period.previous().months(), strict=True)
     ]
 
 
-def _by_month(months: Counts) -> dict[Month, int]:
+def _by_month(days: Counts) -> dict[Month, int]:
     found: dict[Month, int] = defaultdict(int)
-    for (day,), n in months.items():
+    for (day,), n in days.items():
         if day is not None:
             found[Month.of(day)] += n  # type: ignore[arg-type]
     return found

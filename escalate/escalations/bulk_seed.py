@@ -801,6 +801,8 @@ STAGE_ENTRY_COLUMNS = [
     "outcome_reason",
     "ended_on",
     "working_days",
+    "partnership_id",
+    "case_raised_on",
 ]
 
 
@@ -819,6 +821,8 @@ def stage_entry_rows(story: Story, ids: Ids) -> Iterable[Row]:
             calendar.working_days_between(visit.entered_on, visit.ended_on)
             if visit.ended_on
             else None,
+            story.plan.policy.partnership_id,
+            story.raised_on,
         )
 
 

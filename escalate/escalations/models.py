@@ -203,6 +203,11 @@ class Escalation(models.Model):
                 name="escalation_partnership_raised",
             ),
             models.Index(fields=["created_at", "id"], name="escalation_created"),
+            # The board's oldest open case: open ones by the day they were raised.
+            models.Index(
+                fields=["partnership", "status", "raised_on", "id"],
+                name="escalation_oldest_open",
+            ),
             # The scrutineer's and the executive's view: a partnership's final-stage cases.
             models.Index(
                 fields=["partnership", "status", "stage_due_on"],
@@ -482,10 +487,23 @@ class StageEntry(models.Model):
         blank=True,
         help_text="Working days the stage took, on the procedure's calendar; set when it ends.",
     )
+    # Copied from the escalation when the stage is entered, so the board's timeliness
+    # figures read a partnership's period of stages from one index, not a join.
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    case_raised_on = models.DateField(help_text="The day its escalation was raised.")
 
     class Meta:
         # A stage is entered again when an escalation is reopened after a failed check-back.
         ordering = ["entered_on", "pk"]
+        indexes = [
+            models.Index(
+                fields=["partnership", "case_raised_on"],
+                include=["number", "working_days", "due_on", "ended_on"],
+                name="stage_entry_board",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.escalation} stage {self.number}"

@@ -183,7 +183,12 @@ def raise_escalation(
     escalation.case_facts = authority.stored_facts(case)
     escalation.save(force_insert=True)
     stage_entry = StageEntry.objects.create(
-        escalation=escalation, number=change.stage.number, entered_on=today, due_on=change.due_on
+        escalation=escalation,
+        number=change.stage.number,
+        entered_on=today,
+        due_on=change.due_on,
+        partnership_id=escalation.partnership_id,
+        case_raised_on=escalation.raised_on,
     )
     Party.objects.bulk_create(parties)
     keep_involvement(escalation, escalation.access_facts_of_new(parties), is_new=True)
@@ -438,6 +443,8 @@ def _enter_stage(escalation: Escalation, change: engine.StageChange) -> None:
         number=change.stage.number,
         entered_on=change.entered_on,
         due_on=change.due_on,
+        partnership_id=escalation.partnership_id,
+        case_raised_on=escalation.raised_on,
     )
     escalation.stage_number = change.stage.number
     escalation.stage_due_on = change.due_on

@@ -445,6 +445,8 @@ def reopened(ladders: Ladders, escalation: Escalation) -> list[Notification]:
             number=escalation.stage_number,
             entered_on=date(2027, 1, 4),
             due_on=escalation.stage_due_on,
+            partnership_id=escalation.partnership_id,
+            case_raised_on=escalation.raised_on,
         )
         record(events.ESCALATION_REOPENED, actor=ladders.teacher, escalation=escalation)
         return services.notify_reopened(escalation=escalation, actor=ladders.teacher)

@@ -28,6 +28,8 @@ class Bar:
     y: int
     width: int
     text_y: int
+    value_text: str = ""
+    """What the bar's end says: its count, or a published report's "fewer than 5"."""
 
     @property
     def value_x(self) -> int:
@@ -39,10 +41,33 @@ class BarChart:
     bars: list[Bar]
     height: int
     label_x: int = LABEL_WIDTH
+    rows: int = 0
+    """How many rows the chart stands for; more than its bars when it draws the largest."""
+
+    @property
+    def is_cut(self) -> bool:
+        return self.rows > len(self.bars)
 
 
-def bar_chart(items: list[tuple[str, int]]) -> BarChart:
-    """Horizontal bars, one per (label, count), the longest the largest count."""
+MOST_BARS = 12
+"""A chart draws the largest rows only, so it reads at a glance; its table has them all."""
+
+
+def bar_chart(
+    items: list[tuple[str, int]],
+    *,
+    texts: list[str] | None = None,
+    ranks: list[int] | None = None,
+) -> BarChart:
+    """Horizontal bars, one per (label, count), the longest the largest count; ``texts``
+    say what each bar's end reads, where that is not its count. Of more than ``MOST_BARS``
+    rows, the largest by ``ranks`` (else by count) are drawn, largest first."""
+    texts = texts or [str(value) for _, value in items]
+    rows = len(items)
+    if rows > MOST_BARS:
+        order = ranks or [value for _, value in items]
+        kept = sorted(range(len(items)), key=lambda i: -order[i])[:MOST_BARS]
+        items, texts = [items[i] for i in kept], [texts[i] for i in kept]
     largest = max((value for _, value in items), default=0)
     bars = []
     for index, (label, value) in enumerate(items):
@@ -56,9 +81,10 @@ def bar_chart(items: list[tuple[str, int]]) -> BarChart:
                 y=y,
                 width=width,
                 text_y=y + BAR_HEIGHT - 4,
+                value_text=texts[index],
             )
         )
-    return BarChart(bars=bars, height=max(len(items), 1) * ROW_HEIGHT + 10)
+    return BarChart(bars=bars, height=max(len(items), 1) * ROW_HEIGHT + 10, rows=rows)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from escalate.board import charts
+from escalate.audit.models import ReadEvent
+from escalate.audit.reads import record_read
+from escalate.board import charts, report
 from escalate.board.dimensions import Dimension, Figure, Outcome
 from escalate.board.figures import (
     BoardFigures,
@@ -31,7 +34,7 @@ from escalate.board.forms import BoardFilterForm
 from escalate.domain.figures import days_text, percent_text
 from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import ListStatus
-from escalate.organisations.models import Agency
+from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership
 from escalate.reporting.selectors import learning_figures
 
@@ -49,13 +52,18 @@ class BreakdownView:
         return [(row, self.links.get(str(row.figure), "")) for row in self.breakdown.rows]
 
 
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def _board_reader(request: HttpRequest) -> tuple[Person, list[int]]:
     person = getattr(request, "person", None)
     partnership_ids = board_partnership_ids(person) if person is not None else []
     if person is None or not partnership_ids:
         raise Http404("No such page.")
+    return person, partnership_ids
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    person, partnership_ids = _board_reader(request)
     partnerships = Partnership.objects.filter(pk__in=partnership_ids).order_by("name")
     chosen = _chosen_partnership(request, partnership_ids)
     form = BoardFilterForm(
@@ -175,3 +183,55 @@ def _headline(figures: BoardFigures, register: _RegisterLinks | None) -> list[He
             else "",
         ),
     ]
+
+
+# --- the annual report -----------------------------------------------------------------------
+
+REPORT_FORMATS = {
+    "pdf": ("application/pdf", report.render_pdf),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        report.render_docx,
+    ),
+    "csv": ("text/csv; charset=utf-8", lambda built: report.report_csv(built).encode("utf-8")),
+}
+
+
+@login_required
+@require_GET
+def annual_report(request: HttpRequest) -> HttpResponse:
+    """Choose a reporting year and download its board paper."""
+    _person, partnership_ids = _board_reader(request)
+    chosen = _chosen_partnership(request, partnership_ids)
+    years = report.report_years(local_today())
+    response = render(
+        request,
+        "board/annual_report.html",
+        {
+            "partnership": Partnership.objects.get(pk=chosen),
+            "partnerships": Partnership.objects.filter(pk__in=partnership_ids).order_by("name"),
+            "years": [(year, report.year_label(year)) for year in years],
+            "show_partnership": len(partnership_ids) > 1,
+            "nav": "board",
+        },
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def annual_report_file(request: HttpRequest, year: int, kind: str) -> HttpResponse:
+    """One year's paper as PDF, DOCX or CSV; published figures, so small numbers hidden."""
+    _person, partnership_ids = _board_reader(request)
+    if kind not in REPORT_FORMATS or year not in report.report_years(local_today(), count=20):
+        raise Http404("No such report.")
+    chosen = _chosen_partnership(request, partnership_ids)
+    built = report.build_report(chosen, year=year, today=local_today())
+    content_type, render_as = REPORT_FORMATS[kind]
+    filename = f"{built.file_stem}.{kind}"
+    record_read(request, what=ReadEvent.What.EXPORT, detail=f"{filename} (partnership {chosen})")
+    response = HttpResponse(render_as(built), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    add_never_cache_headers(response)
+    return response

@@ -268,17 +268,17 @@ def record_html(record: EscalationRecord) -> str:
 def render_pdf(record: EscalationRecord) -> bytes:
     from weasyprint import HTML  # imported here: loading it costs a second at start-up
 
-    pdf: bytes = HTML(string=record_html(record), url_fetcher=_no_fetching()).write_pdf()
+    pdf: bytes = HTML(string=record_html(record), url_fetcher=no_fetching()).write_pdf()
     return pdf
 
 
-def _no_fetching() -> Any:
-    """A URL fetcher that refuses everything, so a record never reaches the network."""
+def no_fetching() -> Any:
+    """A URL fetcher that refuses everything, so a document never reaches the network."""
     from weasyprint.urls import URLFetcher
 
     class _Refuse(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: object = None) -> Any:
-            raise ValueError(f"Escalation records fetch no resources (asked for {url[:80]!r}).")
+            raise ValueError(f"Documents fetch no resources (asked for {url[:80]!r}).")
 
     return _Refuse()
 

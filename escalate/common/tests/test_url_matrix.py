@@ -680,6 +680,18 @@ MATRIX: dict[str, Builder] = {
         methods=("GET",),
         allowed=frozenset({BUSINESS_MANAGER, CHAIR, SCRUTINEER_BEFORE, SCRUTINEER_AT_FINAL}),
     ),
+    "board:annual_report": signed_in(
+        "board:annual_report",
+        methods=("GET",),
+        allowed=frozenset({BUSINESS_MANAGER, CHAIR, SCRUTINEER_BEFORE, SCRUTINEER_AT_FINAL}),
+    ),
+    "board:annual_report_file": signed_in(
+        "board:annual_report_file",
+        methods=("GET",),
+        allowed=frozenset({BUSINESS_MANAGER, CHAIR, SCRUTINEER_BEFORE, SCRUTINEER_AT_FINAL}),
+        year=2026,
+        kind="csv",
+    ),
     # Where signing in leads: a redirect for everyone signed in.
     "start": _cases(lambda w, r: reverse("start"), lambda r: 302, ("GET",)),
     "organisations:directory": administrator_url("directory", methods=("GET",)),
@@ -714,6 +726,8 @@ GET_ONLY = (
     "reporting:board_actions",
     "reporting:good_practice",
     "board:dashboard",
+    "board:annual_report",
+    "board:annual_report_file",
     "start",
     "organisations:directory",
     "subject_access",

@@ -63,3 +63,23 @@ def test_the_scrutineer_lands_on_figures_with_no_list_behind_them(
     expect(page.get_by_role("table", name=re.compile("^Outcome"))).to_be_visible()
     expect(page.locator("a[href^='/register/']")).to_have_count(0)
     no_violations(axe, page)
+
+
+def test_the_annual_report_is_reached_from_the_dashboard_and_downloads(
+    page: Any, live_server: Any, axe: Any, board: BoardWorld, manager: Person
+) -> None:
+    sign_in(page, live_server.url, manager)
+    page.goto(f"{live_server.url}/board/")
+    page.get_by_role("link", name=re.compile("Annual report")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annual report")
+    no_violations(axe, page)
+    downloads = {}
+    for name, kind in (("PDF", "pdf"), ("Word", "docx"), ("Figures", "csv")):
+        with page.expect_download() as info:
+            page.get_by_role("link", name=re.compile(f"^{name}.*2026 to 2027")).click()
+        downloads[kind] = Path(info.value.path()).read_bytes()
+        assert info.value.suggested_filename == f"escalations-annual-report-2026-2027.{kind}"
+    assert downloads["pdf"].startswith(b"%PDF")
+    assert downloads["docx"].startswith(b"PK")
+    text = downloads["csv"].decode("utf-8")
+    assert "Escalations raised,5" in text and board.withdrawn.reference not in text

@@ -62,7 +62,7 @@ def bar_chart(
     """Horizontal bars, one per (label, count), the longest the largest count; ``texts``
     say what each bar's end reads, where that is not its count. Of more than ``MOST_BARS``
     rows, the largest by ``ranks`` (else by count) are drawn, largest first."""
-    texts = texts or [str(value) for _, value in items]
+    texts = texts or [f"{value:,}" for _, value in items]
     rows = len(items)
     if rows > MOST_BARS:
         order = ranks or [value for _, value in items]
@@ -114,7 +114,8 @@ TREND_TOP = 20
 TREND_BASELINE = 180
 GROUP_WIDTH = 52
 COLUMN_WIDTH = 20
-TREND_LEFT = 40
+TREND_LEFT = 64
+"""Room for the axis's largest count, 123,456 at 12 pixels a figure."""
 
 
 def trend_chart(points: list[tuple[str, int, int]]) -> ColumnChart:

@@ -99,7 +99,8 @@ class StageTimeliness:
         if not self.with_due_date:
             return "No due date"
         share = figures.percent_text(self.on_time_share)
-        return f"{share} ({self.on_time} of {self.with_due_date})"
+        done, due = figures.count_text(self.on_time), figures.count_text(self.with_due_date)
+        return f"{share} ({done} of {due})"
 
     @property
     def median_text(self) -> str:

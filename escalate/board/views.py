@@ -31,7 +31,7 @@ from escalate.board.figures import (
     opens_lists_behind_figures,
 )
 from escalate.board.forms import BoardFilterForm
-from escalate.domain.figures import days_text, percent_text
+from escalate.domain.figures import count_text, days_text, percent_text
 from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import ListStatus
 from escalate.organisations.models import Agency, Person
@@ -160,19 +160,24 @@ def _headline(figures: BoardFigures, register: _RegisterLinks | None) -> list[He
 
     oldest = timeliness.oldest_open
     return [
-        Headline("Raised", str(figures.total), figures.change_text, link(None)),
-        Headline("Still open", str(outcomes.get(Outcome.OPEN, 0)), "", link(Outcome.OPEN)),
-        Headline("Resolved", str(outcomes.get(Outcome.RESOLVED, 0)), "", link(Outcome.RESOLVED)),
-        Headline("Withdrawn", str(outcomes.get(Outcome.WITHDRAWN, 0)), "", link(Outcome.WITHDRAWN)),
+        Headline("Raised", count_text(figures.total), figures.change_text, link(None)),
+        Headline("Still open", count_text(outcomes.get(Outcome.OPEN, 0)), "", link(Outcome.OPEN)),
+        Headline(
+            "Resolved", count_text(outcomes.get(Outcome.RESOLVED, 0)), "", link(Outcome.RESOLVED)
+        ),
+        Headline(
+            "Withdrawn", count_text(outcomes.get(Outcome.WITHDRAWN, 0)), "", link(Outcome.WITHDRAWN)
+        ),
         Headline(
             "Stages done by their due date",
             percent_text(timeliness.on_time_share),
-            f"{timeliness.on_time} of {timeliness.with_due_date} stages with a due date",
+            f"{count_text(timeliness.on_time)} of {count_text(timeliness.with_due_date)} "
+            "stages with a due date",
         ),
         Headline(
             "Median time to resolution",
             days_text(timeliness.median_to_resolution),
-            f"over {timeliness.resolved} resolved",
+            f"over {count_text(timeliness.resolved)} resolved",
         ),
         Headline(
             "Oldest open",

@@ -114,6 +114,11 @@ def median_of(histogram: Mapping[int, int]) -> float | None:
     return (lower + upper) / 2
 
 
+def count_text(number: int) -> str:
+    """A count as people read it: 83,032, not 83032."""
+    return f"{number:,}"
+
+
 def share(part: int, whole: int) -> float | None:
     """``part`` as a fraction of ``whole``; None when there is nothing to share."""
     return part / whole if whole else None
@@ -134,7 +139,7 @@ def publishable(count: int) -> str:
     """A count as it may appear in anything published: 1 to 4 hidden, 0 and 5 up shown."""
     if 0 < count < SMALL_NUMBER_LIMIT:
         return FEWER_THAN_LIMIT
-    return str(count)
+    return count_text(count)
 
 
 def change_text(now: int, before: int) -> str:
@@ -142,4 +147,6 @@ def change_text(now: int, before: int) -> str:
     if now == before:
         return "no change on the previous period"
     direction = "up" if now > before else "down"
-    return f"{direction} {abs(now - before)} on the previous period ({before})"
+    return (
+        f"{direction} {count_text(abs(now - before))} on the previous period ({count_text(before)})"
+    )

@@ -12,6 +12,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from escalate.domain.figures import count_text
+
 register = template.Library()
 
 
@@ -27,3 +29,9 @@ def govuk_tag(tag: Tag | None) -> SafeString | str:
     if not tag:
         return ""
     return format_html('<strong class="govuk-tag {}">{}</strong>', tag.css, tag.text)
+
+
+@register.filter
+def count(number: int | None) -> str:
+    """A count as people read it: 83,032, not 83032."""
+    return "" if number is None else count_text(number)

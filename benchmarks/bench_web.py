@@ -222,7 +222,22 @@ def _pages(cast: Cast) -> list[tuple[str, str, str]]:
         ("board dashboard, 12 months", "manager", "/board/"),
         ("board dashboard, 3 years", "manager", f"/board/?{_three_years()}"),
         ("board dashboard, one agency", "manager", f"/board/?agency={cast.agency_pk}"),
+        # The register's rows behind two of its figures: a common value and a rare one.
+        ("register behind a figure, raised by", "manager", _behind(f"raised_by:{cast.agency_pk}")),
+        ("register behind a figure, resolved at 4", "manager", _behind("resolved_at:4")),
     ]
+
+
+def _behind(figure: str) -> str:
+    """The dashboard's link to the register's rows behind ``figure``, for its 12 months."""
+    from django.utils import timezone
+
+    from escalate.domain.figures import Month, Period
+
+    period = Period.year_to(Month.of(timezone.localdate()))
+    return (
+        f"/register/?status=all&raised_from={period.start}&raised_to={period.end}&figure={figure}"
+    )
 
 
 def _three_years() -> str:

@@ -203,6 +203,31 @@ class Escalation(models.Model):
                 name="escalation_partnership_raised",
             ),
             models.Index(fields=["created_at", "id"], name="escalation_created"),
+            # The register's rows behind a board figure (board/dimensions.py), newest first:
+            # one agency's side, or the rare risk and route starts, read from their own
+            # range, not filtered out of the partnership's every case.
+            models.Index(
+                fields=["partnership", "raising_agency", "raised_on", "id"],
+                name="escalation_raising_raised",
+            ),
+            models.Index(
+                fields=["partnership", "other_agency", "raised_on", "id"],
+                name="escalation_other_raised",
+            ),
+            models.Index(
+                fields=["partnership", "stage_number", "raised_on", "id"],
+                name="escalation_stage_raised",
+            ),
+            models.Index(
+                fields=["partnership", "raised_on", "id"],
+                condition=models.Q(immediate_risk=True),
+                name="escalation_risk_raised",
+            ),
+            models.Index(
+                fields=["partnership", "entry_route", "raised_on", "id"],
+                condition=~models.Q(entry_route=""),
+                name="escalation_route_raised",
+            ),
             # The board's oldest open case: open ones by the day they were raised.
             models.Index(
                 fields=["partnership", "status", "raised_on", "id"],

@@ -63,10 +63,21 @@ def for_person(view: PersonView) -> PersonView:
     return wrapped
 
 
-def _forbidden(request: HttpRequest, reason: str, items: list[str] | None = None) -> HttpResponse:
-    return render(
-        request, "escalations/forbidden.html", {"reason": reason, "items": items}, status=403
-    )
+def _forbidden(
+    request: HttpRequest,
+    reason: str,
+    items: list[str] | None = None,
+    *,
+    escalation: Escalation | None = None,
+    practice_issue_url: str = "",
+) -> HttpResponse:
+    context = {
+        "reason": reason,
+        "items": items,
+        "escalation": escalation,
+        "practice_issue_url": practice_issue_url,
+    }
+    return render(request, "escalations/forbidden.html", context, status=403)
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -358,7 +369,16 @@ def _refused(
     options = authority.moves_of(person, escalation)
     if any(options.allows(move) for move in needed) or _is_stale_post(request, escalation):
         return None
-    return _forbidden(request, options.refusal(needed[0]))
+    # Where the refusal waits on the notification form, the way to send it is one step away.
+    may_report = options.allows(Move.RECORD_PRACTICE_ISSUE)
+    return _forbidden(
+        request,
+        options.refusal(needed[0]),
+        escalation=escalation,
+        practice_issue_url=reverse("reporting:practice_issue_new", args=[escalation.pk])
+        if may_report
+        else "",
+    )
 
 
 def _action_page(

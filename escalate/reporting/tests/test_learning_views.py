@@ -68,7 +68,11 @@ def test_escalating_before_the_form_is_the_stage_machines_403(client: Client, cs
     response = signed_in(client, cscp.lead).get(url)
 
     assert response.status_code == 403
-    assert "send the Escalation Notification Form" in response.content.decode()
+    body = response.content.decode()
+    assert "send the Escalation Notification Form" in body
+    # The refusal links the way out: the form itself, and the case's page.
+    assert reverse("reporting:practice_issue_new", kwargs={"pk": cscp.escalation.pk}) in body
+    assert f'href="{cscp.escalation.get_absolute_url()}"' in body
 
 
 def test_the_form_starts_from_the_previous_update(client: Client, cscp: Cscp) -> None:

@@ -4,9 +4,11 @@ Every breakdown counts the partnership's escalations raised in the period (narro
 agency and category as the register narrows them) from the columns of the
 ``escalation_partnership_raised`` index, which holds each column counted: PostgreSQL
 counts them in one pass with ``GROUPING SETS``, other databases (SQLite, for the demo
-and tests) with one ``GROUP BY`` per breakdown. Working days are kept by the services
-when a stage ends (``StageEntry.working_days``, ``Escalation.resolved_in_working_days``),
-so no calendar is walked here. Names come from the partnership's own small tables.
+and tests) with one ``GROUP BY`` per grouping; Python sums the four groupings into the
+nine breakdowns. Working days are kept by the services when a stage ends
+(``StageEntry.working_days``, ``Escalation.resolved_in_working_days``), so no calendar is
+walked here, and stages carry their case's partnership and raise day, so timeliness reads
+its own index (``stage_entry_board``). Names come from the partnership's small tables.
 """
 
 from __future__ import annotations

@@ -26,12 +26,13 @@ from escalate.board.figures import (
     BoardFigures,
     BoardFilters,
     Breakdown,
+    TrendPoint,
     board_figures,
     board_partnership_ids,
     opens_lists_behind_figures,
 )
 from escalate.board.forms import BoardFilterForm
-from escalate.domain.figures import count_text, days_text, percent_text
+from escalate.domain.figures import Month, count_text, days_text, percent_text
 from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import ListStatus
 from escalate.organisations.models import Agency, Person
@@ -90,6 +91,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 [(p.month.label(), p.count, p.previous_count) for p in figures.trend]
             ),
             "headline": _headline(figures, register),
+            "trend_rows": _trend_rows(figures.trend, register),
             "learning": learning_figures(
                 [filters.partnership_id], start=filters.period.start, end=filters.period.end
             ),
@@ -131,6 +133,33 @@ class _RegisterLinks:
         if figure is not None:
             query["figure"] = str(figure)
         return f"{reverse('reporting:register')}?{urlencode(query)}"
+
+    def month(self, month: Month) -> str:
+        """The cases raised in one month of the trend, with the dashboard's other filters."""
+        query = {
+            **self.base,
+            "raised_from": month.first_day.isoformat(),
+            "raised_to": month.last_day.isoformat(),
+        }
+        return f"{reverse('reporting:register')}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    point: TrendPoint
+    link: str
+    previous_link: str
+
+
+def _trend_rows(trend: list[TrendPoint], register: _RegisterLinks | None) -> list[TrendRow]:
+    return [
+        TrendRow(
+            point,
+            register.month(point.month) if register else "",
+            register.month(point.previous_month) if register else "",
+        )
+        for point in trend
+    ]
 
 
 def _breakdown_view(breakdown: Breakdown, register: _RegisterLinks | None) -> BreakdownView:

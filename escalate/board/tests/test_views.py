@@ -152,3 +152,14 @@ def test_the_dashboard_counts_the_learning_loop_and_links_its_lists(
     assert "What the partnership is learning" in html
     for name in ("reporting:practice_issues", "reporting:board_actions", "reporting:good_practice"):
         assert f'href="{reverse(name)}"' in html
+
+
+def test_each_month_of_the_trend_lists_the_cases_raised_in_it(
+    client: Client, board: BoardWorld, manager: Person
+) -> None:
+    html = signed_in(client, manager).get(reverse("board:dashboard"), PERIOD_QUERY).content.decode()
+    months = re.findall(r'href="(/register/\?[^"]+raised_from=2026-11-01[^"]*)">(\d+)<', html)
+    assert [count for _, count in months] == ["2"], "November's count links to its cases"
+    for link, count in months:
+        rows = client.get(link.replace("&amp;", "&")).content.decode()
+        assert rows.count('<tr class="govuk-table__row">') - 1 == int(count)

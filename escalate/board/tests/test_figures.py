@@ -104,3 +104,25 @@ def test_a_figure_in_a_link_that_names_nothing_is_refused(text: str) -> None:
 def test_a_figure_survives_its_link() -> None:
     figure = Figure(Dimension.OUTCOME, Outcome.RESOLVED.value)
     assert Figure.parse(str(figure)) == figure
+
+
+def test_the_migration_fills_the_figures_of_cases_raised_before_it(board: BoardWorld) -> None:
+    """Migration 0013 counts, for existing cases, what the services now keep."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from escalate.escalations.models import Escalation
+
+    migration = import_module("escalate.escalations.migrations.0013_board_figures")
+    Escalation.objects.update(resolved_in_working_days=None, subject_kind="")
+    StageEntry.objects.update(working_days=None)
+
+    migration.keep_figures_of_existing_cases(apps, None)
+
+    resolved = Escalation.objects.get(pk=board.resolved.pk)
+    assert resolved.resolved_in_working_days == 3
+    assert Escalation.objects.get(pk=board.adult.pk).subject_kind == "adult"
+    entry = StageEntry.objects.get(escalation=board.resolved, number=1)
+    assert entry.working_days == 3
+    assert not StageEntry.objects.filter(ended_on__isnull=False, working_days=None).exists()

@@ -126,3 +126,26 @@ def test_the_migration_fills_the_figures_of_cases_raised_before_it(board: BoardW
     entry = StageEntry.objects.get(escalation=board.resolved, number=1)
     assert entry.working_days == 3
     assert not StageEntry.objects.filter(ended_on__isnull=False, working_days=None).exists()
+
+
+def test_the_migration_gives_each_stage_its_case_s_partnership_and_raise_day(
+    board: BoardWorld,
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from escalate.escalations.tests.factories import shipped_policy
+
+    migration = import_module("escalate.escalations.migrations.0014_stage_entries_for_the_board")
+    elsewhere = shipped_policy("cscp").partnership
+    StageEntry.objects.update(partnership=elsewhere, case_raised_on=date(2000, 1, 3))
+
+    migration.copy_from_escalations(apps, None)
+
+    entry = StageEntry.objects.get(escalation=board.resolved, number=1)
+    assert (entry.partnership_id, entry.case_raised_on) == (
+        board.resolved.partnership_id,
+        board.resolved.raised_on,
+    )
+    assert not StageEntry.objects.filter(partnership=elsewhere).exists()

@@ -36,9 +36,7 @@ from escalate.policies.models import Partnership
 def board_partnership_ids(person: Person) -> list[int]:
     """The partnerships whose figures ``person`` sees; empty for everyone else."""
     viewer = person.viewer()
-    if not viewer.is_active:
-        return []
-    return sorted({pid for pid, role in viewer.partnership_roles if role in BOARD_FIGURE_READERS})
+    return viewer.partnerships_holding(BOARD_FIGURE_READERS) if viewer.is_active else []
 
 
 def opens_lists_behind_figures(person: Person, partnership_id: int) -> bool:
@@ -320,8 +318,10 @@ def oldest_open(filters: BoardFilters) -> OldestOpen | None:
 # --- from counts to figures --------------------------------------------------------------------
 
 
-def board_figures(filters: BoardFilters) -> BoardFigures:
-    partnership = Partnership.objects.get(pk=filters.partnership_id)
+def board_figures(filters: BoardFilters, *, partnership: Partnership | None = None) -> BoardFigures:
+    """The figures; ``partnership``, the filters' own, where the caller has already read it."""
+    if partnership is None or partnership.pk != filters.partnership_id:
+        partnership = Partnership.objects.get(pk=filters.partnership_id)
     rules = partnership.current_policy().rules
     escalations = counted_escalations(filters)
     counts = breakdown_counts(grouped_counts(escalations))

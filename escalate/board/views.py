@@ -67,18 +67,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     person, partnership_ids = _board_reader(request)
     partnerships = Partnership.objects.filter(pk__in=partnership_ids).order_by("name")
     chosen = _chosen_partnership(request, partnership_ids)
+    partnership = Partnership.objects.get(pk=chosen)
     form = BoardFilterForm(
         request.GET or None,
         partnerships=partnerships,
         agencies=Agency.objects.filter(partnership_id=chosen).order_by("name"),
-        categories=[
-            (c.key, c.label)
-            for c in Partnership.objects.get(pk=chosen).current_policy().rules.categories
-        ],
+        categories=[(c.key, c.label) for c in partnership.current_policy().rules.categories],
         today=local_today(),
     )
     filters = form.filters(default_partnership_id=chosen)
-    figures = board_figures(filters)
+    figures = board_figures(filters, partnership=partnership)
     register = _RegisterLinks(filters) if opens_lists_behind_figures(person, chosen) else None
     response = render(
         request,

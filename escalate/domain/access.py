@@ -50,6 +50,10 @@ class Viewer:
     def has_partnership_role(self, partnership_id: int, roles: frozenset[PartnershipRole]) -> bool:
         return any(pid == partnership_id and role in roles for pid, role in self.partnership_roles)
 
+    def partnerships_holding(self, roles: frozenset[PartnershipRole]) -> list[int]:
+        """The partnerships in which this person holds any of ``roles``, in id order."""
+        return sorted({pid for pid, role in self.partnership_roles if role in roles})
+
 
 @dataclass(frozen=True)
 class CaseAccessFacts:

@@ -405,8 +405,7 @@ def _escalate(case: Case, actor: Actor, rules: PolicyRules) -> str:
             sides=rules.stage(case.stage_number).authority.escalate,
             verb="escalate",
         ),
-        # Immediate risk is escalated the same day: the form follows, it does not hold it.
-        "" if case.immediate_risk else notification_form_refusal(case, rules, "escalate it"),
+        notification_form_refusal(case, rules, Move.ESCALATE),
     )
 
 
@@ -598,7 +597,7 @@ def _close(case: Case, actor: Actor, rules: PolicyRules) -> str:
         return refusal
     if refusal := _closer_refusal(case, actor, rules):
         return refusal
-    if refusal := notification_form_refusal(case, rules, "close it"):
+    if refusal := notification_form_refusal(case, rules, Move.CLOSE):
         return refusal
     outstanding = outstanding_items(case, rules)
     if outstanding:
@@ -686,14 +685,28 @@ NOTIFICATION_FORM_WORDS = {
 }
 
 
-def notification_form_refusal(case: Case, rules: PolicyRules, doing: str) -> str:
-    """The sentence holding a move back until the form is sent or updated at this stage."""
+def moves_held_for_notification_form(case: Case, rules: PolicyRules) -> tuple[Move, ...]:
+    """The moves the form due at this stage holds back: closing, and escalating while the
+    case is open, except with immediate risk, which is escalated the same day (the form
+    follows, it does not hold it)."""
+    if notification_form_due(case, rules) is None:
+        return ()
+    if case.status is not Status.OPEN or case.immediate_risk:
+        return (Move.CLOSE,)
+    return (Move.ESCALATE, Move.CLOSE)
+
+
+_HELD_WORDS = {Move.ESCALATE: "escalate it", Move.CLOSE: "close it"}
+
+
+def notification_form_refusal(case: Case, rules: PolicyRules, move: Move) -> str:
+    """The sentence holding ``move`` back until the form is sent or updated at this stage."""
     action = notification_form_due(case, rules)
-    if action is None:
+    if action is None or move not in moves_held_for_notification_form(case, rules):
         return ""
     return (
         f"At stage {case.stage_number} the procedure asks the lead agency to "
-        f"{NOTIFICATION_FORM_WORDS[action]} before anyone can {doing}: use "
+        f"{NOTIFICATION_FORM_WORDS[action]} before anyone can {_HELD_WORDS[move]}: use "
         "'Report policy or practice issues to the partnership' on this escalation's page, "
         "then try again."
     )

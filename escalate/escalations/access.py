@@ -13,7 +13,6 @@ from django.http import Http404
 
 from escalate.domain import access
 from escalate.domain.access import Action
-from escalate.domain.policy import PartnershipRole
 from escalate.escalations.models import Escalation, Involvement
 from escalate.organisations.models import Person
 from escalate.policies.versions import attach_policies
@@ -54,7 +53,7 @@ def involvement_only_holds(person: Person) -> list[Held] | None:
     viewer = person.viewer()
     if not viewer.is_active:
         return [Held(Q(pk__in=[]), 1)]
-    if _partnerships_where(viewer, access.PARTNERSHIP_OVERSIGHT | access.FINAL_STAGE_READERS):
+    if viewer.partnerships_holding(access.PARTNERSHIP_OVERSIGHT | access.FINAL_STAGE_READERS):
         return None
     return _holds(viewer)
 
@@ -71,8 +70,8 @@ def _visible_filter(viewer: access.Viewer) -> Q:
     for held in _holds(viewer):
         holds |= held.rows
     involved = Involvement.objects.filter(holds)
-    overseen = _partnerships_where(viewer, access.PARTNERSHIP_OVERSIGHT)
-    final_stage_read = _partnerships_where(viewer, access.FINAL_STAGE_READERS) - overseen
+    overseen = set(viewer.partnerships_holding(access.PARTNERSHIP_OVERSIGHT))
+    final_stage_read = set(viewer.partnerships_holding(access.FINAL_STAGE_READERS)) - overseen
     if not overseen and not final_stage_read:
         return Q(pk__in=involved.values("escalation_id"))
     visible = Q(pk__in=[])
@@ -87,10 +86,6 @@ def _visible_filter(viewer: access.Viewer) -> Q:
     if involved.exists():
         visible |= Q(pk__in=involved.values("escalation_id"))
     return visible
-
-
-def _partnerships_where(viewer: access.Viewer, roles: frozenset[PartnershipRole]) -> set[int]:
-    return {pid for pid, role in viewer.partnership_roles if role in roles}
 
 
 def get_for(person: Person, pk: str, action: Action = Action.VIEW) -> Escalation:

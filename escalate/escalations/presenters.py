@@ -625,9 +625,8 @@ def notification_form(
     if action is None:
         return None
     stage = case.stage_number
-    # as the stage machine: a resolved case only waits to close; immediate risk never waits
-    only_close = case.status is engine.Status.RESOLVED or case.immediate_risk
-    held = "closed" if only_close else "escalated further or closed"
+    held_moves = moves.moves_held_for_notification_form(case, rules)
+    held = "escalated further or closed" if Move.ESCALATE in held_moves else "closed"
     text = (
         f"The procedure asks the lead agency to {moves.NOTIFICATION_FORM_WORDS[action]} at "
         f"stage {stage}. Until it does, this escalation cannot be {held}."

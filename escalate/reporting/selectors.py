@@ -55,9 +55,7 @@ AS_SOON_AS_POSSIBLE = "As soon as possible"
 def overseen_partnership_ids(person: Person) -> list[int]:
     """The partnerships whose register ``person`` may see; empty for everyone else."""
     viewer = person.viewer()
-    if not viewer.is_active:
-        return []
-    return sorted({pid for pid, role in viewer.partnership_roles if role in PARTNERSHIP_OVERSIGHT})
+    return viewer.partnerships_holding(PARTNERSHIP_OVERSIGHT) if viewer.is_active else []
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from escalate.escalations.clock import calendar_for
 from escalate.escalations.models import AgreedAction, Contact, Escalation, StageEntry
 from escalate.escalations.selectors import EscalationRecord
 from escalate.organisations.models import Person
+from escalate.reporting.models import BoardAction
+from escalate.reporting.selectors import BoardActionRow
 
 if TYPE_CHECKING:
     Serializer = serializers.Serializer[Any]
@@ -551,3 +553,56 @@ class PracticeIssueSerializer(Serializer):
     lead_agency = AgencyRefSerializer()
     updated_by = PersonRefSerializer()
     updated_at = serializers.DateTimeField()
+
+
+# --- The learning loop (decision 0013) ---------------------------------------------------------
+
+
+@extend_schema_field(
+    serializers.ChoiceField(choices=BoardAction.Outcome.choices),
+    component_name="BoardActionOutcomeEnum",
+)
+class BoardActionOutcomeField(serializers.ChoiceField):
+    """A board action's outcome, as sent and as read: one named choice set in the document
+    (a field called ``outcome`` already names the stage's outcomes)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=BoardAction.Outcome.choices, **kwargs)
+
+
+class BoardActionSerializer(Serializer):
+    """A board action as the board actions page shows it (``selectors.BoardActionRow``)."""
+
+    id = serializers.IntegerField(source="action.pk")
+    practice_issue_id = serializers.IntegerField(source="action.practice_issue_id")
+    escalation_id = serializers.UUIDField(source="action.practice_issue.escalation_id")
+    escalation_reference = serializers.CharField(
+        source="action.practice_issue.escalation.reference"
+    )
+    partnership = serializers.CharField(source="action.partnership.name")
+    description = serializers.CharField(source="action.description")
+    owner = PersonRefSerializer(source="action.owner")
+    due_on = serializers.DateField(source="action.due_on")
+    status = serializers.ChoiceField(choices=BoardAction.Status.choices, source="action.status")
+    is_overdue = serializers.BooleanField(help_text="Open, and its due date has passed.")
+    outcome = serializers.SerializerMethodField()
+    note = serializers.CharField(source="action.note")
+    created_at = serializers.DateTimeField(source="action.created_at")
+    completed_at = serializers.DateTimeField(source="action.completed_at", allow_null=True)
+
+    @extend_schema_field(BoardActionOutcomeField(allow_null=True))
+    def get_outcome(self, row: BoardActionRow) -> str | None:
+        """None while the action is open."""
+        return row.action.outcome or None
+
+
+class GoodPracticeSerializer(Serializer):
+    """One "recognise good practice" entry: rows are never edited."""
+
+    id = serializers.IntegerField()
+    escalation_id = serializers.UUIDField()
+    escalation_reference = serializers.CharField(source="escalation.reference")
+    partnership = serializers.CharField(source="partnership.name")
+    description = serializers.CharField()
+    recorded_by = PersonRefSerializer()
+    recorded_at = serializers.DateTimeField()

@@ -168,8 +168,25 @@ v1 = [
         escalations.PracticeIssueRecordApi.as_view(),
         name="escalation_practice_issues",
     ),
+    path(
+        f"{E}good-practice/",
+        escalations.GoodPracticeRecordApi.as_view(),
+        name="escalation_good_practice",
+    ),
     path("v1/register/", reporting.RegisterApi.as_view(), name="register"),
     path("v1/practice-issues/", reporting.PracticeIssueLogApi.as_view(), name="practice_issues"),
+    path(
+        "v1/practice-issues/<str:pk>/board-actions/",
+        reporting.BoardActionCreateApi.as_view(),
+        name="practice_issue_board_actions",
+    ),
+    path("v1/board-actions/", reporting.BoardActionListApi.as_view(), name="board_actions"),
+    path(
+        "v1/board-actions/<str:pk>/done/",
+        reporting.BoardActionCompleteApi.as_view(),
+        name="board_action_done",
+    ),
+    path("v1/good-practice/", reporting.GoodPracticeListApi.as_view(), name="good_practice"),
     path("v1/notifications/", notifications.NotificationListApi.as_view(), name="notifications"),
     re_path(r"^v1/(?P<rest>.*)$", not_found),
 ]

@@ -66,6 +66,7 @@ EVERY_ESCALATION_ENDPOINT = [
     ("post", "decision/", {"decided_by_kind": "chair_decision", "decision": "Agreed."}),
     ("get", "history/", None),
     ("post", "practice-issues/", {"issue": "Thresholds differ.", "is_resolved": False}),
+    ("post", "good-practice/", {"description": "Records were shared the same day."}),
 ]
 
 

@@ -65,7 +65,7 @@ from escalate.escalations.models import (
 )
 from escalate.escalations.selectors import involved_ids
 from escalate.organisations.models import Agency, Person
-from escalate.reporting.services import record_practice_issue
+from escalate.reporting.services import record_good_practice, record_practice_issue
 
 TAG = ("escalations",)
 ESCALATION_ID = OpenApiParameter(
@@ -1102,5 +1102,40 @@ class PracticeIssueRecordApi(EscalationChangeApi):
                 is_resolved=data["is_resolved"],
             )
             return etag_response(out.PracticeIssueSerializer(issue).data, escalation, status=201)
+
+        return self.change(request, pk, perform)
+
+
+class GoodPracticeRecordApi(EscalationChangeApi):
+    """Recognise good multi-agency practice seen in an escalation, at any status."""
+
+    tags = ("reporting",)
+
+    class InputSerializer(Serializer):
+        description = _text(
+            help_text="The good multi-agency practice you saw. "
+            "Do not include the child's or adult's name."
+        )
+
+    @operation(
+        "Recognise good practice",
+        request=InputSerializer,
+        response=out.GoodPracticeSerializer,
+        status=201,
+        parameters=[ESCALATION_ID],
+        description="Anyone involved in the escalation, and the partnership's business manager "
+        "and chair, may (decision 0013); others who may only read it get 409 with the sentence "
+        "the browser shows.",
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            # The service takes no revision: check it here (it does not change the revision).
+            if revision != selectors.current_revision(escalation):
+                raise PreconditionFailed(services.what_changed(escalation, since=revision))
+            data = parse(self.InputSerializer, request.data)
+            entry = record_good_practice(
+                escalation=escalation, actor=self.person, description=data["description"]
+            )
+            return etag_response(out.GoodPracticeSerializer(entry).data, escalation, status=201)
 
         return self.change(request, pk, perform)

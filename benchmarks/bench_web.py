@@ -97,6 +97,8 @@ def main() -> int:
         started = time.perf_counter()
         out = _manage(env, "seed_bulk", str(size - seeded), "--batch-size", "20000")
         seeding[size] = f"{size - seeded:,} in {time.perf_counter() - started:,.0f} s ({out})"
+        # As a worker would after the load: every seeded month tallied for the board.
+        seeding[size] += f"; board tallies: {_manage(env, 'count_board_figures')}"
         print(seeding[size], flush=True)
         seeded = size
         _manage(

@@ -81,7 +81,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "escalations", "description": "Raising and moving escalations."},
         {"name": "agreed actions", "description": "Agreed actions and their check-back."},
         {"name": "final stage", "description": "Representations, panel and decision."},
-        {"name": "reporting", "description": "The register and the practice issues log."},
+        {
+            "name": "reporting",
+            "description": "The register, practice issues, board actions and good practice.",
+        },
         {"name": "notifications", "description": "What you were told, and when."},
     ],
 }

@@ -9,6 +9,10 @@ nine breakdowns. Working days are kept by the services when a stage ends
 (``StageEntry.working_days``, ``Escalation.resolved_in_working_days``), so no calendar is
 walked here, and stages carry their case's partnership and raise day, so timeliness reads
 its own index (``stage_entry_board``). Names come from the partnership's small tables.
+
+Unfiltered by agency or category, the breakdowns are summed from each month's tallies
+(``board/tallies.py``), and only the months with a change not yet tallied are counted
+from their cases (decision 15).
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Case, Count, F, QuerySet, Value, When
 
+from escalate.board import tallies
 from escalate.board.dimensions import Dimension, Figure, Outcome
 from escalate.domain import figures
 from escalate.domain.access import BOARD_FIGURE_READERS, PARTNERSHIP_OVERSIGHT
@@ -198,7 +203,57 @@ _BREAKDOWN_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "day": ("day", ("day",)),
     "resolved_days": ("resolved_days", ("resolved_days",)),
 }
+TALLIED = (*_BREAKDOWN_COLUMNS, "stages")
+"""What a month's tallies keep: each breakdown's counts, and the ended stages'. Breakdowns,
+not the groupings counted: the agencies pair alone runs to some 1,500 keys a month, the two
+agencies' breakdowns to some 80."""
+StageKey = tuple[int, int | None, bool | None]
+"""An ended stage's grouping: its number, its working days, whether it ended by its due date."""
 Counts = dict[tuple[object, ...], int]
+
+
+def figure_counts(
+    filters: BoardFilters, *, period: Period | None = None, names: Sequence[str] = TALLIED
+) -> dict[str, Counts]:
+    """The breakdowns ``names`` (of ``TALLIED``) for the cases ``filters`` count, raised in
+    ``period`` (by default the filters' own): summed from the tallies where no agency or
+    category narrows them, counted from the cases where one does and for the months with
+    a change not yet tallied."""
+    period = period or filters.period
+    if filters.agency_id is not None or filters.category:
+        return _counted(filters, [period], names)
+    waiting = tallies.waiting_months(filters.partnership_id, period)
+    summed = tallies.summed_tallies(filters.partnership_id, period, skip=waiting, groupings=names)
+    counted = _counted(filters, tallies.runs_of(waiting), names)
+    return tallies.add_counts({name: dict(summed.get(name, {})) for name in names}, counted)
+
+
+def live_counts(partnership_id: int, periods: list[Period]) -> dict[str, Counts]:
+    """Every tallied breakdown, counted from the partnership's cases raised in ``periods``."""
+    return _counted(BoardFilters(partnership_id, periods[0]), periods, TALLIED)
+
+
+def recount_changed_months(*, limit: int | None = None) -> int:
+    """Tally again each month with a change waiting; how many months were counted."""
+    return tallies.count_changed_months(live_counts, limit=limit)
+
+
+def _counted(
+    filters: BoardFilters, periods: Iterable[Period], names: Sequence[str]
+) -> dict[str, Counts]:
+    counts: dict[str, Counts] = {name: {} for name in names}
+    breakdowns = [name for name in names if name in _BREAKDOWN_COLUMNS]
+    sets = {_BREAKDOWN_COLUMNS[name][0] for name in breakdowns}
+    for period in periods:
+        escalations = counted_escalations(filters, period=period)
+        if sets:
+            grouped = grouped_counts(escalations, {name: _SETS[name] for name in sets})
+            tallies.add_counts(counts, breakdown_counts(grouped, breakdowns))
+        if "stages" in names:
+            tallies.add_counts(
+                counts, {"stages": stage_counts(filters, escalations, period=period)}
+            )
+    return counts
 
 
 def counted_escalations(
@@ -276,8 +331,8 @@ def _mask(columns: Sequence[str], group: tuple[str, ...]) -> int:
 
 
 def stage_counts(
-    filters: BoardFilters, escalations: QuerySet[Escalation]
-) -> dict[tuple[int, int | None, bool | None], int]:
+    filters: BoardFilters, escalations: QuerySet[Escalation], *, period: Period | None = None
+) -> Counts:
     """Ended stages of ``escalations`` by (stage, working days taken, ended by due date),
     the due date's flag None where the stage had none.
 
@@ -289,7 +344,7 @@ def stage_counts(
         When(ended_on__lte=F("due_on"), then=Value(True)),
         default=Value(False),
     )
-    period = filters.period
+    period = period or filters.period
     stages = StageEntry.objects.filter(
         partnership_id=filters.partnership_id,
         case_raised_on__gte=period.start,
@@ -323,10 +378,9 @@ def board_figures(filters: BoardFilters, *, partnership: Partnership | None = No
     if partnership is None or partnership.pk != filters.partnership_id:
         partnership = Partnership.objects.get(pk=filters.partnership_id)
     rules = partnership.current_policy().rules
-    escalations = counted_escalations(filters)
-    counts = breakdown_counts(grouped_counts(escalations))
-    previous = counted_escalations(filters, period=filters.period.previous())
-    previous_days = grouped_counts(previous, {"day": _SETS["day"]})["day"]
+    counts = figure_counts(filters)
+    previous = figure_counts(filters, period=filters.period.previous(), names=("day",))
+    previous_days = previous["day"]
     total = sum(counts["day"].values())
     labels = _Labels(rules, agency_ids=_ids(counts, "raising") | _ids(counts, "other"))
     outcome_counts = _outcomes(counts["stage_status"])
@@ -337,17 +391,23 @@ def board_figures(filters: BoardFilters, *, partnership: Partnership | None = No
         previous_total=sum(previous_days.values()),
         breakdowns=_breakdowns(counts, labels, total),
         timeliness=_timeliness(
-            stage_counts(filters, escalations), counts["resolved_days"], rules, oldest_open(filters)
+            cast(dict[StageKey, int], counts["stages"]),
+            counts["resolved_days"],
+            rules,
+            oldest_open(filters),
         ),
         trend=_trend(filters.period, counts["day"], previous_days),
         outcome_counts=outcome_counts,
     )
 
 
-def breakdown_counts(grouped: dict[str, Counts]) -> dict[str, Counts]:
+def breakdown_counts(
+    grouped: dict[str, Counts], names: Iterable[str] = _BREAKDOWN_COLUMNS
+) -> dict[str, Counts]:
     """Each breakdown's counts, summed out of the grouping that holds its columns."""
     counts: dict[str, Counts] = {}
-    for name, (grouping, wanted) in _BREAKDOWN_COLUMNS.items():
+    for name in names:
+        grouping, wanted = _BREAKDOWN_COLUMNS[name]
         columns = _SETS[grouping]
         positions = [columns.index(column) for column in wanted]
         summed: Counts = defaultdict(int)
@@ -467,7 +527,7 @@ def _outcomes(stage_status: Counts) -> dict[Outcome, int]:
 
 
 def _timeliness(
-    stages: dict[tuple[int, int | None, bool | None], int],
+    stages: dict[StageKey, int],
     resolved_days: Counts,
     rules: PolicyRules,
     oldest: OldestOpen | None,

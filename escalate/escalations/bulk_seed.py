@@ -39,6 +39,7 @@ import uuid6
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
+from django.db.models.functions import TruncMonth
 
 from escalate.audit import events
 from escalate.audit.models import AuditEvent
@@ -62,6 +63,7 @@ from escalate.escalations.models import (
     Subject,
 )
 from escalate.escalations.references import format_reference
+from escalate.escalations.signals import cases_written_in_bulk
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy, ReferenceCounter
 from escalate.policies.selectors import current_policies
@@ -1402,10 +1404,23 @@ def seed(
             written, free_from = _insert_here(jobs, run, total=count, progress=progress)
         _move_sequences(free_from)
         references.save()
+        cases_written_in_bulk.send(Escalation, months=_months_with_cases(plans))
         for statement in dropped:
             with connection.cursor() as cursor:
                 cursor.execute(statement)
     return SeedReport(count, written, time.perf_counter() - started)
+
+
+def _months_with_cases(plans: list[PartnershipPlan]) -> list[tuple[int, date]]:
+    """Each (partnership, first day of a month) the seeded partnerships have cases raised in."""
+    months = (
+        Escalation.objects.filter(partnership_id__in={p.policy.partnership_id for p in plans})
+        .annotate(month=TruncMonth("raised_on"))
+        .values_list("partnership_id", "month")
+        .distinct()
+        .order_by()
+    )
+    return list(months)
 
 
 class WorkerFailed(RuntimeError):

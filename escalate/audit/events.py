@@ -36,6 +36,19 @@ DIRECTORY_IMPORTED = "directory.imported"
 ESCALATION_ANONYMISED = "escalation.anonymised"
 API_TOKEN_ISSUED = "api_token.issued"  # noqa: S105 - an event name, not a secret
 API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an event name, not a secret
+# Account security (issue 12): each recorded by the service that makes the change.
+INVITATION_SENT = "account.invitation_sent"
+INVITATION_ACCEPTED = "account.invitation_accepted"
+PASSWORD_SET = "account.password_set"  # noqa: S105 - an event name, not a secret
+PASSWORD_RESET = "account.password_reset"  # noqa: S105 - an event name, not a secret
+SECOND_FACTOR_SET_UP = "account.second_factor_set_up"
+SECOND_FACTOR_RESET = "account.second_factor_reset"
+RECOVERY_CODE_USED = "account.recovery_code_used"
+SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
+ROLE_GRANTED = "account.role_granted"
+ROLE_REVOKED = "account.role_revoked"
+PERSON_DEACTIVATED = "account.deactivated"
+WORK_HANDED_OVER = "account.work_handed_over"
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -72,4 +85,16 @@ LABELS: dict[str, str] = {
     ESCALATION_ANONYMISED: "Anonymised at the end of its retention period",
     API_TOKEN_ISSUED: "API token issued",
     API_TOKEN_REVOKED: "API token revoked",
+    INVITATION_SENT: "Invitation to Escalate sent",
+    INVITATION_ACCEPTED: "Invitation accepted",
+    PASSWORD_SET: "Password set",
+    PASSWORD_RESET: "Password reset by email",
+    SECOND_FACTOR_SET_UP: "Second factor set up",
+    SECOND_FACTOR_RESET: "Second factor reset by an administrator",
+    RECOVERY_CODE_USED: "Signed in with a recovery code",
+    SIGNED_OUT_EVERYWHERE: "Signed out everywhere",
+    ROLE_GRANTED: "Partnership role granted",
+    ROLE_REVOKED: "Partnership role revoked",
+    PERSON_DEACTIVATED: "Person deactivated",
+    WORK_HANDED_OVER: "Open work handed over to a successor",
 }

@@ -20,6 +20,7 @@ urlpatterns = [
     path("register/", include("escalate.reporting.urls")),
     path("board/", include("escalate.board.urls")),
     path("directory/", include("escalate.organisations.urls")),
+    path("account/", include("escalate.organisations.account_urls")),
     path("subject-access/", subject_access_views.search, name="subject_access"),
     path("subject-access/<int:pk>.json", subject_access_views.export, name="subject_access_export"),
     path("api/", include("escalate.api.urls")),

@@ -325,6 +325,12 @@ def _ensure_not_locking_out_self(
         )
 
 
+def ensure_account(person: Person) -> Any:
+    """The person's sign-in account, made (with no password) if they have none."""
+    _sync_account(person)
+    return person.user
+
+
 def _sync_account(person: Person) -> None:
     """Keep the sign-in account's username and email equal to the person's email, and let
     it sign in only while the person is active."""

@@ -9,5 +9,6 @@ urlpatterns = [
     path("agencies/<int:pk>/edit/", views.agency_edit, name="agency_edit"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("people/<int:pk>/invite/", views.person_invite, name="person_invite"),
     path("import/", views.directory_import, name="import"),
 ]

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from escalate.organisations import services
+from escalate.organisations import accounts, services
 from escalate.organisations.forms import AgencyForm, ImportForm, PersonForm
 from escalate.organisations.importing import (
     COLUMNS,
@@ -160,7 +160,35 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{person} updated.")
             return redirect("organisations:directory")
-    return render(request, "organisations/person_form.html", {"form": form, "person": person})
+    return render(request, "organisations/person_form.html", _person_page(request, form, person))
+
+
+def _person_page(request: HttpRequest, form: PersonForm, person: Person) -> dict[str, object]:
+    refusal = accounts.invitation_refusal(
+        person=person, actor_user=request.user, actor=_actor(request)
+    )
+    has_password = person.user is not None and person.user.has_usable_password()
+    return {
+        "form": form,
+        "person": person,
+        "may_invite": not refusal,
+        "has_password": has_password,
+        "invitation_days": accounts.link_lifetime(),
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def person_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email the person a link to set their password."""
+    person = person_for_administrator(_administered(request), pk)
+    try:
+        accounts.invite_person(person=person, actor_user=request.user, actor=_actor(request))
+    except services.DirectoryRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Invitation sent to {person.email}.")
+    return redirect("organisations:person_edit", pk=person.pk)
 
 
 @login_required

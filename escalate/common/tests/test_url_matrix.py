@@ -700,6 +700,21 @@ MATRIX: dict[str, Builder] = {
     "organisations:person_create": administrator_url("person_create"),
     "organisations:person_edit": administrator_url("person_edit", target="person"),
     "organisations:import": administrator_url("import"),
+    "organisations:person_invite": _cases(
+        lambda w, r: reverse("organisations:person_invite", kwargs={"pk": w.people[RAISER].pk}),
+        lambda r: 302 if r == ADMINISTRATOR else 404,  # refused there: the raiser has a password
+        ("POST",),
+    ),
+    # Invitations and password reset: for anyone; a link that names nobody says it expired.
+    "accounts:password_reset": public("accounts:password_reset", methods=("GET", "POST")),
+    "accounts:reset_sent": public("accounts:reset_sent", methods=("GET",)),
+    "accounts:password_set": public("accounts:password_set", methods=("GET",)),
+    "accounts:invitation": public(
+        "accounts:invitation", methods=("GET", "POST"), uidb64="MQ", token="no-such-token"
+    ),
+    "accounts:reset_confirm": public(
+        "accounts:reset_confirm", methods=("GET", "POST"), uidb64="MQ", token="no-such-token"
+    ),
     "subject_access": signed_in(
         "subject_access", methods=("GET",), allowed=frozenset({DATA_PROTECTION_OFFICER})
     ),

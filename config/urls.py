@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from escalate.common import second_factor
+from escalate.common import public_pages, second_factor
 from escalate.common.views import sign_out_everywhere, start
 from escalate.escalations import subject_access_views
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("sign-out/everywhere/", sign_out_everywhere, name="sign_out_everywhere"),
     path("start/", start, name="start"),
+    path(
+        "accessibility-statement/",
+        public_pages.accessibility_statement,
+        name="accessibility_statement",
+    ),
+    path("privacy-notice/", public_pages.privacy_notice, name="privacy_notice"),
     path("escalations/", include("escalate.escalations.urls")),
     path("escalations/", include("escalate.escalations.document_urls")),
     path("register/", include("escalate.reporting.urls")),

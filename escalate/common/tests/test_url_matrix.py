@@ -553,6 +553,9 @@ MATRIX: dict[str, Builder] = {
     "policies:home": public("policies:home", methods=("GET", "POST")),
     "policies:detail": public("policies:detail", methods=("GET", "POST"), slug="nel"),
     "login": public("login", methods=("GET", "POST")),
+    # The pages every public service publishes: for anyone, signed in or not.
+    "accessibility_statement": public("accessibility_statement", methods=("GET",)),
+    "privacy_notice": public("privacy_notice", methods=("GET",)),
     "sign_in_organisation": public("sign_in_organisation", methods=("GET",), status=404),
     "sign_in_organisation_callback": public(
         "sign_in_organisation_callback", methods=("GET",), status=404
@@ -751,6 +754,8 @@ GET_ONLY = (
     "sign_in_organisation_callback",
     "notifications:list",
     "notifications:failed",
+    "accessibility_statement",
+    "privacy_notice",
 )
 
 

@@ -3,12 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from escalate.common import public_pages, second_factor
+from escalate.common.oidc import SignInView
 from escalate.common.views import sign_out_everywhere, start
 from escalate.escalations import subject_access_views
 
 urlpatterns = [
     path("", include("escalate.policies.urls")),
-    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("sign-in/", SignInView.as_view(), name="login"),
     path("", include("escalate.common.urls")),  # sign-in with an organisation's account
     path("sign-in/second-factor/", second_factor.verify, name="second_factor_verify"),
     path("sign-in/second-factor/set-up/", second_factor.set_up, name="second_factor_set_up"),

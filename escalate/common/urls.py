@@ -6,7 +6,11 @@ callback's address is the redirect URI to register with the provider.
 
 from django.urls import path
 
-from escalate.common.oidc import OrganisationCallbackView, OrganisationSignInView
+from escalate.common.oidc import (
+    OrganisationCallbackView,
+    OrganisationSignInView,
+    PartnershipSignInView,
+)
 
 urlpatterns = [
     path("sign-in/organisation/", OrganisationSignInView.as_view(), name="sign_in_organisation"),
@@ -14,5 +18,10 @@ urlpatterns = [
         "sign-in/organisation/callback/",
         OrganisationCallbackView.as_view(),
         name="sign_in_organisation_callback",
+    ),
+    path(
+        "sign-in/organisation/<slug:partnership>/",
+        PartnershipSignInView.as_view(),
+        name="sign_in_organisation_partnership",
     ),
 ]

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -37,7 +36,6 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning"),
 ]
-BACKEND = "escalate.common.oidc.OrganisationAccountBackend"
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,6 @@ def sso(provider: Provider) -> Iterator[Provider]:
         OIDC_OP_JWKS_ENDPOINT=found["jwks_uri"],
         OIDC_OP_USER_ENDPOINT=found["userinfo_endpoint"],
         ESCALATE_OIDC_ISSUERS=found["issuer"],
-        AUTHENTICATION_BACKENDS=[*settings.AUTHENTICATION_BACKENDS, BACKEND],
     ):
         yield provider
 

@@ -556,9 +556,13 @@ MATRIX: dict[str, Builder] = {
     # The pages every public service publishes: for anyone, signed in or not.
     "accessibility_statement": public("accessibility_statement", methods=("GET",)),
     "privacy_notice": public("privacy_notice", methods=("GET",)),
-    "sign_in_organisation": public("sign_in_organisation", methods=("GET",), status=404),
+    # The chooser: POST sends to the provider chosen; 404 while no provider is set up.
+    "sign_in_organisation": public("sign_in_organisation", methods=("GET", "POST"), status=404),
     "sign_in_organisation_callback": public(
         "sign_in_organisation_callback", methods=("GET",), status=404
+    ),
+    "sign_in_organisation_partnership": public(
+        "sign_in_organisation_partnership", methods=("GET",), status=404, partnership="nel"
     ),
     "second_factor_verify": signed_in("second_factor_verify"),
     "second_factor_set_up": signed_in("second_factor_set_up"),
@@ -750,8 +754,8 @@ GET_ONLY = (
     "organisations:directory",
     "subject_access",
     "subject_access_export",
-    "sign_in_organisation",
     "sign_in_organisation_callback",
+    "sign_in_organisation_partnership",
     "notifications:list",
     "notifications:failed",
     "accessibility_statement",

@@ -99,6 +99,8 @@ class Reason(StrEnum):
     NOW_INVOLVED = "now_involved"
     CONFIRMS_RESOLUTION = "confirms_resolution"
     APPOINTED = "appointed"
+    SUCCESSOR = "successor"
+    LEAVER_WORK = "leaver_work"
 
 
 REASON_LABELS: dict[Reason, str] = {
@@ -137,6 +139,9 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.CONFIRMS_RESOLUTION: "You act for your agency at this stage, and the resolution "
     "is agreed only once your agency confirms it.",
     Reason.APPOINTED: "You have been appointed to the final stage of this escalation.",
+    Reason.SUCCESSOR: "You were named to take over the open work of someone who has left.",
+    Reason.LEAVER_WORK: "You are the partnership's business manager, and someone named on "
+    "this escalation has left with nobody named to take their place.",
 }
 
 # Actions that name a partnership role, and why its holders hear.

@@ -330,7 +330,7 @@ def _changed(
     escalation: Escalation,
     event: str,
     *,
-    actor: Person,
+    actor: Person | None,
     stage_number: int | None = None,
     data: dict[str, object] | None = None,
     fields: tuple[str, ...] = (),
@@ -1001,6 +1001,48 @@ def _end_appointment(escalation: Escalation, appointment: Appointment) -> None:
     appointment.save(update_fields=["ended_at"])
     if not escalation.appointments.filter(person=appointment.person, ended_at=None).exists():
         escalation.panel_members.remove(appointment.person)
+
+
+@transaction.atomic
+def hand_over_places(
+    *, escalation: Escalation, leaver: Person, successor: Person | None, actor: Person | None
+) -> list[str]:
+    """A leaver's places on one live escalation: the raiser's, the counterpart's and their
+    agreed actions pass to ``successor`` (kept if None, for the business manager to settle);
+    final-stage appointments end, as who sits on a panel is the stage machine's question.
+    The directory checked the successor (``organisations.services.successor_refusal``);
+    the actor is an administrator, who need not see the case. Returns the places found."""
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("policy", "partnership")
+        .get(pk=escalation.pk)
+    )
+    places: list[str] = []
+    fields: list[str] = []
+    for place in ("raised_by", "counterpart"):
+        if getattr(escalation, f"{place}_id") == leaver.pk:
+            places.append("raiser" if place == "raised_by" else "counterpart")
+            if successor is not None:
+                setattr(escalation, place, successor)
+                fields.append(place)
+    actions = escalation.agreed_actions.filter(owner=leaver, checked_at=None, superseded_at=None)
+    if actions.exists():
+        places.append("actions")
+        if successor is not None:
+            actions.update(owner=successor)
+    appointments = list(escalation.appointments.filter(person=leaver, ended_at=None))
+    for appointment in appointments:
+        _end_appointment(escalation, appointment)
+    if appointments:
+        places.append("panel")
+    if places:
+        data: dict[str, object] = {
+            "from": leaver.pk,
+            "to": successor.pk if successor else None,
+            "places": places,
+        }
+        _changed(escalation, events.WORK_HANDED_OVER, actor=actor, data=data, fields=tuple(fields))
+    return places
 
 
 @transaction.atomic

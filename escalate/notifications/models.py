@@ -22,6 +22,8 @@ class Notification(models.Model):
         REOPENED = "reopened", "Reopened after a failed check-back"
         RESOLUTION_PROPOSED = "resolution_proposed", "Resolution waiting for confirmation"
         APPOINTED = "appointed", "Appointed to the final stage"
+        HANDED_OVER = "handed_over", "Handed over to you by a leaver"
+        LEAVER_WORK = "leaver_work", "A leaver's work needs someone"
         OUTCOME = "outcome", "Outcome"
         DUE_SOON = "due_soon", "Stage due soon"
         DUE_TODAY = "due_today", "Stage due today"

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from escalate.audit import events
 from escalate.audit.models import AuditEvent
-from escalate.domain.policy import PolicyRules
+from escalate.domain.policy import PartnershipRole, PolicyRules
 from escalate.domain.recipients import (
     URGENT_OCCASIONS,
     Occasion,
@@ -36,7 +36,7 @@ from escalate.notifications import channels
 from escalate.notifications.delivery import enqueue_after_commit
 from escalate.notifications.facts import CaseRow, case_facts
 from escalate.notifications.models import Notification, NotificationPreference
-from escalate.organisations.models import Agency, Person
+from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
 
 KIND_FOR_OCCASION = {
     Occasion.RAISED: Notification.Kind.RAISED,
@@ -140,6 +140,37 @@ def notify_appointed(
     return _write_event(
         escalation, Notification.Kind.APPOINTED, recipients, actor=actor, extra={"role": role}
     )
+
+
+def notify_handed_over(
+    *,
+    escalation: Escalation,
+    actor: Person | None,
+    leaver: Person,
+    successor: Person | None,
+    places: str,
+) -> list[Notification]:
+    """The successor, told what they now hold; with nobody named, the partnership's
+    business managers, told the place is empty."""
+    _in_transaction()
+    if successor is not None:
+        recipients: tuple[Recipient, ...] = (Recipient(successor.pk, (Reason.SUCCESSOR,)),)
+        kind = Notification.Kind.HANDED_OVER
+    else:
+        managers = PartnershipRoleAssignment.objects.filter(
+            partnership_id=escalation.partnership_id,
+            role=PartnershipRole.BUSINESS_MANAGER.value,
+            person__is_active=True,
+        ).values_list("person_id", flat=True)
+        recipients = tuple(Recipient(pk, (Reason.LEAVER_WORK,)) for pk in managers)
+        kind = Notification.Kind.LEAVER_WORK
+    extra = {
+        "leaver_name": leaver.name,
+        "leaver_agency": leaver.agency.name if leaver.agency else "their agency",
+        "places": places,
+        "actor_name": actor.name if actor is not None else "an administrator",
+    }
+    return _write_event(escalation, kind, recipients, actor=actor or leaver, extra=extra)
 
 
 # --- building rows -------------------------------------------------------------------

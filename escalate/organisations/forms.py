@@ -329,3 +329,32 @@ class ImportForm(GovukForm):
 
     def import_kind(self) -> ImportKind:
         return ImportKind(self.cleaned_data["kind"])
+
+
+class LeaverForm(GovukForm):
+    """Who takes over a leaver's open work: someone active in their agency, or nobody."""
+
+    successor = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label="Nobody yet: tell the partnership's business managers",
+        label="Who takes over their open work?",
+        help_text="They take the leaver's place as raiser or practitioner, and their agreed "
+        "actions. Places on a final-stage panel end, and the business managers are told.",
+    )
+
+    def __init__(self, *args: Any, leaver: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["successor"]
+        assert isinstance(field, forms.ModelChoiceField)
+        colleagues = Person.objects.filter(is_active=True).exclude(pk=leaver.pk)
+        if leaver.agency_id is not None:
+            colleagues = colleagues.filter(agency_id=leaver.agency_id)
+        else:
+            partnerships = leaver.partnership_roles.values("partnership_id")
+            colleagues = colleagues.filter(partnership_roles__partnership_id__in=partnerships)
+        field.queryset = colleagues.distinct().order_by("name")
+
+    def chosen_successor(self) -> Person | None:
+        successor: Person | None = self.cleaned_data.get("successor")
+        return successor

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from escalate.audit import events
 from escalate.audit.services import record
@@ -28,6 +30,7 @@ from escalate.organisations.importing import (
 )
 from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
 from escalate.organisations.selectors import PartnershipDirectory
+from escalate.organisations.signals import person_leaving
 from escalate.policies.models import Partnership
 
 _BATCH = 500
@@ -168,7 +171,7 @@ def create_person(
         line_manager=details.line_manager,
         is_active=details.is_active,
     )
-    _replace_roles(person, partnership_roles)
+    _replace_roles(person, partnership_roles, actor=actor)
     record(events.PERSON_CREATED, actor=actor, data=_person_data(person))
     return person
 
@@ -209,6 +212,7 @@ def update_person(
     person.agency = details.agency
     person.ladder_role = details.ladder_role.value if details.ladder_role else ""
     person.line_manager = details.line_manager
+    leaving = person.is_active and not details.is_active
     person.is_active = details.is_active
     person.save(
         update_fields=[
@@ -222,11 +226,71 @@ def update_person(
         ]
     )
     _sync_account(person)
-    _replace_roles(person, partnership_roles)
+    _replace_roles(person, partnership_roles, actor=actor)
     after = _person_data(person)
     changed = {key: after[key] for key in after if after[key] != before[key]}
     record(events.PERSON_UPDATED, actor=actor, data={"person": person.pk, "changed": changed})
+    if leaving:  # made inactive here, with nobody named: their open work is flagged
+        _leave(person, actor=actor, successor=None, now=timezone.now())
     return person
+
+
+# Leavers -------------------------------------------------------------------------------------
+
+
+def successor_refusal(person: Person, successor: Person | None) -> str:
+    """Why ``successor`` may not take over ``person``'s open work; empty if they may (or if
+    nobody is named, when the work is flagged to the partnership's business managers)."""
+    if successor is None:
+        return ""
+    if successor.pk == person.pk:
+        return "Choose someone other than the person who is leaving."
+    if not successor.is_active:
+        return f"{successor} is no longer active. Choose someone who is."
+    if person.agency_id is not None and successor.agency_id != person.agency_id:
+        return (
+            f"Choose someone in {person.agency}: the escalations {person} is named on are "
+            "between agencies, so their place stays with their agency."
+        )
+    return ""
+
+
+@transaction.atomic
+def deactivate_person(
+    *, person: Person, actor: Person | None, successor: Person | None, now: datetime | None = None
+) -> Person:
+    """Make ``person`` a leaver: their sessions end and their account and API tokens stop
+    working at once, and their open work goes to ``successor`` (or, with nobody named, is
+    flagged to the partnership's business managers)."""
+    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+    if not person.is_active:
+        raise DirectoryRefused(f"{person} is already inactive.", field="is_active")
+    if actor is not None and actor.pk == person.pk:
+        raise DirectoryRefused(
+            "You cannot make yourself inactive; ask another administrator.", field="is_active"
+        )
+    _ensure_may_change_account(person, actor)
+    refusal = successor_refusal(person, successor)
+    if refusal:
+        raise DirectoryRefused(refusal, field="successor")
+    person.is_active = False
+    person.save(update_fields=["is_active"])
+    _sync_account(person)
+    _leave(person, actor=actor, successor=successor, now=now or timezone.now())
+    return person
+
+
+def _leave(
+    person: Person, *, actor: Person | None, successor: Person | None, now: datetime
+) -> None:
+    person.sessions_revoked_at = now
+    person.save(update_fields=["sessions_revoked_at"])
+    record(
+        events.PERSON_DEACTIVATED,
+        actor=actor,
+        data={"person": person.pk, "successor": successor.pk if successor else None},
+    )
+    person_leaving.send(Person, person=person, successor=successor, actor=actor)
 
 
 def _ensure_named(details: PersonDetails) -> None:
@@ -350,17 +414,32 @@ def _sync_account(person: Person) -> None:
 
 
 def _replace_roles(
-    person: Person, partnership_roles: Mapping[Partnership, Collection[PartnershipRole]]
+    person: Person,
+    partnership_roles: Mapping[Partnership, Collection[PartnershipRole]],
+    *,
+    actor: Person | None,
 ) -> None:
+    """Each role granted or revoked separately, each recorded on its partnership's history."""
     for partnership, roles in partnership_roles.items():
         wanted = {role.value for role in roles}
         current = PartnershipRoleAssignment.objects.filter(person=person, partnership=partnership)
-        current.exclude(role__in=wanted).delete()
         have = set(current.values_list("role", flat=True))
+        current.exclude(role__in=wanted).delete()
         PartnershipRoleAssignment.objects.bulk_create(
             PartnershipRoleAssignment(person=person, partnership=partnership, role=role)
             for role in sorted(wanted - have)
         )
+        for event, changed in (
+            (events.ROLE_REVOKED, have - wanted),
+            (events.ROLE_GRANTED, wanted - have),
+        ):
+            for role in sorted(changed):
+                record(
+                    event,
+                    actor=actor,
+                    partnership=partnership,
+                    data={"person": person.pk, "role": role},
+                )
 
 
 def _person_data(person: Person) -> dict[str, Any]:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("people/new/", views.person_create, name="person_create"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/invite/", views.person_invite, name="person_invite"),
+    path("people/<int:pk>/leave/", views.person_leave, name="person_leave"),
     path("import/", views.directory_import, name="import"),
 ]

@@ -13,8 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from escalate.escalations import leavers
 from escalate.organisations import accounts, services
-from escalate.organisations.forms import AgencyForm, ImportForm, PersonForm
+from escalate.organisations.forms import AgencyForm, ImportForm, LeaverForm, PersonForm
 from escalate.organisations.importing import (
     COLUMNS,
     MAX_BYTES,
@@ -169,6 +170,7 @@ def _person_page(request: HttpRequest, form: PersonForm, person: Person) -> dict
     )
     has_password = person.user is not None and person.user.has_usable_password()
     return {
+        "open_escalations": leavers.open_work_of(person).escalation_count,
         "form": form,
         "person": person,
         "may_invite": not refusal,
@@ -189,6 +191,30 @@ def person_invite(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Invitation sent to {person.email}.")
     return redirect("organisations:person_edit", pk=person.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate a leaver and hand their open work to a successor, or flag it; for someone
+    already inactive, hand over what is still flagged."""
+    person = person_for_administrator(_administered(request), pk)
+    form = LeaverForm(request.POST or None, leaver=person)
+    if request.method == "POST" and form.is_valid():
+        successor = form.chosen_successor()
+        try:
+            handed = leavers.leave(person=person, successor=successor, actor=_actor(request))
+        except services.DirectoryRefused as refusal:
+            form.refuse("successor", str(refusal))
+        else:
+            messages.success(request, leavers.left_text(person, successor, handed))
+            return redirect("organisations:person_edit", pk=person.pk)
+    work = leavers.open_work_of(person)
+    return render(
+        request,
+        "organisations/person_leave.html",
+        {"form": form, "person": person, "open_escalations": work.escalation_count},
+    )
 
 
 @login_required

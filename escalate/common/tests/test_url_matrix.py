@@ -712,6 +712,12 @@ MATRIX: dict[str, Builder] = {
         lambda r: 302 if r == ADMINISTRATOR else 404,  # refused there: the raiser has a password
         ("POST",),
     ),
+    # Its POST makes the raiser a leaver: tested in escalations/tests/test_leavers.py.
+    "organisations:person_leave": _cases(
+        lambda w, r: reverse("organisations:person_leave", kwargs={"pk": w.people[RAISER].pk}),
+        lambda r: 200 if r == ADMINISTRATOR else 404,
+        ("GET",),
+    ),
     # Invitations and password reset: for anyone; a link that names nobody says it expired.
     "accounts:password_reset": public("accounts:password_reset", methods=("GET", "POST")),
     "accounts:reset_sent": public("accounts:reset_sent", methods=("GET",)),

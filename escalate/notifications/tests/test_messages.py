@@ -16,9 +16,11 @@ import pytest
 from django.test.signals import template_rendered
 
 from escalate.domain.policy import FinalStageKind, LadderRole, PartnershipRole, SubjectKind
+from escalate.escalations import leavers
 from escalate.escalations import services as escalation_services
 from escalate.escalations.identifiers import nhs_check_digit
 from escalate.escalations.models import Escalation
+from escalate.escalations.tests.factories import PersonFactory
 from escalate.notifications import rendering
 from escalate.notifications.digests import send_daily_digests
 from escalate.notifications.models import Notification, NotificationPreference
@@ -106,6 +108,15 @@ def every_kind_of_notification(nel: Ladders, subject: escalation_services.Subjec
         decision=said,
         today=MONDAY,
     )
+    # A leaver hands over to a colleague; another leaves with nobody named.
+    for successor in (nel.teacher, None):
+        leaver = PersonFactory(
+            agency=nel.teacher.agency,
+            ladder_role=LadderRole.PRACTITIONER.value,
+            line_manager=nel.teacher.line_manager,
+        )
+        raise_(raised_by=leaver)
+        leavers.leave(person=leaver, successor=successor, actor=None)
     send_daily_digests(force=True)
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes (decision 16)
     "escalate.common",
     "escalate.policies",
     "escalate.organisations",

@@ -9,25 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import segno
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_http_methods
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.middleware import OTPMiddleware, is_verified
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from escalate.common import account_security
 from escalate.domain.policy import LadderRole
+from escalate.escalations.presenters import form_view
 
 SET_UP_PATH = "/sign-in/second-factor/set-up/"
 VERIFY_PATH = "/sign-in/second-factor/"
@@ -146,24 +152,40 @@ class CodeForm(forms.Form):
 
 @login_required
 def set_up(request: HttpRequest) -> HttpResponse:
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(
-            user=request.user, name="Authenticator app", confirmed=False
-        )
+    """Set an authenticator app up; once a code from it matches, show the new recovery codes.
+
+    Someone who already has an app must give its code first: otherwise a password alone
+    could replace the app and so skip the second factor.
+    """
+    if _has_device(request) and not is_verified(request.user):
+        return redirect(VERIFY_PATH)
+    device = account_security.pending_authenticator(_account(request))
     form = CodeForm(request.POST or None)
     if form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+        try:
+            codes = account_security.set_up_second_factor(
+                device=device, code=form.cleaned_data["code"]
+            )
+        except account_security.SecondFactorRefused as refusal:
+            form.add_error("code", str(refusal))
+        else:
+            device.refresh_from_db()
             otp_login(request, device)
-            return redirect(settings.LOGIN_REDIRECT_URL)
-        form.add_error("code", "That code is not right: check your app and try again")
+            return _show_recovery_codes(request, codes)
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
     return render(
         request,
         "registration/second_factor_set_up.html",
         {"form": form, "qr_data_uri": qr, "secret": _base32(device.bin_key)},
+    )
+
+
+def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """The one time the codes are shown: in the answer to the form that made them."""
+    return render(
+        request,
+        "registration/recovery_codes_created.html",
+        {"codes": codes, "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL)},
     )
 
 
@@ -176,7 +198,77 @@ def verify(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 return redirect(settings.LOGIN_REDIRECT_URL)
         form.add_error("code", "That code is not right: check your app and try again")
-    return render(request, "registration/second_factor_verify.html", {"form": form})
+    return render(
+        request,
+        "registration/second_factor_verify.html",
+        {"form": form, "recovery_url": reverse("second_factor_recovery")},
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the codes you were given when you set up your authenticator app. "
+        "Each code works once.",
+        max_length=32,
+        error_messages={"required": "Enter one of your recovery codes"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recover(request: HttpRequest) -> HttpResponse:
+    """Sign in with a recovery code in place of the app's code; it then never works again."""
+    form = RecoveryCodeForm(request.POST or None)
+    if form.is_valid():
+        try:
+            used = account_security.use_recovery_code(
+                user=_account(request), code=form.cleaned_data["code"]
+            )
+        except account_security.SecondFactorRefused as refusal:
+            form.add_error("code", str(refusal))
+        else:
+            otp_login(request, used.device)
+            messages.success(request, _codes_left(used.remaining))
+            return redirect("second_factor_recovery_codes")
+    return render(
+        request,
+        "registration/second_factor_recovery.html",
+        {"form": form_view(form), "back": reverse("second_factor_verify")},
+    )
+
+
+def _codes_left(remaining: int) -> str:
+    codes = "recovery code" if remaining == 1 else "recovery codes"
+    return f"You signed in with a recovery code. You have {remaining} {codes} left."
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """How many recovery codes are left, and a new set on request (the old ones then stop
+    working). Only for an account with an app, from a session verified with it or a code."""
+    if not account_security.has_authenticator(_account(request)):
+        raise Http404("No authenticator app is set up for this account.")
+    if not is_verified(request.user):
+        return redirect(VERIFY_PATH)
+    if request.method == "POST":
+        codes = account_security.replace_recovery_codes(user=_account(request))
+        return _show_recovery_codes(request, codes)
+    return render(
+        request,
+        "registration/recovery_codes.html",
+        {
+            "remaining": account_security.recovery_codes_left(_account(request)),
+            "set_up_url": reverse("second_factor_set_up"),
+            "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
+        },
+    )
+
+
+def _account(request: HttpRequest) -> User:
+    """The signed-in account, on views behind ``login_required``."""
+    return cast(User, request.user)
 
 
 def _base32(key: bytes) -> str:

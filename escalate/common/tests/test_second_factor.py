@@ -136,3 +136,169 @@ def test_an_account_with_no_directory_entry_is_verified_as_django_otp_does_it() 
     # The page's own answer (no directory entry: 404), no longer the second factor's redirect.
     assert client.get(reverse("api:reference")).status_code == 404
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+
+# --- Recovery codes, the reset, signing out everywhere (issue 12) ----------------------------
+
+
+def _set_up_in(client: Client, person) -> list[str]:
+    client.force_login(person.user)
+    client.get(reverse("second_factor_set_up"))
+    device = TOTPDevice.objects.get(user=person.user, confirmed=False)
+    response = client.post(reverse("second_factor_set_up"), {"code": _current_code(device)})
+    assert response.status_code == 200
+    codes: list[str] = response.context["codes"]
+    return codes
+
+
+def test_setting_up_shows_the_recovery_codes_once_with_a_warning() -> None:
+    client = Client()
+    codes = _set_up_in(client, PersonFactory(ladder_role="line_manager"))
+
+    assert len(codes) == 10
+    page = client.get(reverse("second_factor_recovery_codes")).content.decode()
+    assert "You have 10 unused recovery codes" in page
+    assert not any(code in page for code in codes)
+
+
+def test_the_codes_page_warns_to_keep_them_safe() -> None:
+    client = Client()
+    manager = PersonFactory(ladder_role="line_manager")
+    client.force_login(manager.user)
+    client.get(reverse("second_factor_set_up"))
+    device = TOTPDevice.objects.get(user=manager.user)
+
+    page = client.post(reverse("second_factor_set_up"), {"code": _current_code(device)})
+
+    assert "Keep these codes safe" in page.content.decode()
+    assert "govuk-warning-text" in page.content.decode()
+
+
+def test_signing_in_with_a_recovery_code_works_once_and_says_how_many_are_left() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    codes = _set_up_in(Client(), manager)
+    client = Client()
+    client.force_login(manager.user)
+    assert (
+        reverse("second_factor_recovery")
+        in client.get(reverse("second_factor_verify")).content.decode()
+    )
+
+    response = client.post(reverse("second_factor_recovery"), {"code": codes[0]}, follow=True)
+
+    assert response.redirect_chain[0][0] == reverse("second_factor_recovery_codes")
+    assert "You have 9 recovery codes left" in response.content.decode()
+    assert client.get(reverse("escalations:mine")).status_code == 200
+    again = Client()
+    again.force_login(manager.user)
+    refused = again.post(reverse("second_factor_recovery"), {"code": codes[0]})
+    assert "already been used" in refused.content.decode()
+    assert again.get(reverse("escalations:mine"))["Location"] == reverse("second_factor_verify")
+
+
+def test_a_new_set_of_codes_from_its_page_stops_the_old_ones() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    client = Client()
+    old = _set_up_in(client, manager)
+
+    response = client.post(reverse("second_factor_recovery_codes"))
+
+    new = response.context["codes"]
+    assert not set(old) & set(new)
+    other = Client()
+    other.force_login(manager.user)
+    other.post(reverse("second_factor_recovery"), {"code": old[1]})
+    assert other.get(reverse("escalations:mine")).status_code == 302
+
+
+def test_the_codes_page_needs_the_second_factor_given_and_an_app() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    _set_up_in(Client(), manager)
+    client = Client()
+    client.force_login(manager.user)
+    assert client.post(reverse("second_factor_recovery_codes"))["Location"] == reverse(
+        "second_factor_verify"
+    )
+    nobody = Client()
+    nobody.force_login(PersonFactory(ladder_role="practitioner").user)
+    assert nobody.get(reverse("second_factor_recovery_codes")).status_code == 404
+
+
+def test_a_password_alone_cannot_replace_the_app() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    TOTPDevice.objects.create(user=manager.user, name="app", confirmed=True)
+    client = Client()
+    client.force_login(manager.user)
+
+    response = client.get(reverse("second_factor_set_up"))
+
+    assert response["Location"] == reverse("second_factor_verify")
+    assert TOTPDevice.objects.filter(user=manager.user).count() == 1
+
+
+def test_an_administrator_resets_a_second_factor_and_the_person_must_set_up_again(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from django.core import mail
+
+    from escalate.audit import events
+    from escalate.audit.models import AuditEvent
+
+    manager = PersonFactory(ladder_role="line_manager")
+    managers_browser = Client()
+    _set_up_in(managers_browser, manager)
+    assert managers_browser.get(reverse("escalations:mine")).status_code == 200
+    administrator = partnership_person(role="administrator")
+    admin = Client()
+    _set_up_in(admin, administrator)
+    url = reverse("second_factor_reset", kwargs={"pk": manager.pk})
+    assert admin.get(url).status_code == 200
+    unticked = admin.post(url)
+    assert "Confirm that you have checked" in unticked.content.decode()
+    assert TOTPDevice.objects.filter(user=manager.user).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin.post(url, {"identity_checked": "on"})
+
+    assert done["Location"] == reverse("organisations:person_edit", kwargs={"pk": manager.pk})
+    assert AuditEvent.objects.filter(event=events.SECOND_FACTOR_RESET).count() == 1
+    assert len(mail.outbox) == 1
+    assert managers_browser.get(reverse("escalations:mine"))["Location"].startswith(
+        reverse("login")
+    )
+    signing_in = Client()
+    signing_in.force_login(manager.user)
+    assert signing_in.get(reverse("escalations:mine"))["Location"] == reverse(
+        "second_factor_set_up"
+    )
+
+
+def test_nobody_but_an_administrator_reaches_the_reset() -> None:
+    manager = PersonFactory(ladder_role="line_manager")
+    TOTPDevice.objects.create(user=manager.user, name="app", confirmed=True)
+    colleague = PersonFactory(agency=manager.agency, ladder_role="head_of_service")
+    TOTPDevice.objects.create(user=colleague.user, name="app", confirmed=True)
+    client = Client()
+    client.force_login(colleague.user)
+    client.post(
+        reverse("second_factor_verify"),
+        {"code": _current_code(colleague.user.totpdevice_set.get())},
+    )
+    url = reverse("second_factor_reset", kwargs={"pk": manager.pk})
+
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"identity_checked": "on"}).status_code == 404
+    assert TOTPDevice.objects.filter(user=manager.user).exists()
+
+
+def test_signing_out_everywhere_is_recorded_in_the_history() -> None:
+    from escalate.audit import events
+    from escalate.audit.models import AuditEvent
+
+    person = PersonFactory(ladder_role="practitioner")
+    client = Client()
+    client.force_login(person.user)
+
+    client.post(reverse("sign_out_everywhere"))
+
+    assert AuditEvent.objects.get(event=events.SIGNED_OUT_EVERYWHERE).actor_id == person.pk

@@ -566,6 +566,15 @@ MATRIX: dict[str, Builder] = {
     ),
     "second_factor_verify": signed_in("second_factor_verify"),
     "second_factor_set_up": signed_in("second_factor_set_up"),
+    "second_factor_recovery": signed_in("second_factor_recovery"),
+    # Only for an account with an authenticator app: nobody in this world has one.
+    "second_factor_recovery_codes": signed_in("second_factor_recovery_codes", allowed=NOBODY),
+    # The administrator of the raiser (who has no second factor: the page says so, 200).
+    "second_factor_reset": _cases(
+        lambda w, r: reverse("second_factor_reset", kwargs={"pk": w.people[RAISER].pk}),
+        lambda r: 200 if r == ADMINISTRATOR else 404,
+        ("GET", "POST"),
+    ),
     "logout": signing_out("logout"),
     "sign_out_everywhere": signing_out("sign_out_everywhere"),
     "escalations:mine": signed_in("escalations:mine"),

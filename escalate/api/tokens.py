@@ -3,6 +3,10 @@
 A token reads ``esc_<prefix>_<secret>``. The prefix finds the row; the SHA-256 of the
 whole token must match the stored hash. The secret is returned once, by ``issue_token``,
 and never stored.
+
+A token acts as its holder, so only the holder mints it: an administrator who could mint
+one for someone else could read, as them, cases the administrator may not see. An
+administrator may list and revoke the tokens of the people they administer (decision 16).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -59,8 +64,14 @@ def hash_token(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def may_mint_token_for(actor: Person, person: Person) -> bool:
+    """Only the holder themself, while active: nobody mints a token for someone else."""
+    return actor.is_active and actor.pk == person.pk
+
+
 def may_manage_tokens_of(actor: Person, person: Person) -> bool:
-    """The person themself, or an administrator of a partnership the person is in."""
+    """Who may list and revoke the person's tokens: the person themself, or an administrator
+    of a partnership the person is in."""
     if not actor.is_active:
         return False
     if actor.pk == person.pk:
@@ -73,6 +84,10 @@ def may_manage_tokens_of(actor: Person, person: Person) -> bool:
 def _ensure_may_manage(actor: Person, person: Person) -> None:
     if not may_manage_tokens_of(actor, person):
         raise PermissionDenied("Only the person or their administrator can manage their tokens.")
+
+
+def longest_lifetime() -> timedelta:
+    return timedelta(days=max(settings.ESCALATE_API_TOKEN_LIFETIMES_DAYS))
 
 
 def _audit(event: str, *, actor: Person, token: ApiToken) -> None:
@@ -98,9 +113,19 @@ def issue_token(
     lifetime: timedelta,
     now: datetime | None = None,
 ) -> IssuedToken:
-    _ensure_may_manage(actor, person)
+    """A new token held by ``person``, who must be ``actor``: ``PermissionDenied`` for anyone
+    minting for someone else, for an inactive holder, for a scope that is not read or write,
+    and for a lifetime that is not positive or is longer than the longest offered."""
+    if not may_mint_token_for(actor, person):
+        raise PermissionDenied("Only the person themself can create their API tokens.")
     if not person.is_active:
         raise PermissionDenied("Tokens are only issued to people who are active.")
+    if scope not in ApiToken.Scope.values:
+        raise PermissionDenied("A token either reads only, or reads and writes.")
+    if not timedelta(0) < lifetime <= longest_lifetime():
+        raise PermissionDenied(
+            f"A token lasts at most {longest_lifetime().days} days: choose a shorter time."
+        )
     now = now or timezone.now()
     prefix = secrets.token_hex(_PREFIX_BYTES)
     secret = f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"

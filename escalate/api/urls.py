@@ -197,7 +197,6 @@ tokens = [
     path("tokens/<int:pk>/revoke/", pages.token_revoke, name="token_revoke"),
     path("tokens/people/", pages.find_person, name="find_person"),
     path("tokens/people/<int:person_pk>/", pages.person_token_list, name="person_tokens"),
-    path("tokens/people/<int:person_pk>/new/", pages.person_token_new, name="person_token_new"),
 ]
 
 urlpatterns = v1 + tokens

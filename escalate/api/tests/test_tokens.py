@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -13,6 +15,8 @@ from rest_framework.test import APIClient
 from escalate.api import tokens
 from escalate.api.models import ApiToken
 from escalate.api.tests.conftest import API_URLS, World, token_for
+from escalate.audit import events
+from escalate.audit.models import AuditEvent
 from escalate.escalations.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.urls(API_URLS)
@@ -117,13 +121,96 @@ def test_a_browser_session_does_not_reach_the_resources(world: World):
     assert response.status_code == 401
 
 
-def test_only_the_person_or_their_administrator_manages_tokens(world: World):
+def test_only_the_person_or_their_administrator_lists_and_revokes_tokens(world: World):
     assert tokens.may_manage_tokens_of(world.raiser, world.raiser)
     assert tokens.may_manage_tokens_of(world.administrator, world.raiser)
     assert not tokens.may_manage_tokens_of(world.counterpart, world.raiser)
     assert not tokens.may_manage_tokens_of(world.business_manager, world.raiser)
     elsewhere = PersonFactory(agency__partnership=tokens_partnership("worcestershire"))
     assert not tokens.may_manage_tokens_of(world.administrator, elsewhere)
+
+
+def test_only_the_holder_mints_their_token(world: World):
+    assert tokens.may_mint_token_for(world.raiser, world.raiser)
+    assert not tokens.may_mint_token_for(world.administrator, world.raiser)
+    assert not tokens.may_mint_token_for(world.counterpart, world.raiser)
+
+
+def test_an_administrator_cannot_mint_a_token_for_someone_else(world: World):
+    with pytest.raises(PermissionDenied):
+        tokens.issue_token(
+            person=world.raiser,
+            actor=world.administrator,
+            name="As someone else",
+            scope=ApiToken.Scope.READ,
+            lifetime=timedelta(days=30),
+        )
+
+    assert not ApiToken.objects.exists()
+    assert not AuditEvent.objects.filter(event=events.API_TOKEN_ISSUED).exists()
+
+
+def test_a_minted_token_is_its_holders_and_its_minting_is_recorded(world: World):
+    issued = tokens.issue_token(
+        person=world.raiser,
+        actor=world.raiser,
+        name="School MIS",
+        scope=ApiToken.Scope.READ,
+        lifetime=timedelta(days=90),
+    )
+
+    assert issued.token.person == world.raiser
+    assert issued.token.created_by == world.raiser
+    assert issued.token.scope == ApiToken.Scope.READ
+    event = AuditEvent.objects.get(event=events.API_TOKEN_ISSUED)
+    assert event.actor_id == world.raiser.pk
+    assert event.data["person"] == world.raiser.pk
+    assert event.data["scope"] == "read"
+    assert secret_not_in(issued.secret, event.data)
+    assert bearer(issued.secret).get("/api/v1/people/me/").json()["id"] == world.raiser.pk
+
+
+def secret_not_in(secret: str, data: dict[str, Any]) -> bool:
+    return secret not in str(data) and secret.split("_")[-1] not in str(data)
+
+
+@pytest.mark.parametrize(
+    ("scope", "days"),
+    [("admin", 30), ("read", 0), ("read", 366), ("write", -1)],
+    ids=["unknown scope", "no lifetime", "longer than offered", "already expired"],
+)
+def test_a_token_needs_a_known_scope_and_an_offered_lifetime(world: World, scope, days):
+    with pytest.raises(PermissionDenied):
+        tokens.issue_token(
+            person=world.raiser,
+            actor=world.raiser,
+            name="Odd",
+            scope=scope,
+            lifetime=timedelta(days=days),
+        )
+
+    assert not ApiToken.objects.exists()
+
+
+def test_an_administrator_revokes_someone_elses_token_and_it_is_recorded(world: World):
+    secret = token_for(world.raiser)
+
+    token = tokens.revoke_token(token=ApiToken.objects.get(), actor=world.administrator)
+
+    assert token.revoked_by == world.administrator
+    event = AuditEvent.objects.get(event=events.API_TOKEN_REVOKED)
+    assert event.actor_id == world.administrator.pk
+    assert event.data["person"] == world.raiser.pk
+    assert bearer(secret).get("/api/v1/people/me/").status_code == 401
+
+
+def test_nobody_else_revokes_someones_token(world: World):
+    token_for(world.raiser)
+
+    with pytest.raises(PermissionDenied):
+        tokens.revoke_token(token=ApiToken.objects.get(), actor=world.counterpart)
+
+    assert ApiToken.objects.get().revoked_at is None
 
 
 def tokens_partnership(slug: str):
@@ -178,22 +265,43 @@ def test_revoking_a_token_from_its_page(world: World):
     assert bearer(secret).get("/api/v1/people/me/").status_code == 401
 
 
-def test_an_administrator_manages_someone_elses_tokens(world: World):
+def test_an_administrator_sees_and_revokes_someone_elses_tokens_but_cannot_create_one(
+    world: World,
+):
     secret = token_for(world.raiser)
     token = ApiToken.objects.get()
     client = signed_in(world.administrator)
 
     found = client.get("/api/tokens/people/", {"email": world.raiser.email})
     assert found.status_code == 302
-    assert client.get(found["Location"]).status_code == 200
+    listing = client.get(found["Location"])
+    assert listing.status_code == 200
+    assert "Create a token" not in listing.content.decode()
     created = client.post(
         f"/api/tokens/people/{world.raiser.pk}/new/",
         {"name": "Case system", "scope": "read", "lifetime_days": "30"},
     )
-    assert created.status_code == 200
-    assert ApiToken.objects.filter(person=world.raiser, created_by=world.administrator).exists()
+    assert created.status_code == 404
+    assert ApiToken.objects.filter(person=world.raiser).count() == 1
     client.post(f"/api/tokens/{token.pk}/revoke/")
     assert bearer(secret).get("/api/v1/people/me/").status_code == 401
+
+
+def test_the_token_an_administrator_creates_is_their_own(world: World):
+    client = signed_in(world.administrator)
+
+    client.post("/api/tokens/new/", {"name": "Mine", "scope": "read", "lifetime_days": "30"})
+
+    token = ApiToken.objects.get()
+    assert token.person == world.administrator
+    assert token.created_by == world.administrator
+
+
+def test_the_token_form_offers_each_scope_and_lifetime(world: World):
+    page = signed_in(world.raiser).get("/api/tokens/new/").content.decode()
+
+    for value in ("read", "write", "30", "90", "180", "365"):
+        assert f'value="{value}"' in page
 
 
 def test_nobody_else_reaches_someones_tokens(world: World):
@@ -202,7 +310,6 @@ def test_nobody_else_reaches_someones_tokens(world: World):
     client = signed_in(world.counterpart)
 
     assert client.get(f"/api/tokens/people/{world.raiser.pk}/").status_code == 404
-    assert client.post(f"/api/tokens/people/{world.raiser.pk}/new/").status_code == 404
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 404
     assert client.get("/api/tokens/people/").status_code == 404
     token.refresh_from_db()

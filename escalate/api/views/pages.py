@@ -1,8 +1,9 @@
 """The browser pages of the API: its reference, and each person's tokens.
 
 A token's secret is shown once, on the page that answers the form that created it,
-and never again. A person manages their own tokens; an administrator manages the
-tokens of the people in the partnerships they administer.
+and never again. A person creates, lists and revokes their own tokens; an administrator
+lists and revokes (never creates) the tokens of the people in the partnerships they
+administer, as a token acts as its holder (decision 16).
 """
 
 from __future__ import annotations
@@ -116,9 +117,7 @@ def _token_page(request: HttpRequest, *, actor: Person, person: Person) -> HttpR
             "person": person,
             "is_self": actor.pk == person.pk,
             "rows": _token_rows(person),
-            "new_url": reverse("api:token_new")
-            if actor.pk == person.pk
-            else reverse("api:person_token_new", kwargs={"person_pk": person.pk}),
+            "new_url": reverse("api:token_new") if tokens.may_mint_token_for(actor, person) else "",
             "is_administrator": bool(administered_by(actor)),
             "nav": "api",
         },
@@ -128,23 +127,13 @@ def _token_page(request: HttpRequest, *, actor: Person, person: Person) -> HttpR
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_new(request: HttpRequest) -> HttpResponse:
+    """Create a token for oneself: the only way a token is made."""
     person = _person(request)
-    return _token_form(request, actor=person, person=person)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def person_token_new(request: HttpRequest, person_pk: int) -> HttpResponse:
-    person = _managed_person(request, person_pk)
-    return _token_form(request, actor=_person(request), person=person)
-
-
-def _token_form(request: HttpRequest, *, actor: Person, person: Person) -> HttpResponse:
     form = TokenForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         issued = tokens.issue_token(
             person=person,
-            actor=actor,
+            actor=person,
             name=form.cleaned_data["name"],
             scope=form.scope_choice(),
             lifetime=form.lifetime(),
@@ -153,12 +142,10 @@ def _token_form(request: HttpRequest, *, actor: Person, person: Person) -> HttpR
             request,
             "api/tokens/created.html",
             {
-                "person": person,
-                "is_self": actor.pk == person.pk,
                 "token": issued.token,
                 "secret": issued.secret,
                 "expires": moment(issued.token.expires_at),
-                "list_url": _list_url(actor, person),
+                "list_url": reverse("api:tokens"),
                 "docs_url": reverse("api:docs"),
                 "nav": "api",
             },
@@ -166,13 +153,7 @@ def _token_form(request: HttpRequest, *, actor: Person, person: Person) -> HttpR
     return render(
         request,
         "api/tokens/new.html",
-        {
-            "form": form_view(form),
-            "person": person,
-            "is_self": actor.pk == person.pk,
-            "back": _list_url(actor, person),
-            "nav": "api",
-        },
+        {"form": form_view(form), "back": reverse("api:tokens"), "nav": "api"},
     )
 
 

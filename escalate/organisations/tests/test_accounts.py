@@ -197,3 +197,10 @@ def test_an_invitation_is_no_reset_link(
     as_reset = link.replace("/account/invitation/", "/account/password-reset/")
 
     assert "This link has expired" in Client().get(as_reset, follow=True).content.decode()
+
+
+def test_the_sign_in_page_links_to_the_reset(client: Client) -> None:
+    page = client.get("/sign-in/").content.decode()
+
+    assert 'href="/account/password-reset/"' in page
+    assert "Forgotten your password?" in page

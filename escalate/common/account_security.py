@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.audit import events
 from escalate.audit.services import record
+from escalate.organisations.accounts import home_partnership
 from escalate.organisations.models import Person
 from escalate.organisations.selectors import administered_partnerships, people_in
 from escalate.policies.models import Partnership
@@ -68,14 +69,9 @@ def _person_of(user: User) -> Person | None:
 
 
 def _home_partnership(person: Person | None) -> Partnership | None:
-    """Whose history records the person's account events: their agency's partnership, else
-    the first where they hold a role; None (the national chain) for nobody in the directory."""
-    if person is None:
-        return None
-    if person.agency is not None:
-        return person.agency.partnership
-    role = person.partnership_roles.select_related("partnership").order_by("pk").first()
-    return role.partnership if role is not None else None
+    """Whose history records the person's account events (``accounts.home_partnership``);
+    None (the national chain) for nobody in the directory."""
+    return home_partnership(person) if person is not None else None
 
 
 # --- Setting up ------------------------------------------------------------------------------

@@ -249,7 +249,10 @@ class PersonForm(GovukForm):
         agency_field: forms.ModelChoiceField = self.fields["agency"]  # type: ignore[type-arg, assignment]
         agency_field.queryset = Agency.objects.filter(agencies).order_by("name")
         manager_field: forms.ModelChoiceField = self.fields["line_manager"]  # type: ignore[type-arg, assignment]
-        manager_field.queryset = people_in(self.partnerships)
+        managers = people_in(self.partnerships)
+        if person is not None and person.line_manager_id is not None:
+            managers |= Person.objects.filter(pk=person.line_manager_id)  # kept, as the agency
+        manager_field.queryset = managers
         roles_field: forms.MultipleChoiceField = self.fields["partnership_roles"]  # type: ignore[assignment]
         roles_field.choices = [
             (
@@ -358,3 +361,45 @@ class LeaverForm(GovukForm):
     def chosen_successor(self) -> Person | None:
         successor: Person | None = self.cleaned_data.get("successor")
         return successor
+
+
+class RolesElsewhereForm(GovukForm):
+    """Roles here for someone already in another partnership's directory, found by email."""
+
+    email = forms.EmailField(
+        max_length=254,
+        label="Their email address",
+        help_text="The address they sign in to Escalate with in their own partnership.",
+        error_messages={
+            "required": "Enter their email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+        },
+    )
+    partnership_roles = forms.MultipleChoiceField(
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        label="Roles to give them",
+        error_messages={"required": "Choose at least one role"},
+    )
+
+    def __init__(self, *args: Any, partnerships: Sequence[Partnership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partnerships = {partnership.pk: partnership for partnership in partnerships}
+        roles_field: forms.MultipleChoiceField = self.fields["partnership_roles"]  # type: ignore[assignment]
+        roles_field.choices = [
+            (
+                f"{partnership.pk}:{role}",
+                label if len(self.partnerships) == 1 else f"{partnership}: {label}",
+            )
+            for partnership in partnerships
+            for role, label in PARTNERSHIP_ROLE_CHOICES
+        ]
+
+    def roles_by_partnership(self) -> dict[Partnership, list[PartnershipRole]]:
+        chosen: dict[Partnership, list[PartnershipRole]] = {}
+        for value in self.cleaned_data["partnership_roles"]:
+            partnership_id, role = value.split(":", 1)
+            chosen.setdefault(self.partnerships[int(partnership_id)], []).append(
+                PartnershipRole(role)
+            )
+        return chosen

@@ -189,7 +189,19 @@ def update_person(
 
     Making someone inactive (a leaver) also stops their account signing in.
     """
-    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+    person = (
+        Person.objects.select_for_update(of=("self",))
+        .select_related("user", "agency", "line_manager")
+        .get(pk=person.pk)
+    )
+    if actor is not None and not (actor.user is not None and actor.user.is_superuser):
+        administered = {
+            pk
+            for (pk,) in PartnershipRoleAssignment.objects.filter(
+                person=actor, role=PartnershipRole.ADMINISTRATOR.value
+            ).values_list("partnership_id")
+        }
+        _ensure_details_are_theirs_to_change(person, actor, details, administered)
     before = _person_data(person)
     _ensure_named(details)
     email = _normalise_email(details.email)
@@ -233,6 +245,60 @@ def update_person(
     if leaving:  # made inactive here, with nobody named: their open work is flagged
         _leave(person, actor=actor, successor=None, now=timezone.now())
     return person
+
+
+@transaction.atomic
+def grant_roles_to_someone_elsewhere(
+    *,
+    actor: Person | None,
+    email: str,
+    partnership: Partnership,
+    roles: Collection[PartnershipRole],
+) -> Person:
+    """Give partnership roles to someone already in another partnership's directory (a
+    designated lead or health professional who works across two): each role is granted and
+    recorded on its own, and their own partnership's entry is left as it is."""
+    if not roles:
+        raise DirectoryRefused("Choose at least one role.", field="partnership_roles")
+    person = Person.objects.annotate(key=Lower("email")).filter(key=_normalise_email(email)).first()
+    if person is None:
+        raise DirectoryRefused(
+            "No one in Escalate has this email address. Add them as a new person instead.",
+            field="email",
+        )
+    if not person.is_active:
+        raise DirectoryRefused(f"{person} is no longer active.", field="email")
+    held = set(
+        PartnershipRoleAssignment.objects.filter(
+            person=person, partnership=partnership
+        ).values_list("role", flat=True)
+    )
+    wanted = held | {role.value for role in roles}
+    _replace_roles(person, {partnership: [PartnershipRole(role) for role in wanted]}, actor=actor)
+    return person
+
+
+def _ensure_details_are_theirs_to_change(
+    person: Person, actor: Person | None, details: PersonDetails, administered: Collection[int]
+) -> None:
+    """Someone from another partnership's directory keeps their own entry: an administrator
+    who gave them a role here changes only the roles held here."""
+    if person.agency is None or person.agency.partnership_id in administered:
+        return
+    unchanged = (
+        details.name.strip() == person.name
+        and _normalise_email(details.email) == person.email
+        and details.job_title.strip() == person.job_title
+        and details.agency == person.agency
+        and (details.ladder_role.value if details.ladder_role else "") == person.ladder_role
+        and details.line_manager == person.line_manager
+        and details.is_active == person.is_active
+    )
+    if not unchanged:
+        raise DirectoryRefused(
+            f"{person} is in {person.agency.partnership}'s directory: only its administrators "
+            "change their details. You can change the roles they hold in your partnership."
+        )
 
 
 # Leavers -------------------------------------------------------------------------------------

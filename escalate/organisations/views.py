@@ -9,13 +9,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from escalate.escalations import leavers
 from escalate.organisations import accounts, services
-from escalate.organisations.forms import AgencyForm, ImportForm, LeaverForm, PersonForm
+from escalate.organisations.forms import (
+    AgencyForm,
+    ImportForm,
+    LeaverForm,
+    PersonForm,
+    RolesElsewhereForm,
+)
 from escalate.organisations.importing import (
     COLUMNS,
     MAX_BYTES,
@@ -191,6 +198,30 @@ def person_invite(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Invitation sent to {person.email}.")
     return redirect("organisations:person_edit", pk=person.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_roles_elsewhere(request: HttpRequest) -> HttpResponse:
+    """Give roles here to someone already in another partnership's directory."""
+    partnerships = _administered(request)
+    form = RolesElsewhereForm(request.POST or None, partnerships=partnerships)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                for partnership, roles in form.roles_by_partnership().items():
+                    person = services.grant_roles_to_someone_elsewhere(
+                        actor=_actor(request),
+                        email=form.cleaned_data["email"],
+                        partnership=partnership,
+                        roles=roles,
+                    )
+        except services.DirectoryRefused as refusal:
+            form.refuse(refusal.field, str(refusal))
+        else:
+            messages.success(request, f"{person} now holds those roles in your partnership.")
+            return redirect("organisations:person_edit", pk=person.pk)
+    return render(request, "organisations/roles_elsewhere.html", {"form": form})
 
 
 @login_required

@@ -714,6 +714,7 @@ MATRIX: dict[str, Builder] = {
     "organisations:agency_create": administrator_url("agency_create"),
     "organisations:agency_edit": administrator_url("agency_edit", target="agency"),
     "organisations:person_create": administrator_url("person_create"),
+    "organisations:person_roles_elsewhere": administrator_url("person_roles_elsewhere"),
     "organisations:person_edit": administrator_url("person_edit", target="person"),
     "organisations:import": administrator_url("import"),
     "organisations:person_invite": _cases(

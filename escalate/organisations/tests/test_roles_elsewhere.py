@@ -4,6 +4,8 @@ person's own entry to their own partnership."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -24,7 +26,7 @@ def hillside_admin(client: Client, other_partnership: Partnership) -> Client:
     return client
 
 
-def give_chair(client: Client, person: Person, partnership: Partnership) -> object:
+def give_chair(client: Client, person: Person, partnership: Partnership) -> Any:
     return client.post(
         "/directory/people/from-elsewhere/",
         {"email": person.email.upper(), "partnership_roles": [f"{partnership.pk}:chair"]},

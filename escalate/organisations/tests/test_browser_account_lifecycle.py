@@ -1,0 +1,161 @@
+"""A person's whole account lifecycle in a real browser, with axe on each page: invited,
+they set a password, set up a second factor, sign out, sign in with a recovery code, are
+given a role by a second partnership, and leave with their open escalation handed over."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from escalate.domain.policy import PartnershipRole
+from escalate.escalations.models import Escalation
+from escalate.escalations.tests.factories import (
+    DEMO_PASSWORD,
+    AgencyFactory,
+    PersonFactory,
+    raise_for,
+    shipped_policy,
+)
+from escalate.organisations.models import PartnershipRoleAssignment, Person
+from escalate.policies.models import Partnership
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "Otter-meadow-signal-71"  # invented for the test
+
+
+def _code(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+def administrator_of(partnership: Partnership, name: str) -> Person:
+    person = PersonFactory(agency=None, ladder_role="", name=name)
+    PartnershipRoleAssignment.objects.create(
+        person=person, partnership=partnership, role=PartnershipRole.ADMINISTRATOR.value
+    )
+    TOTPDevice.objects.create(user=person.user, name="app", confirmed=True)
+    return person
+
+
+class Browser:
+    def __init__(self, page: Any, live_server: Any, axe: Any) -> None:
+        self.page, self.base, self.axe = page, live_server.url, axe
+
+    def check(self, heading: str) -> None:
+        """The page has this heading and no accessibility violations."""
+        self.page.wait_for_load_state("load")
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(heading)
+        results = self.axe.run(self.page)
+        assert results.violations_count == 0, f"{heading}: {results.generate_report()}"
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        self.page.goto(f"{self.base}/sign-in/")
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+
+    def sign_in_with_app(self, person: Person) -> None:
+        self.sign_in(person.email)
+        device = TOTPDevice.objects.get(user=person.user, confirmed=True)
+        self.page.get_by_label("Code from your authenticator app").fill(_code(device))
+        self.page.get_by_role("button", name="Continue").click()
+        self.page.wait_for_load_state("load")
+
+    def sign_out(self) -> None:
+        self.page.get_by_role("button", name="Sign out").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
+    page: Any, live_server: Any, axe: Any, settings: Any
+) -> None:
+    settings.ESCALATE_SECOND_FACTOR = "everyone"
+    nel = shipped_policy("nel").partnership
+    cscp = shipped_policy("cscp").partnership
+    school = AgencyFactory(partnership=nel, name="Northfield Primary (invented)")
+    care = AgencyFactory(partnership=nel, name="Children's Services (invented)")
+    successor = PersonFactory(agency=school, name="Sol Successor")
+    nel_admin = administrator_of(nel, "Ada Admin")
+    cscp_admin = administrator_of(cscp, "Cal Admin")
+    browser = Browser(page, live_server, axe)
+
+    # The administrator adds the newcomer and invites them.
+    browser.sign_in_with_app(nel_admin)
+    page.goto(f"{browser.base}/directory/people/new/")
+    browser.check("Add a person")
+    page.get_by_label("Full name").fill("Nia Newcomer")
+    page.get_by_label("Email address", exact=True).fill("nia.newcomer@example.org")
+    page.get_by_label("Agency").select_option(label=school.name)
+    page.get_by_label("Ladder role").select_option(label="Practitioner")
+    page.get_by_role("button", name="Add person").click()
+    newcomer = Person.objects.get(email="nia.newcomer@example.org")
+    page.goto(f"{browser.base}/directory/people/{newcomer.pk}/edit/")
+    browser.check("Change Nia Newcomer")
+    page.get_by_role("button", name="Send an invitation").click()
+    expect(page.locator("main")).to_contain_text("Invitation sent to nia.newcomer@example.org")
+    (invitation,) = mail.outbox
+    link = re.search(r"https?://\S+/account/invitation/\S+/", invitation.body)
+    assert link, invitation.body
+    browser.sign_out()
+
+    # They set a password, then an authenticator app, and keep the recovery codes.
+    page.goto(link.group(0).replace("http://testserver", browser.base))
+    browser.check("Set your password")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    browser.check("Your password is set")
+    browser.sign_in(newcomer.email, NEW_PASSWORD)
+    browser.check("Set up your authenticator app")
+    device = TOTPDevice.objects.get(user=newcomer.user, confirmed=False)
+    page.get_by_label("Code from your authenticator app").fill(_code(device))
+    page.get_by_role("button", name="Confirm").click()
+    browser.check("Your recovery codes")
+    codes = (
+        page.get_by_role("list", name="Recovery codes").get_by_role("listitem").all_inner_texts()
+    )
+    page.get_by_role("link", name="I have kept my codes safe: continue").click()
+    browser.check("Your escalations")
+    browser.sign_out()
+
+    # Their phone is lost: a recovery code signs them in.
+    browser.sign_in(newcomer.email, NEW_PASSWORD)
+    page.get_by_role("link", name="Use a recovery code instead").click()
+    browser.check("Use a recovery code")
+    page.get_by_label("Recovery code").fill(codes[0])
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("main")).to_contain_text("You have 9 recovery codes left")
+    browser.sign_out()
+
+    # A second partnership gives them a role there.
+    browser.sign_in_with_app(cscp_admin)
+    page.goto(f"{browser.base}/directory/")
+    page.get_by_role("link", name="Give a role to someone from another partnership").click()
+    browser.check("Give a role to someone from another partnership")
+    page.get_by_label("Their email address").fill(newcomer.email)
+    page.get_by_label("Chair").check()
+    page.get_by_role("button", name="Give the roles").click()
+    expect(page.locator("main")).to_contain_text("now holds those roles in your partnership")
+    assert newcomer.viewer().has_partnership_role(cscp.pk, {PartnershipRole.CHAIR})
+    browser.sign_out()
+
+    # They leave: their open escalation goes to their successor.
+    case = raise_for(raised_by=newcomer, other_agency=care)
+    browser.sign_in_with_app(nel_admin)
+    page.goto(f"{browser.base}/directory/people/{newcomer.pk}/edit/")
+    page.get_by_role("link", name="Make Nia Newcomer a leaver and hand over their work").click()
+    browser.check("Make Nia Newcomer a leaver")
+    expect(page.locator("main")).to_contain_text("1 escalation still open")
+    page.get_by_label("Who takes over their open work?").select_option(label="Sol Successor")
+    page.get_by_role("button", name="Make them a leaver").click()
+    expect(page.locator("main")).to_contain_text("is now Sol Successor's")
+    assert Escalation.objects.get(pk=case.pk).raised_by_id == successor.pk
+    newcomer.refresh_from_db()
+    assert not newcomer.is_active

@@ -49,6 +49,7 @@ ROLE_GRANTED = "account.role_granted"
 ROLE_REVOKED = "account.role_revoked"
 PERSON_DEACTIVATED = "account.deactivated"
 WORK_HANDED_OVER = "account.work_handed_over"
+SIGN_IN_PROVIDER_SET = "partnership.sign_in_provider_set"
 
 LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
@@ -97,4 +98,5 @@ LABELS: dict[str, str] = {
     ROLE_REVOKED: "Partnership role revoked",
     PERSON_DEACTIVATED: "Person deactivated",
     WORK_HANDED_OVER: "Open work handed over to a successor",
+    SIGN_IN_PROVIDER_SET: "Sign-in provider set or changed",
 }

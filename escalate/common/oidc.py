@@ -55,8 +55,12 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
+from escalate.audit import events
+from escalate.audit.services import record
+
 if TYPE_CHECKING:
     from escalate.common.models import SignInProvider
+    from escalate.organisations.models import Person
     from escalate.policies.models import Partnership
 
 logger = logging.getLogger(__name__)
@@ -203,6 +207,7 @@ _PROVIDER_URLS = (
 def set_sign_in_provider(
     *,
     partnership: Partnership,
+    actor: Person | None = None,
     client_secret: str | None = None,
     domains: list[str] | None = None,
     **values: Any,
@@ -213,7 +218,7 @@ def set_sign_in_provider(
     wrong. A new provider needs every endpoint but the user-info one, a client id and a
     secret, and at least one domain.
 
-    TODO(#14): record an audit event once events.py declares one for sign-in settings.
+    Each change is recorded on the partnership's history (never the secret itself).
     """
     from escalate.common.models import SignInDomain, SignInProvider
 
@@ -244,6 +249,16 @@ def set_sign_in_provider(
         )
     if not provider.domains.exists():
         raise ProviderRefused("The provider needs at least one email domain.")
+    changed = sorted(name for name, value in values.items() if value is not None)
+    record(
+        events.SIGN_IN_PROVIDER_SET,
+        actor=actor,
+        partnership=partnership,
+        data={
+            "changed": changed + (["client_secret"] if client_secret else []),
+            "domains": sorted(provider.domains.values_list("domain", flat=True)),
+        },
+    )
     return provider
 
 

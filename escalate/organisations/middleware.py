@@ -50,6 +50,7 @@ def signed_in_person(request: HttpRequest) -> Person | None:
         .annotate(
             role_partnership_id=F("partnership_roles__partnership_id"),
             role_name=F("partnership_roles__role"),
+            role_partnership_name=F("partnership_roles__partnership__name"),
             **device_annotations(request.session),
         )
         .order_by()
@@ -62,4 +63,9 @@ def signed_in_person(request: HttpRequest) -> Person | None:
         for row in rows
         if row.role_name  # type: ignore[attr-defined]  # the annotations above
     )
+    person.request_partnership_names = {
+        row.role_partnership_id: row.role_partnership_name  # type: ignore[attr-defined]
+        for row in rows
+        if row.role_name  # type: ignore[attr-defined]
+    }
     return person

@@ -76,6 +76,29 @@ class Person(models.Model):
     ``CurrentPersonMiddleware`` and by API token sign-in (``api.tokens.authenticate_token``):
     a new request reads them again, so a lost role is lost."""
 
+    request_partnership_names: dict[int, str] | None = None
+    """The names of the partnerships of ``request_roles``, read in the same query."""
+
+    def work_places(self) -> list[str]:
+        """Where this person works, one line per partnership, for the page's header: their
+        agency's partnership, and each other partnership they hold a role in."""
+        names = self.request_partnership_names or {}
+        roles = self.request_roles or frozenset()
+        places: list[str] = []
+        home = self.agency.partnership if self.agency is not None else None
+        if home is not None:
+            places.append(f"{home.name} ({self.agency})")
+        by_partnership: dict[int, list[str]] = {}
+        for partnership_id, role in sorted(roles, key=lambda pair: (pair[0], pair[1].value)):
+            label = dict(PARTNERSHIP_ROLE_CHOICES).get(role.value, role.value)
+            by_partnership.setdefault(partnership_id, []).append(label.lower())
+        for partnership_id, labels in by_partnership.items():
+            if home is not None and partnership_id == home.pk:
+                places[0] = f"{home.name} ({self.agency}; {', '.join(labels)})"
+            else:
+                places.append(f"{names.get(partnership_id, 'A partnership')} ({', '.join(labels)})")
+        return places
+
     def viewer(self) -> Viewer:
         """This person's facts for the access predicates: the roles read for this request
         where the middleware loaded this person, otherwise read fresh from the database."""

@@ -234,3 +234,15 @@ def test_the_problem_page_renders_with_no_context_and_no_database() -> None:
     assert "Sorry, there is a problem with the service" in content
     assert 'href="/static/govuk/govuk-frontend.min.css"' in content
     assert "Sign out" not in content
+
+
+def test_a_form_refused_for_csrf_gets_a_plain_gov_uk_page(practitioner: Person) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(practitioner.user)
+
+    response = client.post("/sign-out/")  # no token: as from an expired page
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your form could not be sent" in page
+    assert "CSRF" not in page

@@ -478,3 +478,16 @@ def test_a_provider_over_plain_http_is_refused() -> None:
             domains=["alder.gov.example"],
         )
     assert not SignInProvider.objects.exists()
+
+
+def test_setting_a_provider_is_recorded_on_the_partnership_s_history_without_the_secret(
+    a: Partnership,
+) -> None:
+    from escalate.audit import events
+    from escalate.audit.models import AuditEvent
+
+    recorded = AuditEvent.objects.get(event=events.SIGN_IN_PROVIDER_SET, partnership=a)
+
+    assert "client_secret" in recorded.data["changed"]
+    assert recorded.data["domains"] == ["alder.gov.example", "nhs.example"]
+    assert "secret-of-alder" not in str(recorded.data)

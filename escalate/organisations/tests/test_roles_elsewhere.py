@@ -61,10 +61,12 @@ def test_access_stays_per_partnership(
     assert overseen_partnership_ids(practitioner) == [other_partnership.pk]
 
 
-def test_nobody_by_that_address_is_refused_beside_the_field(hillside_admin: Client) -> None:
+def test_nobody_by_that_address_is_refused_beside_the_field(
+    hillside_admin: Client, other_partnership: Partnership
+) -> None:
     page = hillside_admin.post(
         "/directory/people/from-elsewhere/",
-        {"email": "nobody@example.org", "partnership_roles": ["1:chair"]},
+        {"email": "nobody@example.org", "partnership_roles": [f"{other_partnership.pk}:chair"]},
     )
 
     assert page.status_code == 200

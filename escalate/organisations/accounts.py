@@ -12,6 +12,9 @@ Each change is recorded in the history here, never by a view.
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
@@ -28,6 +31,8 @@ from escalate.organisations.models import Person
 from escalate.organisations.selectors import administered_partnerships, people_in
 from escalate.organisations.services import DirectoryRefused, ensure_account
 from escalate.policies.models import Partnership
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationTokens(PasswordResetTokenGenerator):
@@ -69,7 +74,7 @@ def invitation_refusal(
 def invite_person(
     *, person: Person, actor_user: AbstractBaseUser | AnonymousUser, actor: Person | None
 ) -> None:
-    """Email ``person`` a link to set their password, after the change commits."""
+    """Email ``person`` a link to set their password."""
     refusal = invitation_refusal(person=person, actor_user=actor_user, actor=actor)
     if refusal:
         raise DirectoryRefused(refusal)
@@ -82,7 +87,15 @@ def invite_person(
         partnership=partnership,
         data={"person": person.pk},
     )
-    transaction.on_commit(lambda: _send_invitation(person, link, partnership))
+    # Sent inside the transaction, as Django's own reset is: a mail server that refuses it
+    # leaves nothing recorded as sent, and the administrator is told to try again.
+    try:
+        _send_invitation(person, link, partnership)
+    except (OSError, smtplib.SMTPException) as failure:
+        logger.warning("An invitation email could not be sent: %s", type(failure).__name__)
+        raise DirectoryRefused(
+            "The invitation email could not be sent, so nothing was recorded. Try again later."
+        ) from failure
 
 
 def invitation_path(user: User) -> str:

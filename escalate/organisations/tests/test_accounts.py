@@ -36,12 +36,11 @@ def newcomer(school: Agency, administrator: Person) -> Person:
 
 
 @pytest.fixture
-def invite(django_capture_on_commit_callbacks: Any) -> Callable[[Client, Person], str]:
+def invite() -> Callable[[Client, Person], str]:
     def send(client: Client, person: Person) -> str:
         """Send the invitation from the person's page; the link in its email."""
         mail.outbox.clear()
-        with django_capture_on_commit_callbacks(execute=True):  # it is sent after the commit
-            response = client.post(f"/directory/people/{person.pk}/invite/")
+        response = client.post(f"/directory/people/{person.pk}/invite/")
         assert response.status_code == 302
         (message,) = mail.outbox
         return link_in(message.body)
@@ -204,3 +203,15 @@ def test_the_sign_in_page_links_to_the_reset(client: Client) -> None:
 
     assert 'href="/account/password-reset/"' in page
     assert "Forgotten your password?" in page
+
+
+def test_a_mail_server_that_refuses_leaves_nothing_recorded(
+    admin_client: Client, newcomer: Person, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+
+    page = admin_client.post(f"/directory/people/{newcomer.pk}/invite/", follow=True)
+
+    assert "could not be sent, so nothing was recorded" in page.content.decode()
+    assert events.INVITATION_SENT not in history(newcomer)

@@ -313,11 +313,18 @@ def successor_refusal(person: Person, successor: Person | None) -> str:
         return "Choose someone other than the person who is leaving."
     if not successor.is_active:
         return f"{successor} is no longer active. Choose someone who is."
-    if person.agency_id is not None and successor.agency_id != person.agency_id:
-        return (
-            f"Choose someone in {person.agency}: the escalations {person} is named on are "
-            "between agencies, so their place stays with their agency."
-        )
+    if person.agency_id is not None:
+        if successor.agency_id != person.agency_id:
+            return (
+                f"Choose someone in {person.agency}: the escalations {person} is named on are "
+                "between agencies, so their place stays with their agency."
+            )
+        return ""
+    theirs = PartnershipRoleAssignment.objects.filter(person=person).values("partnership_id")
+    if not PartnershipRoleAssignment.objects.filter(
+        person=successor, partnership_id__in=theirs
+    ).exists():
+        return f"Choose someone who holds a role in {person}'s partnership."
     return ""
 
 

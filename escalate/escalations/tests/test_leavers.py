@@ -226,3 +226,15 @@ def test_the_page_refuses_a_successor_from_another_agency_beside_the_field(
     assert "Select a valid choice" in page.content.decode()  # not offered: not in the agency
     world.teacher.refresh_from_db()
     assert world.teacher.is_active
+
+
+def test_a_partnership_officer_s_successor_must_work_for_the_same_partnership(
+    world: Partnerships, administrator: Person
+) -> None:
+    cscp_chair = PersonFactory(agency=world.cscp_school)
+
+    with pytest.raises(DirectoryRefused, match="holds a role in"):
+        leavers.leave(person=world.manager, successor=cscp_chair, actor=administrator)
+
+    world.manager.refresh_from_db()
+    assert world.manager.is_active

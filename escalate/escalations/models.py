@@ -320,7 +320,7 @@ class Party(models.Model):
     is_told = models.BooleanField(
         default=True,
         help_text="Whether a stage has yet involved this agency's side. Until one does (a "
-        "talk with one's own supervisor, DOMAIN.md decision 13), its people neither hear of "
+        "talk with one's own supervisor, docs/domain.md decision 13), its people neither hear of "
         "the escalation nor see it.",
     )
 

@@ -85,7 +85,7 @@ def record_practice_issue(
 
 
 def _lead_agency(escalation: Escalation) -> Agency:
-    """The party recorded as lead, else the raising agency (DOMAIN.md decision 11)."""
+    """The party recorded as lead, else the raising agency (docs/domain.md decision 11)."""
     lead = escalation.parties.filter(is_lead=True).select_related("agency").first()
     return lead.agency if lead else escalation.raising_agency
 

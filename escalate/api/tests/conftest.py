@@ -1,6 +1,6 @@
 """A small NEL partnership, its people, one escalation, and API clients with tokens.
 
-Each stage of NEL's procedure belongs to a rung of each party agency (DOMAIN.md
+Each stage of NEL's procedure belongs to a rung of each party agency (docs/domain.md
 decision 7): ``acting(world, agency, stage)`` is someone on that rung, and
 ``escalate_to`` moves the escalation up with them, as the procedure has it.
 """

@@ -4,7 +4,7 @@ Raise, record a contact, escalate, propose a resolution with an agreed action an
 the other agency confirm it, confirm the action's shared understanding and check it
 back, answer the checklist, close: each change sends the ETag it last read in If-Match
 and an Idempotency-Key, as a careful integration would. Each move is made by the rung
-the procedure gives it (DOMAIN.md decision 7): the practitioners at stage 1, the line
+the procedure gives it (docs/domain.md decision 7): the practitioners at stage 1, the line
 managers at stage 2.
 """
 

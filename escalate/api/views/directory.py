@@ -119,7 +119,7 @@ class PolicyDetailApi(ApiView):
 class PolicyTimelineApi(ApiView):
     """Each stage's due date for a disagreement raised on a given day.
 
-    Assumes each stage is entered on the day the previous one falls due (DOMAIN.md,
+    Assumes each stage is entered on the day the previous one falls due (docs/domain.md,
     decision 1), on the partnership's working-day calendar.
     """
 

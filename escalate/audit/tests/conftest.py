@@ -20,7 +20,7 @@ def history(db: None) -> list[AuditEvent]:
     social_care = AgencyFactory(name="Children's Social Care", kind="childrens_social_care")
     teacher = PersonFactory(agency=school, name="Tess Teacher")
     social_worker = PersonFactory(agency=social_care, name="Sol Worker")
-    # NEL stage 2 belongs to the line managers of each agency (DOMAIN.md decision 7).
+    # NEL stage 2 belongs to the line managers of each agency (docs/domain.md decision 7).
     managers = {
         school.pk: PersonFactory(agency=school, name="Mia Manager", ladder_role="line_manager"),
         social_care.pk: PersonFactory(

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name="is_told",
             field=models.BooleanField(
                 default=True,
-                help_text="Whether a stage has yet involved this agency's side. Until one does (a talk with one's own supervisor, DOMAIN.md decision 13), its people neither hear of the escalation nor see it.",
+                help_text="Whether a stage has yet involved this agency's side. Until one does (a talk with one's own supervisor, docs/domain.md decision 13), its people neither hear of the escalation nor see it.",
             ),
         ),
     ]

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from escalate.common.tests.browsing import Browser, app_code
 from escalate.domain.policy import PartnershipRole
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
-    DEMO_PASSWORD,
     AgencyFactory,
     PersonFactory,
     raise_for,
@@ -30,11 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "Otter-meadow-signal-71"  # invented for the test
 
 
-def _code(device: TOTPDevice) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():06d}"
-
-
 def administrator_of(partnership: Partnership, name: str) -> Person:
     person = PersonFactory(agency=None, ladder_role="", name=name)
     PartnershipRoleAssignment.objects.create(
@@ -44,33 +38,8 @@ def administrator_of(partnership: Partnership, name: str) -> Person:
     return person
 
 
-class Browser:
-    def __init__(self, page: Any, live_server: Any, axe: Any) -> None:
-        self.page, self.base, self.axe = page, live_server.url, axe
-
-    def check(self, heading: str) -> None:
-        """The page has this heading and no accessibility violations."""
-        self.page.wait_for_load_state("load")
-        expect(self.page.get_by_role("heading", level=1)).to_have_text(heading)
-        results = self.axe.run(self.page)
-        assert results.violations_count == 0, f"{heading}: {results.generate_report()}"
-
-    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> None:
-        self.page.goto(f"{self.base}/sign-in/")
-        self.page.get_by_label("Email address").fill(email)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Sign in").click()
-
-    def sign_in_with_app(self, person: Person) -> None:
-        self.sign_in(person.email)
-        device = TOTPDevice.objects.get(user=person.user, confirmed=True)
-        self.page.get_by_label("Code from your authenticator app").fill(_code(device))
-        self.page.get_by_role("button", name="Continue").click()
-        self.page.wait_for_load_state("load")
-
-    def sign_out(self) -> None:
-        self.page.get_by_role("button", name="Sign out").click()
-        expect(self.page.get_by_role("heading", level=1)).to_have_text("Sign in")
+def sign_in_with_app(browser: Browser, person: Person) -> None:
+    browser.sign_in_with_app(person.email, TOTPDevice.objects.get(user=person.user))
 
 
 def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
@@ -87,7 +56,7 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     browser = Browser(page, live_server, axe)
 
     # The administrator adds the newcomer and invites them.
-    browser.sign_in_with_app(nel_admin)
+    sign_in_with_app(browser, nel_admin)
     page.goto(f"{browser.base}/directory/people/new/")
     browser.check("Add a person")
     page.get_by_label("Full name").fill("Nia Newcomer")
@@ -115,7 +84,7 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     browser.sign_in(newcomer.email, NEW_PASSWORD)
     browser.check("Set up your authenticator app")
     device = TOTPDevice.objects.get(user=newcomer.user, confirmed=False)
-    page.get_by_label("Code from your authenticator app").fill(_code(device))
+    page.get_by_label("Code from your authenticator app").fill(app_code(device))
     page.get_by_role("button", name="Confirm").click()
     browser.check("Your recovery codes")
     codes = (
@@ -135,7 +104,7 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     browser.sign_out()
 
     # A second partnership gives them a role there.
-    browser.sign_in_with_app(cscp_admin)
+    sign_in_with_app(browser, cscp_admin)
     page.goto(f"{browser.base}/directory/")
     page.get_by_role("link", name="Give a role to someone from another partnership").click()
     browser.check("Give a role to someone from another partnership")
@@ -148,7 +117,7 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
 
     # They leave: their open escalation goes to their successor.
     case = raise_for(raised_by=newcomer, other_agency=care)
-    browser.sign_in_with_app(nel_admin)
+    sign_in_with_app(browser, nel_admin)
     page.goto(f"{browser.base}/directory/people/{newcomer.pk}/edit/")
     page.get_by_role("link", name="Make Nia Newcomer a leaver and hand over their work").click()
     browser.check("Make Nia Newcomer a leaver")

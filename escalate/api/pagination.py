@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from escalate.api.problems import InvalidParameters
+from escalate.common.text import whole_number
 from escalate.escalations.selectors import Page
 
 PAGE_SIZE = 25
@@ -139,6 +140,7 @@ def _page_size(request: Request, *, default: int) -> int:
     text = request.query_params.get("page_size")
     if text is None:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
+    size = whole_number(text)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidParameters({"page_size": [f"Use a whole number from 1 to {MAX_PAGE_SIZE}."]})
-    return int(text)
+    return size

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from django.db.models import Q
 
+from escalate.common.text import whole_number
 from escalate.escalations.models import Escalation, Subject
 
 RESOLVED_STATUSES = (Escalation.Status.RESOLVED.value, Escalation.Status.CLOSED.value)
@@ -133,9 +134,10 @@ class Figure:
 
 
 def _number(value: str) -> int:
-    if not value.isdigit():
+    number = whole_number(value)
+    if number is None:
         raise BadFigure(f"{value!r} is not a number.")
-    return int(value)
+    return number
 
 
 def _outcome_q(value: str) -> Q:

@@ -32,6 +32,7 @@ from escalate.board.figures import (
     opens_lists_behind_figures,
 )
 from escalate.board.forms import BoardFilterForm
+from escalate.common.text import whole_number
 from escalate.domain.figures import Month, count_text, days_text, percent_text
 from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import ListStatus
@@ -104,10 +105,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _chosen_partnership(request: HttpRequest, partnership_ids: list[int]) -> int:
     """The partnership asked for, if the person sees its figures; else their first."""
-    asked = request.GET.get("partnership", "")
-    if asked.isdigit() and int(asked) in partnership_ids:
-        return int(asked)
-    return partnership_ids[0]
+    asked = whole_number(request.GET.get("partnership", ""))
+    return asked if asked in partnership_ids else partnership_ids[0]
 
 
 class _RegisterLinks:

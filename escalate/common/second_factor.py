@@ -32,6 +32,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalate.common import account_security
+from escalate.common.text import whole_number
 from escalate.domain.policy import LadderRole
 from escalate.escalations.presenters import form_view
 
@@ -145,7 +146,7 @@ class CodeForm(forms.Form):
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"]).replace(" ", "")
-        if not code.isdigit():
+        if whole_number(code, most_digits=6) is None:
             raise forms.ValidationError("The code is 6 digits, like 123456")
         return code
 

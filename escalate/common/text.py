@@ -35,6 +35,17 @@ INVISIBLE = "invisible"
 NULL_CHARACTERS = "null_characters_not_allowed"  # Django's code for a NUL byte
 
 
+def whole_number(text: str, *, most_digits: int = 9) -> int | None:
+    """``text`` as a whole number if it is 1 to ``most_digits`` ASCII digits, else None.
+
+    ``str.isdigit`` alone accepts "²" and other digits ``int`` refuses, and no length
+    limit lets a number overflow a date or a database column: both were server errors.
+    """
+    if not (0 < len(text) <= most_digits and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def no_control_characters(value: str) -> None:
     if _CONTROL.search(value):
         raise ValidationError(

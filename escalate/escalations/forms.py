@@ -20,6 +20,7 @@ from escalate.common.text import (
     SHORT_TEXT_MAX_LENGTH,
     text_error_messages,
     text_validators,
+    whole_number,
 )
 from escalate.domain.moves import Side
 from escalate.domain.policy import (
@@ -103,9 +104,10 @@ class GovukDateField(forms.Field):
         ]
         if missing:
             raise forms.ValidationError(f"{label} must include a {' and a '.join(missing)}")
-        if not all(part.isdigit() for part in parts):
+        numbers = [whole_number(part, most_digits=4) for part in parts]
+        if any(number is None for number in numbers):
             raise forms.ValidationError(f"{label} must be a real date")
-        day, month, year = (int(part) for part in parts)
+        day, month, year = (int(number or 0) for number in numbers)
         if len(parts[2]) != 4:
             raise forms.ValidationError("Year must include 4 numbers")
         try:

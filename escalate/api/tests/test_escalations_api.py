@@ -250,6 +250,7 @@ def test_list_filters(world: World):
         "cursor=not-a-cursor",
         f"cursor={FORGED_POSITION}",  # decodes, but its position is not a time
         "page_size=1000",
+        "page_size=%C2%B2",  # "²": a digit to str.isdigit, not to int
     ],
 )
 def test_bad_filters_are_400_with_the_parameter_named(world: World, query: str):

@@ -163,3 +163,11 @@ def test_each_month_of_the_trend_lists_the_cases_raised_in_it(
     for link, count in months:
         rows = client.get(link.replace("&amp;", "&")).content.decode()
         assert rows.count('<tr class="govuk-table__row">') - 1 == int(count)
+
+
+def test_a_partnership_asked_for_that_is_no_number_shows_the_person_s_own(
+    client: Client, board: BoardWorld, manager: Person
+) -> None:
+    response = signed_in(client, manager).get(reverse("board:dashboard"), {"partnership": "²"})
+
+    assert response.status_code == 200

@@ -194,9 +194,9 @@ v1 = [
 tokens = [
     path("tokens/", pages.token_list, name="tokens"),
     path("tokens/new/", pages.token_new, name="token_new"),
-    path("tokens/<int:pk>/revoke/", pages.token_revoke, name="token_revoke"),
+    path("tokens/<id:pk>/revoke/", pages.token_revoke, name="token_revoke"),
     path("tokens/people/", pages.find_person, name="find_person"),
-    path("tokens/people/<int:person_pk>/", pages.person_token_list, name="person_tokens"),
+    path("tokens/people/<id:person_pk>/", pages.person_token_list, name="person_tokens"),
 ]
 
 urlpatterns = v1 + tokens

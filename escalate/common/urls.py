@@ -40,7 +40,7 @@ urlpatterns = [
         name="second_factor_recovery_codes",
     ),
     path(
-        "directory/people/<int:pk>/second-factor/reset/",
+        "directory/people/<id:pk>/second-factor/reset/",
         views.second_factor_reset,
         name="second_factor_reset",
     ),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django import forms
+from django.test import Client
 
 from escalate.board.dimensions import BadFigure, Figure
 from escalate.common.second_factor import CodeForm
 from escalate.common.text import whole_number
 from escalate.escalations.forms import GovukDateField
+from escalate.escalations.tests.factories import PersonFactory
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,18 @@ def test_a_second_factor_code_of_other_digits_is_a_form_error() -> None:
 
     assert not form.is_valid()
     assert form.errors["code"] == ["The code is 6 digits, like 123456"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/notifications/99999999999999999999/read/",
+        "/directory/people/99999999999999999999/edit/",
+        "/register/board-actions/99999999999999999999/done/",
+    ],
+)
+def test_an_id_too_long_for_the_database_finds_no_page(client: Client, path: str) -> None:
+    client.force_login(PersonFactory().user)
+
+    assert client.post(path).status_code == 404

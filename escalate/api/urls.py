@@ -19,7 +19,7 @@ from escalate.api.authentication import ApiTokenAuthentication
 from escalate.api.permissions import PersonWithTokenScope
 from escalate.api.problems import PROBLEM_CONTENT_TYPE
 from escalate.api.routing import by_method
-from escalate.api.views import directory, escalations, notifications, pages, reporting
+from escalate.api.views import directory, documents, escalations, notifications, pages, reporting
 
 app_name = "api"
 
@@ -163,6 +163,21 @@ v1 = [
     path(f"{E}panel/reason/", escalations.PanelReasonRecordApi.as_view(), name="panel_reason"),
     path(f"{E}decision/", escalations.FinalDecisionRecordApi.as_view(), name="decision"),
     path(f"{E}history/", escalations.EscalationHistoryApi.as_view(), name="history"),
+    path(
+        f"{E}documents/record.pdf",
+        documents.EscalationRecordPdfApi.as_view(),
+        name="escalation_record_pdf",
+    ),
+    path(
+        f"{E}documents/record.docx",
+        documents.EscalationRecordDocxApi.as_view(),
+        name="escalation_record_docx",
+    ),
+    path(
+        f"{E}documents/summary.txt",
+        documents.EscalationSummaryTextApi.as_view(),
+        name="escalation_summary_text",
+    ),
     path(
         f"{E}practice-issues/",
         escalations.PracticeIssueRecordApi.as_view(),

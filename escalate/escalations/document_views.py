@@ -1,8 +1,9 @@
-"""Downloads of an escalation's record: PDF, DOCX and a plain-text outcome summary.
+"""Downloads of an escalation's record: PDF, DOCX and a plain-text outcome summary, and
+the same record as a page to print.
 
 Each fetches the escalation through ``access.get_for``, so anyone who cannot see it
-gets a 404. File names carry the reference, never the subject's name, and nothing is
-cached on the way.
+gets a 404, and records the read in the read trail. File names carry the reference,
+never the subject's name, and nothing is cached on the way.
 """
 
 from __future__ import annotations
@@ -20,54 +21,66 @@ from escalate.audit.reads import record_read
 from escalate.escalations.access import get_for
 from escalate.escalations.clock import local_today
 from escalate.escalations.documents import (
+    RECORD_DOCX,
+    RECORD_PDF,
+    SUMMARY_TEXT,
+    DocumentFormat,
     EscalationRecord,
     build_record,
-    render_docx,
-    render_pdf,
-    render_summary_text,
+    print_html,
 )
+from escalate.escalations.models import Escalation
 
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-TEXT = "text/plain; charset=utf-8"
+PRINT_VIEW = "print"
+"""The read trail's detail for the print view."""
 
 
 @login_required
 @require_GET
 def record_pdf(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk, detail="record.pdf")
-    return _attachment(
-        render_pdf(record), content_type=PDF, filename=f"{record.file_stem}-record.pdf"
-    )
+    return _download(request, pk, RECORD_PDF)
 
 
 @login_required
 @require_GET
 def record_docx(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk, detail="record.docx")
-    return _attachment(
-        render_docx(record), content_type=DOCX, filename=f"{record.file_stem}-record.docx"
-    )
+    return _download(request, pk, RECORD_DOCX)
 
 
 @login_required
 @require_GET
 def summary_text(request: HttpRequest, pk: UUID) -> HttpResponse:
-    record = _record_for(request, pk, detail="summary.txt")
+    return _download(request, pk, SUMMARY_TEXT)
+
+
+@login_required
+@require_GET
+def record_print(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The PDF's HTML as a web page, styled for printing."""
+    escalation, record = _record_for(request, pk, detail=PRINT_VIEW)
+    response = HttpResponse(print_html(record, back_url=escalation.get_absolute_url()))
+    add_never_cache_headers(response)
+    return response
+
+
+def _download(request: HttpRequest, pk: UUID, document: DocumentFormat) -> HttpResponse:
+    _, record = _record_for(request, pk, detail=document.name)
     return _attachment(
-        render_summary_text(record).encode("utf-8"),
-        content_type=TEXT,
-        filename=f"{record.file_stem}-outcome-summary.txt",
+        document.render(record),
+        content_type=document.content_type,
+        filename=document.filename(record),
     )
 
 
-def _record_for(request: HttpRequest, pk: UUID, *, detail: str) -> EscalationRecord:
+def _record_for(
+    request: HttpRequest, pk: UUID, *, detail: str
+) -> tuple[Escalation, EscalationRecord]:
     person = getattr(request, "person", None)
     if person is None:
         raise Http404("No such escalation.")
     escalation = get_for(person, str(pk))
     record_read(request, what=ReadEvent.What.DOCUMENT, escalation=escalation, detail=detail)
-    return build_record(escalation, prepared_on=local_today())
+    return escalation, build_record(escalation, prepared_on=local_today())
 
 
 def _attachment(body: bytes, *, content_type: str, filename: str) -> HttpResponse:

@@ -1,11 +1,14 @@
-"""An escalation's record, built once as a document model and rendered three ways.
+"""An escalation's record, built once as a document model and rendered three ways (and printed).
 
 ``build_record`` reads an escalation into an ``EscalationRecord``; ``render_pdf``,
-``render_docx`` and ``render_summary_text`` only format it. The layout follows the
-North East Lincolnshire "Escalation Procedure Form" and its nine recording headings
-(source 002): case, the parties and their status, stage, type of contact, the issue in
-dispute, a summary of each discussion, actions and next steps, decision-makers, and
-the date each stage completed.
+``render_docx`` and ``render_summary_text`` only format it, and ``print_html`` lays the
+PDF's own HTML out as a page to print. ``DOWNLOADS`` names each download once (its
+address, media type and file name) for the browser's views and the API's alike.
+
+The layout follows the North East Lincolnshire "Escalation Procedure Form" and its nine
+recording headings (source 002): case, the parties and their status, stage, type of
+contact, the issue in dispute, a summary of each discussion, actions and next steps,
+decision-makers, and the date each stage completed.
 
 Callers fetch the escalation through ``escalations.access.get_for`` first: nothing
 here checks who is asking.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -265,6 +269,14 @@ def record_html(record: EscalationRecord) -> str:
     return render_to_string("escalations/documents/record.html", {"record": record})
 
 
+def print_html(record: EscalationRecord, *, back_url: str) -> str:
+    """The PDF's HTML as a page for a browser to print: the same body, its styles from a
+    static file (the Content Security Policy allows no inline style)."""
+    return render_to_string(
+        "escalations/documents/print.html", {"record": record, "back_url": back_url}
+    )
+
+
 def render_pdf(record: EscalationRecord) -> bytes:
     from weasyprint import HTML  # imported here: loading it costs a second at start-up
 
@@ -467,3 +479,34 @@ def render_summary_text(record: EscalationRecord) -> str:
             lines.append("  Agreed actions: none")
     lines += ["", f"Prepared by Escalate on {long_date(record.prepared_on)}.", ""]
     return "\n".join(lines)
+
+
+# The downloads -------------------------------------------------------------------------
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class DocumentFormat:
+    """One download of the record: the last part of its address (also the read trail's
+    detail), its media type, how its file name ends, and how it is rendered."""
+
+    name: str
+    content_type: str
+    file_suffix: str
+    render: Callable[[EscalationRecord], bytes]
+
+    def filename(self, record: EscalationRecord) -> str:
+        return f"{record.file_stem}{self.file_suffix}"
+
+
+def _summary_bytes(record: EscalationRecord) -> bytes:
+    return render_summary_text(record).encode("utf-8")
+
+
+RECORD_PDF = DocumentFormat("record.pdf", PDF, "-record.pdf", render_pdf)
+RECORD_DOCX = DocumentFormat("record.docx", DOCX, "-record.docx", render_docx)
+SUMMARY_TEXT = DocumentFormat("summary.txt", TEXT, "-outcome-summary.txt", _summary_bytes)
+DOWNLOADS = (RECORD_PDF, RECORD_DOCX, SUMMARY_TEXT)

@@ -560,7 +560,8 @@ class Links:
 
     @property
     def has_any(self) -> bool:
-        return any(vars(self).values())
+        """Any action link; the practice-issue form is listed with the documents."""
+        return any(value for name, value in vars(self).items() if name != "practice_issue")
 
 
 # Each link and the move it needs; the panel page needs any one of its moves.
@@ -598,6 +599,53 @@ def links(escalation: Escalation, options: moves.Moves, *, good_practice: bool =
             "reporting:good_practice_new", kwargs={"pk": escalation.pk}
         )
     return Links(**found)
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    """A document of the escalation: its name and, after it, its format."""
+
+    text: str
+    format: str
+    url: str
+    hint: str = ""
+
+
+def documents(escalation: Escalation, page_links: Links) -> list[DocumentLink]:
+    """The record's downloads and print view, for anyone who may see the page, and the
+    practice-issue form (the Escalation Notification Form) only where ``links`` offers it."""
+    found = [
+        DocumentLink(
+            text="Escalation Procedure Form",
+            format="PDF",
+            url=reverse("documents:record_pdf", kwargs={"pk": escalation.pk}),
+        ),
+        DocumentLink(
+            text="Escalation Procedure Form",
+            format="Word, DOCX",
+            url=reverse("documents:record_docx", kwargs={"pk": escalation.pk}),
+        ),
+        DocumentLink(
+            text="Case-file summary",
+            format="text, TXT",
+            url=reverse("documents:summary_text", kwargs={"pk": escalation.pk}),
+            hint="Each stage's outcome, to paste into your agency's own case record.",
+        ),
+        DocumentLink(
+            text="Print view of the record",
+            format="web page",
+            url=reverse("documents:record_print", kwargs={"pk": escalation.pk}),
+        ),
+    ]
+    if page_links.practice_issue:
+        found.append(
+            DocumentLink(
+                text="Report policy or practice issues to the partnership",
+                format="Escalation Notification Form, online form",
+                url=page_links.practice_issue,
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -674,6 +722,7 @@ class EscalationPage:
     policy: str = ""
     notes: list[str] = field(default_factory=list)
     notification_form: NotificationFormView | None = None
+    documents: list[DocumentLink] = field(default_factory=list)
 
 
 def escalation_page(record: EscalationRecord, *, person: Person, today: date) -> EscalationPage:
@@ -686,6 +735,9 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
     status = Escalation.Status(escalation.status)
     agency_names = {party.agency_id: party.agency.name for party in record.parties}
     current_ids = {action.pk for action in record.current_actions}
+    page_links = links(
+        escalation, options, good_practice=not moves.good_practice_refusal(case, actor)
+    )
     return EscalationPage(
         reference=escalation.reference,
         url=escalation.get_absolute_url(),
@@ -729,9 +781,8 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
             )
             for event in reversed(record.history)
         ],
-        links=links(
-            escalation, options, good_practice=not moves.good_practice_refusal(case, actor)
-        ),
+        links=page_links,
+        documents=documents(escalation, page_links),
         notification_form=notification_form(escalation, case, rules, options),
         waiting=waiting(
             escalation, case=case, options=options, rules=rules, agency_names=agency_names

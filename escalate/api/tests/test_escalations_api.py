@@ -65,6 +65,9 @@ EVERY_ESCALATION_ENDPOINT = [
     ("put", "panel/reason/", {"reason": "None could come."}),
     ("post", "decision/", {"decided_by_kind": "chair_decision", "decision": "Agreed."}),
     ("get", "history/", None),
+    ("get", "documents/record.pdf", None),
+    ("get", "documents/record.docx", None),
+    ("get", "documents/summary.txt", None),
     ("post", "practice-issues/", {"issue": "Thresholds differ.", "is_resolved": False}),
     ("post", "good-practice/", {"description": "Records were shared the same day."}),
 ]

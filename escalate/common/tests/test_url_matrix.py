@@ -669,6 +669,9 @@ MATRIX: dict[str, Builder] = {
     "documents:summary_text": escalation_url(
         "documents:summary_text", needs=Action.VIEW, methods=("GET",)
     ),
+    "documents:record_print": escalation_url(
+        "documents:record_print", needs=Action.VIEW, methods=("GET",)
+    ),
     "reporting:register": overseer_url("register"),
     "reporting:register_csv": overseer_url("register_csv"),
     "reporting:practice_issues": overseer_url("practice_issues"),
@@ -758,6 +761,7 @@ GET_ONLY = (
     "documents:record_pdf",
     "documents:record_docx",
     "documents:summary_text",
+    "documents:record_print",
     "reporting:register",
     "reporting:register_csv",
     "reporting:practice_issues",

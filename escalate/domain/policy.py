@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from escalate.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
+
 
 class Nation(StrEnum):
     """The UK nation whose bank holidays a partnership observes."""
@@ -364,6 +366,8 @@ class PolicyRules:
     entry_routes: tuple[EntryRoute, ...] = ()
     contacts: tuple[Contact, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    working_hours: WorkingHours = DEFAULT_WORKING_HOURS
+    """When reminders may go out, on this procedure's working days (decision record 0019)."""
 
     @property
     def first_stage(self) -> StageRule:

@@ -42,6 +42,12 @@ from escalate.domain.policy import (
     StageRule,
     SubjectKind,
 )
+from escalate.domain.working_hours import (
+    DEFAULT_WORKING_HOURS,
+    BadWorkingHours,
+    WorkingHours,
+    parse_working_hours,
+)
 
 SCHEMA_VERSION = 1
 DEFAULT_JOB_TITLES_KEY = "default"
@@ -236,7 +242,7 @@ def load_policy_text(text: str) -> LoadResult:
 _TOP_LEVEL_KEYS = (
     "schema", "short_name", "version", "partnership", "title", "source", "covers",
     "agency_kinds", "notes", "calendar", "target", "immediate_risk", "categories",
-    "contacts", "entry_routes", "stages",
+    "contacts", "entry_routes", "stages", "notifications",
 )  # fmt: skip
 
 
@@ -260,6 +266,7 @@ def _read_policy(reader: _Reader, data: dict[str, Any]) -> PolicyRules:
         ),
         "categories": lambda: _read_categories(reader, data),
         "contacts": lambda: _read_contacts(reader, data),
+        "working_hours": lambda: _read_notifications(reader, data),
     }
     failed = False
     for name, step in steps.items():
@@ -336,6 +343,24 @@ def _read_calendar(reader: _Reader, data: dict[str, Any]) -> tuple[Nation, tuple
     if len(days) != len(closure_days):
         raise _Invalid
     return Nation(nation), tuple(sorted(days))
+
+
+def _read_notifications(reader: _Reader, data: dict[str, Any]) -> WorkingHours:
+    """``[notifications]``: when reminders may go out; 08:00 to 18:00 when left out."""
+    table = reader.table(data, "notifications", "", required=False)
+    reader.unknown_keys(table, ("working_hours",), "notifications")
+    if "working_hours" not in table:
+        return DEFAULT_WORKING_HOURS
+    value = table["working_hours"]
+    path = "notifications.working_hours"
+    if not isinstance(value, str):
+        reader.error(path, f'must be a text such as "08:00-18:00", not {value!r}')
+        raise _Invalid
+    try:
+        return parse_working_hours(value)
+    except BadWorkingHours as problem:
+        reader.error(path, str(problem))
+        raise _Invalid from None
 
 
 def _read_deadline(reader: _Reader, data: dict[str, Any], path: str) -> DeadlineRule:

@@ -5,6 +5,10 @@ every notification in their list at once; urgent ones (immediate risk, overdue)
 are always sent alone. Once a day, from ``NOTIFICATIONS_DIGEST_HOUR`` local time,
 each person's held rows become one digest row, keyed by person and day, so a
 second run that day writes nothing new; the held rows point at their digest.
+
+A digest goes out in working hours only (decision record 0019): once it is within the
+working hours of the policy of at least one of the escalations whose rows it carries.
+Until then the rows stay held, and the first run inside working hours gathers them.
 """
 
 from __future__ import annotations
@@ -15,31 +19,56 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from escalate.domain.working_hours import is_within_working_hours
+from escalate.escalations.clock import calendar_for
+from escalate.escalations.models import Escalation
 from escalate.notifications import channels
 from escalate.notifications.delivery import enqueue_after_commit
 from escalate.notifications.models import Notification
 from escalate.notifications.rendering import subject_line
+from escalate.policies.models import Policy
 
 
 def is_digest_time(now: datetime) -> bool:
     return timezone.localtime(now).hour >= settings.NOTIFICATIONS_DIGEST_HOUR
 
 
+def policies_in_working_hours(now: datetime) -> list[int]:
+    """The policy versions whose partnerships are within their working hours at ``now``."""
+    return [
+        policy.pk
+        for policy in Policy.objects.only("pk", "sha256", "text").order_by("pk")
+        if is_within_working_hours(
+            now, hours=policy.rules.working_hours, calendar=calendar_for(policy.rules)
+        )
+    ]
+
+
 def send_daily_digests(*, now: datetime | None = None, force: bool = False) -> int:
-    """Write today's digests (from the digest hour, or at once with ``force``); return how many."""
+    """Write today's digests (from the digest hour, in working hours; or at once, whatever
+    the time, with ``force``); return how many."""
     now = now or timezone.now()
     if not force and not is_digest_time(now):
         return 0
     day = timezone.localtime(now).date()
+    pending = Notification.objects.filter(
+        status=Notification.Status.PENDING, awaits_digest=True, digest__isnull=True
+    )
+    if not force:
+        open_now = policies_in_working_hours(now)
+        # A subquery, not a join, so that the lock below takes notification rows only.
+        in_hours = Escalation.objects.filter(policy_id__in=open_now).values("pk")
+        pending = pending.filter(
+            recipient_id__in=pending.filter(
+                Q(escalation__isnull=True) | Q(escalation_id__in=in_hours)
+            ).values("recipient_id")
+        )
     with transaction.atomic():
         held = list(
-            Notification.objects.filter(
-                status=Notification.Status.PENDING, awaits_digest=True, digest__isnull=True
-            )
-            .select_for_update(skip_locked=True)
-            .order_by("recipient_id", "created_at", "pk")
+            pending.select_for_update(skip_locked=True).order_by("recipient_id", "created_at", "pk")
         )
         by_person: dict[int, list[Notification]] = defaultdict(list)
         for row in held:

@@ -29,10 +29,11 @@ class HousekeepingResult:
 def run_housekeeping(
     *, now: datetime | None = None, today: date | None = None
 ) -> HousekeepingResult:
-    """Re-queue stalled deliveries, sweep deadlines, send due digests."""
+    """Re-queue stalled deliveries, sweep deadlines, send due digests; reminders and digests
+    only for partnerships in their working hours at ``now``."""
     now = now or timezone.now()
     requeued = requeue_stalled(now=now)
-    reminders = sweep_deadlines(today=today or timezone.localdate(now)).notifications
+    reminders = sweep_deadlines(now=now, today=today).notifications
     digests = send_daily_digests(now=now)
     result = HousekeepingResult(requeued=requeued, reminders=reminders, digests=digests)
     if requeued or reminders or digests:

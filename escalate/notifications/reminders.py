@@ -11,6 +11,13 @@ filtered queries per calendar (stages, agreed actions) return only the rows that
 need a reminder now. Building the messages then reads the parties of those rows
 in a few more queries (``facts.parties_for``): every party agency, of which only those
 on the sides the stage involves are reminded (``domain.recipients``).
+
+Reminders go out in working hours only (decision record 0019): a policy whose
+partnership is outside its ``working_hours`` or not on a working day
+(``domain.working_hours``) gets nothing from this sweep, except the same-day notices of
+an escalation with immediate risk (due today or overdue), which are never held. What
+was held is still true at the next sweep inside working hours, which writes it; the
+idempotency keys keep it to once.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
+from django.utils import timezone
 
 from escalate.domain.policy import PolicyRules
 from escalate.domain.recipients import (
@@ -36,6 +44,7 @@ from escalate.domain.recipients import (
     recipients_for,
     reminder_window,
 )
+from escalate.domain.working_hours import is_within_working_hours, uk_time
 from escalate.escalations.clock import calendar_for, local_today
 from escalate.escalations.models import AgreedAction, Escalation
 from escalate.notifications.facts import CASE_ROW_FIELDS, CaseRow, parties_for
@@ -60,6 +69,12 @@ class CalendarGroup:
 
     window: ReminderWindow
     rules: dict[int, PolicyRules]
+    in_working_hours: frozenset[int] = frozenset()
+    """The policies whose reminders may go out now; the others get same-day urgent ones only."""
+
+    @property
+    def out_of_hours(self) -> list[int]:
+        return [pk for pk in self.rules if pk not in self.in_working_hours]
 
 
 @dataclass(frozen=True)
@@ -69,8 +84,12 @@ class SweepResult:
     notifications: int
 
 
-def calendar_groups(*, today: date, working_days_before: int) -> list[CalendarGroup]:
-    """Every policy version, grouped by calendar, with that calendar's thresholds for today."""
+def calendar_groups(
+    *, today: date, working_days_before: int, now: datetime | None = None
+) -> list[CalendarGroup]:
+    """Every policy version, grouped by calendar, with that calendar's thresholds for today
+    and which of the policies are in working hours ``now`` (without ``now``: which have
+    ``today`` as a working day, a sweep "as on that day")."""
     grouped: dict[tuple[object, ...], dict[int, PolicyRules]] = defaultdict(dict)
     for policy in Policy.objects.only("pk", "sha256", "text").order_by():
         rules = policy.rules
@@ -81,7 +100,18 @@ def calendar_groups(*, today: date, working_days_before: int) -> list[CalendarGr
         window = reminder_window(
             today=today, calendar=calendar, working_days_before=working_days_before
         )
-        groups.append(CalendarGroup(window=window, rules=rules_by_policy))
+        in_hours = frozenset(
+            pk
+            for pk, rules in rules_by_policy.items()
+            if (
+                calendar.is_working_day(today)
+                if now is None
+                else is_within_working_hours(now, hours=rules.working_hours, calendar=calendar)
+            )
+        )
+        groups.append(
+            CalendarGroup(window=window, rules=rules_by_policy, in_working_hours=in_hours)
+        )
     return groups
 
 
@@ -100,10 +130,16 @@ def stages_needing_reminders(group: CalendarGroup) -> QuerySet[Escalation, dict[
         stage_number=OuterRef("stage_number"),
         due_on=OuterRef("stage_due_on"),
     )
+    # Outside working hours, only the same-day notices of an escalation with immediate risk.
+    may_go = Q(policy_id__in=sorted(group.in_working_hours))
+    if group.out_of_hours:
+        may_go |= Q(
+            policy_id__in=group.out_of_hours, immediate_risk=True, stage_due_on__lte=window.today
+        )
     return (
         Escalation.objects.filter(
+            may_go,
             status=Escalation.Status.OPEN,
-            policy_id__in=list(group.rules),
             stage_due_on__lte=window.soon_until,
         )
         .annotate(occasion=occasion)
@@ -129,7 +165,7 @@ def actions_needing_reminders(group: CalendarGroup) -> QuerySet[AgreedAction, di
         AgreedAction.objects.filter(
             implementation=AgreedAction.Implementation.PENDING,
             escalation__status=Escalation.Status.RESOLVED,
-            escalation__policy_id__in=list(group.rules),
+            escalation__policy_id__in=sorted(group.in_working_hours),
             due_on__lte=window.soon_until,
         )
         .annotate(occasion=occasion)
@@ -147,10 +183,10 @@ def actions_needing_reminders(group: CalendarGroup) -> QuerySet[AgreedAction, di
 
 
 def select_due(
-    *, today: date, working_days_before: int
+    *, today: date, working_days_before: int, now: datetime | None = None
 ) -> tuple[list[CalendarGroup], list[dict[str, Any]], list[dict[str, Any]]]:
     """The sweep's selection alone: what needs a reminder today (the benchmark times this)."""
-    groups = calendar_groups(today=today, working_days_before=working_days_before)
+    groups = calendar_groups(today=today, working_days_before=working_days_before, now=now)
     stages: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for group in groups:
@@ -160,13 +196,25 @@ def select_due(
 
 
 def sweep_deadlines(
-    *, today: date | None = None, working_days_before: int | None = None
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+    working_days_before: int | None = None,
 ) -> SweepResult:
-    """Write every reminder due today and not yet written; queue them for after the commit."""
-    today = today or local_today()
+    """Write every reminder due today and not yet written, for each partnership in its
+    working hours; queue them for after the commit.
+
+    ``now`` is the moment whose working hours apply. Given ``today`` alone, the sweep runs
+    as on that day within its working hours: only the day is checked (``--today``).
+    Given neither, ``now`` is the clock.
+    """
+    if now is None and today is None:
+        now = timezone.now()
+    if today is None:
+        today = uk_time(now).date() if now is not None else local_today()
     days = working_days_before or settings.NOTIFICATIONS_REMINDER_WORKING_DAYS
     with transaction.atomic():
-        groups, stages, actions = select_due(today=today, working_days_before=days)
+        groups, stages, actions = select_due(today=today, working_days_before=days, now=now)
         rules = {pk: rules for group in groups for pk, rules in group.rules.items()}
         action_cases = [_unprefixed(row) for row in actions]
         parties = parties_for(

@@ -7,7 +7,7 @@ writer installed), then checks the field path and the message an administrator s
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from escalate.domain.policy import (
     StageAuthority,
 )
 from escalate.domain.policy_loading import LoadResult, Problem, Severity, load_policy_text
+from escalate.domain.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
 
 SHIPPED = Path(__file__).resolve().parents[2] / "policies" / "shipped"
 SHIPPED_NAMES = ["cscp", "devon-preschool", "greenwich", "nel", "worcestershire"]
@@ -799,3 +800,97 @@ def test_every_authority_mistake_on_the_final_stage_is_reported() -> None:
         "stages[5].authority.involves",
         "stages[5].authority.withdraw",
     ]
+
+
+# --- [notifications]: when reminders may go out (decision record 0019) -----------------
+
+
+def nel_with_notifications(table: str) -> str:
+    return NEL_TEXT + f"\n[notifications]\n{table}\n"
+
+
+@pytest.mark.parametrize("short_name", SHIPPED_NAMES)
+def test_a_shipped_policy_without_working_hours_reminds_from_eight_to_six(
+    short_name: str,
+) -> None:
+    rules = load_policy_text((SHIPPED / f"{short_name}.toml").read_text(encoding="utf-8")).rules
+
+    assert rules is not None
+    assert rules.working_hours == DEFAULT_WORKING_HOURS
+
+
+def test_a_policy_may_set_its_own_working_hours() -> None:
+    result = load_policy_text(nel_with_notifications('working_hours = "09:00-17:30"'))
+
+    assert result.rules is not None, found(result)
+    assert result.rules.working_hours == WorkingHours(opens=time(9), closes=time(17, 30))
+    assert not [problem for problem in result.problems if "notifications" in problem.path]
+
+
+def test_an_empty_notifications_table_keeps_the_default() -> None:
+    result = load_policy_text(nel_with_notifications(""))
+
+    assert result.rules is not None
+    assert result.rules.working_hours == DEFAULT_WORKING_HOURS
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        pytest.param(
+            'working_hours = "18:00-08:00"',
+            "'18:00-08:00' closes before it opens: working hours run forward within one day "
+            '(overnight hours are not allowed), for example "08:00-18:00"',
+            id="overnight",
+        ),
+        pytest.param(
+            'working_hours = "25:00-26:00"',
+            "'25:00' is not a time of day: hours run 00 to 23, minutes 00 to 59",
+            id="hour-25",
+        ),
+        pytest.param(
+            'working_hours = "25:00"',
+            "'25:00' is not a range of times: write it as \"08:00-18:00\" (HH:MM-HH:MM)",
+            id="not-a-range",
+        ),
+        pytest.param(
+            'working_hours = "09:00-09:00"',
+            "opens and closes at the same time, so no reminder could go out",
+            id="no-time-at-all",
+        ),
+        pytest.param(
+            "working_hours = 8",
+            'must be a text such as "08:00-18:00", not 8',
+            id="a-number",
+        ),
+        pytest.param(
+            "working_hours = 08:00:00",
+            'must be a text such as "08:00-18:00"',
+            id="a-bare-toml-time",
+        ),
+    ],
+)
+def test_bad_working_hours_are_an_error_naming_the_field(table: str, fragment: str) -> None:
+    result = load_policy_text(nel_with_notifications(table))
+
+    assert result.rules is None
+    assert has_problem(result, Severity.ERROR, "notifications.working_hours", fragment), found(
+        result
+    )
+
+
+def test_an_unknown_field_in_notifications_is_only_a_warning() -> None:
+    result = load_policy_text(nel_with_notifications('working_hour = "09:00-17:00"'))
+
+    assert result.rules is not None
+    assert result.rules.working_hours == DEFAULT_WORKING_HOURS
+    assert has_problem(
+        result, Severity.WARNING, "notifications.working_hour", "is not a field this schema knows"
+    )
+
+
+def test_notifications_must_be_a_table() -> None:
+    result = load_policy_text(NEL_TEXT.replace("schema = 1\n", 'schema = 1\nnotifications = "x"\n'))
+
+    assert result.rules is None
+    assert has_problem(result, Severity.ERROR, "notifications", "must be a table"), found(result)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -196,9 +196,10 @@ def test_a_daily_digest_gathers_a_persons_held_notifications_into_one_email(
     NotificationPreference.objects.create(person=nel.social_worker, daily_digest=True)
     nel.raise_()
     nel.raise_()
-    yesterday = timezone.localtime() - timedelta(days=1)
-    morning = yesterday.replace(hour=6, minute=0)
-    later = yesterday.replace(hour=8)
+    # A fixed working day: digests go out in the partnership's working hours only (0019).
+    wednesday = datetime(2026, 12, 2, tzinfo=timezone.get_current_timezone())
+    morning = wednesday.replace(hour=6, minute=0)
+    later = wednesday.replace(hour=8)
 
     assert send_daily_digests(now=morning) == 0  # before the digest hour (7 by default)
     with django_capture_on_commit_callbacks(execute=True):

@@ -2,8 +2,9 @@
 
 ``build_record`` reads an escalation into an ``EscalationRecord``; ``render_pdf``,
 ``render_docx`` and ``render_summary_text`` only format it, and ``print_html`` lays the
-PDF's own HTML out as a page to print. ``DOWNLOADS`` names each download once (its
-address, media type and file name) for the browser's views and the API's alike.
+PDF's own HTML out as a page to print. ``RECORD_PDF``, ``RECORD_DOCX`` and ``SUMMARY_TEXT``
+name each download once (its address, media type and file name) for the browser's views
+and the API's alike.
 
 The layout follows the North East Lincolnshire "Escalation Procedure Form" and its nine
 recording headings (source 002): case, the parties and their status, stage, type of
@@ -509,4 +510,3 @@ def _summary_bytes(record: EscalationRecord) -> bytes:
 RECORD_PDF = DocumentFormat("record.pdf", PDF, "-record.pdf", render_pdf)
 RECORD_DOCX = DocumentFormat("record.docx", DOCX, "-record.docx", render_docx)
 SUMMARY_TEXT = DocumentFormat("summary.txt", TEXT, "-outcome-summary.txt", _summary_bytes)
-DOWNLOADS = (RECORD_PDF, RECORD_DOCX, SUMMARY_TEXT)

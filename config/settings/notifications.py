@@ -9,7 +9,8 @@ GOVUK_NOTIFY_API_KEY                 a GOV.UK Notify API key (channel govuk_noti
 GOVUK_NOTIFY_TEMPLATE_ID             a Notify email template whose subject is ((subject))
                                      and whose body is ((body))
 ESCALATE_REMINDER_WORKING_DAYS       reminders this many working days before a due date (1)
-ESCALATE_DIGEST_HOUR                 the local hour daily digests go out (7)
+ESCALATE_DIGEST_HOUR                 the local hour daily digests go out from (8), and only within
+                                     the partnership's working hours (decision 19)
 EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS
                                      the SMTP relay, when EMAIL_BACKEND is SMTP (production)
 """
@@ -55,7 +56,7 @@ GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY") or ""
 GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID") or ""
 
 NOTIFICATIONS_REMINDER_WORKING_DAYS = int(env("ESCALATE_REMINDER_WORKING_DAYS") or "1")
-NOTIFICATIONS_DIGEST_HOUR = int(env("ESCALATE_DIGEST_HOUR") or "7")
+NOTIFICATIONS_DIGEST_HOUR = int(env("ESCALATE_DIGEST_HOUR") or "8")
 
 # Delivery: a failed send is retried after 1, 2, 4 ... minutes (at most 6 hours apart);
 # after the last attempt it is marked failed and shown to administrators.

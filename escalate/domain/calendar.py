@@ -1,6 +1,6 @@
 """Working days: weekends, bank holidays and a partnership's own closure days.
 
-Two ways of counting appear in the source procedures (DOMAIN.md decision 1):
+Two ways of counting appear in the source procedures (docs/domain.md decision 1):
 
 * "within N working days of entering a stage": the entry day is day 0 and the
   stage is due on the Nth working day after it (``add_working_days``);

@@ -58,7 +58,7 @@ def timeline(
     """Each stage's due date, assuming each is entered on the day the previous falls due.
 
     Immediate risk makes the first action due the day the disagreement is raised
-    (DOMAIN.md decision 5) and allows only the stages the policy names as starts.
+    (docs/domain.md decision 5) and allows only the stages the policy names as starts.
     """
     first_number = _starting_stage(
         rules, immediate_risk=immediate_risk, start_at=start_at, route_key=route_key

@@ -5,7 +5,7 @@ back a decision, or ``TransitionRefused`` carrying a sentence for that person. O
 ``moves_for``, answers which moves a person may make now and why not the others; the pages,
 the API, the documents and the services all ask it, so no door can forget a rule.
 
-The rules come from DOMAIN.md decisions 7 to 13 and the policy's ``StageAuthority``:
+The rules come from docs/domain.md decisions 7 to 13 and the policy's ``StageAuthority``:
 
 * a stage belongs to its rung (``PolicyRules.acting_rung``) in each party agency on the
   sides the stage involves, and to those above that rung in the same agency (7);

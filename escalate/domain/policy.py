@@ -218,13 +218,13 @@ class Sides(StrEnum):
 
 
 class Agreement(StrEnum):
-    """What a resolution at a stage needs before the stage ends (DOMAIN.md decision 8)."""
+    """What a resolution at a stage needs before the stage ends (docs/domain.md decision 8)."""
 
     EVERY_PARTY = "every_party"
     """One agency records it; the acting rung of every other party agency confirms it."""
     RECORDING_SIDE = "recording_side"
     """Recording it ends the stage: only one side is involved (a talk with one's own
-    supervisor, DOMAIN.md decision 13)."""
+    supervisor, docs/domain.md decision 13)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ class StageAuthority:
     escalate: Sides = Sides.BOTH
     resolve: Sides = Sides.BOTH
     withdraw: Sides = Sides.RAISING
-    """Always the raising side (DOMAIN.md decision 9); the checker refuses anything else."""
+    """Always the raising side (docs/domain.md decision 9); the checker refuses anything else."""
     agreement: Agreement = Agreement.EVERY_PARTY
 
 
@@ -390,7 +390,7 @@ class PolicyRules:
         """The rung that acts for each agency at stage ``number``.
 
         A stage that names no rung (the partnership's final stage) falls back to the
-        rung of the stage before it (DOMAIN.md decision 7).
+        rung of the stage before it (docs/domain.md decision 7).
         """
         for stage in reversed(self.stages):
             if stage.number <= number and stage.ladder_role is not None:

@@ -552,7 +552,7 @@ _ONE_SIDE = {Sides.RAISING, Sides.CHALLENGED}
 def _read_authority(
     reader: _Reader, item: dict[str, Any], path: str, *, is_last: bool
 ) -> StageAuthority:
-    """The stage's ``[stages.authority]`` table (DOMAIN.md decisions 7 to 9 and 13).
+    """The stage's ``[stages.authority]`` table (docs/domain.md decisions 7 to 9 and 13).
 
     Stricter than other tables: an unknown field is an error, because a misspelt one would
     leave a default in place and could give people a move the procedure does not.
@@ -599,7 +599,7 @@ def _check_authority(reader: _Reader, authority: StageAuthority, path: str) -> b
     involves = authority.involves
     if authority.withdraw is not Sides.RAISING:
         reader.error(
-            f"{path}.withdraw", "only the raising side may withdraw (DOMAIN.md decision 9)"
+            f"{path}.withdraw", "only the raising side may withdraw (docs/domain.md decision 9)"
         )
     for key, sides in (("escalate", authority.escalate), ("resolve", authority.resolve)):
         if sides is not involves and involves is not Sides.BOTH:
@@ -613,7 +613,7 @@ def _check_authority(reader: _Reader, authority: StageAuthority, path: str) -> b
             f"{path}.agreement",
             "'recording_side' needs a stage that involves one side only "
             '(involves = "raising" or "challenged"); where both sides take part, '
-            "every party agency confirms the resolution (DOMAIN.md decision 8)",
+            "every party agency confirms the resolution (docs/domain.md decision 8)",
         )
     if involves in _ONE_SIDE and authority.agreement is not Agreement.RECORDING_SIDE:
         reader.error(
@@ -626,8 +626,8 @@ def _check_authority(reader: _Reader, authority: StageAuthority, path: str) -> b
         reader.warn(
             f"{path}.involves",
             "a stage for the challenged side only lets it record a resolution alone, which "
-            "ends the challenge without the raising side agreeing (DOMAIN.md decisions 8 and 9); "
-            "say why in notes",
+            "ends the challenge without the raising side agreeing "
+            "(docs/domain.md decisions 8 and 9); say why in notes",
         )
     return not errors
 
@@ -828,7 +828,7 @@ def _read_roles(
             reader.error(
                 f"{field_path}[{index}]",
                 f"{role.value!r} cannot {verb}: this role {_OFF_CASE_ROLES[role]} and takes "
-                "no part in deciding escalations (DOMAIN.md decision 10)",
+                "no part in deciding escalations (docs/domain.md decision 10)",
             )
     if failed:
         raise _Invalid

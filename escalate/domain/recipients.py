@@ -5,7 +5,7 @@ agencies' people per rung, the partnership's role holders, the stages entered so
 and gets back people and the reasons they hear. Nothing here reads the database or
 the clock.
 
-The rules, in the words of the procedures (DOMAIN.md decisions 7 to 13, STYLE.md
+The rules, in the words of the procedures (docs/domain.md decisions 7 to 13, STYLE.md
 section 6). A stage's ``authority.involves`` says which sides take part at it; nobody
 on a side that no stage so far has involved hears anything (decision 13: at Devon's
 and Greenwich's stage 1 the worker talks to their own supervisor, and the other agency
@@ -298,7 +298,7 @@ def proposal_recipients(
     actor_id: int | None = None,
 ) -> tuple[Recipient, ...]:
     """Who must confirm a proposed resolution: the acting rung of each party agency on the
-    stage's sides that has not agreed it yet (DOMAIN.md decision 8); nobody where
+    stage's sides that has not agreed it yet (docs/domain.md decision 8); nobody where
     recording it ends the stage (``Agreement.RECORDING_SIDE``).
     """
     stage = rules.stage(stage_number)
@@ -510,7 +510,7 @@ def _entered(found: _Found, parties: Parties, *, history: _History) -> None:
 def _feedback(
     found: _Found, parties: Parties, *, history: _History, reason: Reason, current_rung: bool
 ) -> None:
-    """Every party (DOMAIN.md decision 12), on the sides involved so far and no others.
+    """Every party (docs/domain.md decision 12), on the sides involved so far and no others.
 
     The raiser; each party agency's named practitioner and its people who took part; the
     acting rung of every earlier stage on the sides that stage involved, and with

@@ -17,7 +17,7 @@ def starting_stage(
     route_key: str | None = None,
 ) -> int:
     """The stage a disagreement starts at: stage 1, a route's stage, or with immediate risk
-    one of the stages the policy allows (DOMAIN.md decision 5)."""
+    one of the stages the policy allows (docs/domain.md decision 5)."""
     if route_key:
         try:
             return rules.entry_route(route_key).enters_at

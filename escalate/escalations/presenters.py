@@ -195,7 +195,7 @@ def explain_due(
     same_day: bool,
     calendar: WorkingCalendar,
 ) -> str:
-    """How a stored due date was counted, in a sentence (DOMAIN.md decisions 1, 4 and 5)."""
+    """How a stored due date was counted, in a sentence (docs/domain.md decisions 1, 4 and 5)."""
     if due is None:
         return "The procedure sets no timescale for this stage, so it is due as soon as possible."
     if same_day:
@@ -1398,7 +1398,7 @@ def confirmation_of(
 
 
 def resolution_intro(escalation: Escalation) -> str:
-    """What recording a resolution does at this stage (DOMAIN.md decisions 8 and 13)."""
+    """What recording a resolution does at this stage (docs/domain.md decisions 8 and 13)."""
     stage = escalation.policy.rules.stage(escalation.stage_number)
     if stage.authority.agreement is Agreement.RECORDING_SIDE:
         return "Recording the outcome ends this stage: it involves your own agency only."

@@ -452,7 +452,7 @@ def _enter_stage(escalation: Escalation, change: engine.StageChange) -> None:
 
 
 def _tell_the_sides(escalation: Escalation, involves: Sides) -> None:
-    """The sides a stage involves see the escalation from now on (DOMAIN.md decision 13)."""
+    """The sides a stage involves see the escalation from now on (docs/domain.md decision 13)."""
     sides = [side for side in Party.Side.values if involves.includes(side)]
     escalation.parties.filter(side__in=sides, is_told=False).update(is_told=True)
 
@@ -496,7 +496,7 @@ def resolve_escalation(
     """Record a resolution with its agreed actions for the other agencies to confirm.
 
     Where the stage involves one side only, recording it ends the stage at once
-    (DOMAIN.md decisions 8 and 13); otherwise the stage stays open and its deadline runs.
+    (docs/domain.md decisions 8 and 13); otherwise the stage stays open and its deadline runs.
     """
     escalation = _locked(escalation, actor=actor, revision=revision)
     case, facts = _allowed(moves.Move.PROPOSE_RESOLUTION, escalation, actor)

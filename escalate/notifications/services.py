@@ -2,7 +2,7 @@
 
 ``escalations/services.py`` calls one ``notify_*`` function per change, after its
 audit record. The domain decides who hears (``domain/recipients.py``): only the sides
-the stage involves, and every party at every stage move and outcome (DOMAIN.md
+the stage involves, and every party at every stage move and outcome (docs/domain.md
 decisions 12 and 13). This module writes one row per person, with an idempotency key
 of kind, escalation, event and recipient, and queues delivery for after the commit.
 If the change rolls back, so do its notifications; if it commits, they exist and will

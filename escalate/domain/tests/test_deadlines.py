@@ -1,6 +1,6 @@
 """timeline(): each stage's due date for the five shipped policies.
 
-Every expected date below was counted by hand on a paper calendar (DOMAIN.md
+Every expected date below was counted by hand on a paper calendar (docs/domain.md
 decision 1), never computed by the code under test. England and Wales: Christmas
 Fri 25 Dec 2026, Boxing Day Sat 26 Dec (substitute Mon 28 Dec), New Year's Day
 Fri 1 Jan 2027, Good Friday 26 Mar 2027, Easter Monday 29 Mar 2027. Scotland adds
@@ -80,7 +80,7 @@ def due_dates(result: Timeline) -> list[date | None]:
     return [stage.due_on for stage in result.stages]
 
 
-# --- DOMAIN.md decision 1: the worked example ------------------------------------------
+# --- docs/domain.md decision 1: the worked example ------------------------------------------
 
 
 def test_the_worked_example_from_domain_md() -> None:
@@ -203,7 +203,7 @@ def test_a_policy_without_timescales_is_entered_on_the_raise_date_only() -> None
     assert [stage.entered_on for stage in result.stages] == [date(2027, 3, 25), *[None] * 4]
 
 
-# --- immediate risk (DOMAIN.md decision 5) ---------------------------------------------
+# --- immediate risk (docs/domain.md decision 5) ---------------------------------------------
 
 
 def test_immediate_risk_makes_the_first_stage_due_the_raise_day() -> None:

@@ -1,6 +1,6 @@
 """moves_for() and its helpers: who may make which move, for the five shipped procedures.
 
-No database: plain facts in, a decision out (DOMAIN.md decisions 7 to 13).
+No database: plain facts in, a decision out (docs/domain.md decisions 7 to 13).
 
 The people; an id reads as agency then rung (1 practitioner .. 5 assistant director):
   the school (agency 1) raises it: 11 the teacher who raised it, 12 line manager,

@@ -460,13 +460,13 @@ def test_a_bad_immediate_risk_table_does_not_hide_entry_route_problems() -> None
         pytest.param(
             nel_with_authority("line_manager", 'withdraw = "challenged"'),
             "stages[1].authority.withdraw",
-            "only the raising side may withdraw (DOMAIN.md decision 9)",
+            "only the raising side may withdraw (docs/domain.md decision 9)",
             id="challenged-side-withdraws",
         ),
         pytest.param(
             nel_with_authority("head_of_service", 'withdraw = "both"'),
             "stages[3].authority.withdraw",
-            "only the raising side may withdraw (DOMAIN.md decision 9)",
+            "only the raising side may withdraw (docs/domain.md decision 9)",
             id="both-sides-withdraw",
         ),
         pytest.param(

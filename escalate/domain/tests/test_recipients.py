@@ -8,7 +8,7 @@ partnership: 91 business manager, 92 chair, 93 executive member, 94 independent
 scrutineer. The teacher (11) raises it with the social worker (21).
 
 Devon's and Greenwich's stage 1 involves the raising side only (a talk with one's own
-supervisor, DOMAIN.md decision 13); every other stage of the shipped procedures involves
+supervisor, docs/domain.md decision 13); every other stage of the shipped procedures involves
 both sides.
 """
 
@@ -133,7 +133,7 @@ def reasons(found: tuple[Recipient, ...]) -> dict[int, set[Reason]]:
 
 
 def test_devon_and_greenwich_start_with_the_raising_side_alone() -> None:
-    """The shipped files these cases count on (DOMAIN.md decision 13)."""
+    """The shipped files these cases count on (docs/domain.md decision 13)."""
     for policy in ("devon-preschool", "greenwich"):
         rules = shipped_rules(policy)
         assert rules.stage(1).authority.involves is Sides.RAISING, policy
@@ -252,7 +252,7 @@ def test_every_party_hears_the_outcome_including_those_named_on_the_record() -> 
     assert who(Occasion.OUTCOME, "nel", 2, parties=parties) == {TEACHER, WORKER, 77, 78} | LMS
 
 
-# --- which sides a stage involves (DOMAIN.md decision 13) ------------------------------
+# --- which sides a stage involves (docs/domain.md decision 13) ------------------------------
 
 
 ACTORS = {Occasion.REOPENED: SCHOOL_LM, Occasion.DUE_TODAY: None, Occasion.OVERDUE: None}
@@ -437,7 +437,7 @@ def test_the_raising_agency_comes_first_and_no_agency_is_on_both_sides() -> None
     assert THREE_AGENCIES.on(Sides.CHALLENGED) == (CARE_SIDE, POLICE_SIDE)
 
 
-# --- feedback to all parties (DOMAIN.md decision 12) ---------------------------------
+# --- feedback to all parties (docs/domain.md decision 12) ---------------------------------
 
 
 FEEDBACK_CASES = [
@@ -519,7 +519,7 @@ def test_an_inactive_raiser_is_not_written_to() -> None:
     )
 
 
-# --- a proposed resolution waits for the other agencies (DOMAIN.md decision 8) ----------
+# --- a proposed resolution waits for the other agencies (docs/domain.md decision 8) ----------
 
 
 PROPOSAL_CASES = [

@@ -104,7 +104,7 @@ def case(db: None) -> Case:
         ],
         today=date(2027, 1, 4),
     )
-    # The other agency's acting rung agrees it (DOMAIN.md decision 8).
+    # The other agency's acting rung agrees it (docs/domain.md decision 8).
     services.confirm_resolution(escalation=escalation, actor=counterpart, today=date(2027, 1, 4))
     escalation.refresh_from_db()
     return Case(escalation=escalation, raiser=raiser, manager=manager, counterpart=counterpart)

@@ -1,4 +1,4 @@
-"""Resolution is agreement: one agency proposes, every other confirms (DOMAIN.md decision 8)."""
+"""Resolution is agreement: one agency proposes, every other confirms (domain decision 8)."""
 
 from __future__ import annotations
 

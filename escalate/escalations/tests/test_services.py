@@ -69,7 +69,7 @@ class Cast:
         self.social_worker = PersonFactory(agency=self.social_care, name="Sol Worker")
         self.nurse = PersonFactory(agency=self.health, name="Nia Nurse")
         self.chair = partnership_person(role="chair", policy=self.policy, name="Chris Chair")
-        # The top of each party agency's ladder acts at every stage (DOMAIN.md decision 7).
+        # The top of each party agency's ladder acts at every stage (docs/domain.md decision 7).
         self.school_head = PersonFactory(
             agency=self.school, name="Hana Head", ladder_role="assistant_director"
         )
@@ -455,7 +455,7 @@ def test_escalating_recomputes_the_due_date_on_the_partnership_calendar(nel: Cas
         today=NEW_YEARS_EVE,
     )
 
-    # DOMAIN.md decision 1: stages due Mon 21 Dec, Thu 31 Dec 2026, Wed 6 Jan 2027.
+    # docs/domain.md decision 1: stages due Mon 21 Dec, Thu 31 Dec 2026, Wed 6 Jan 2027.
     escalation = fresh(escalation)
     assert (escalation.stage_number, escalation.stage_due_on) == (3, date(2027, 1, 6))
     assert escalation.revision == 3
@@ -501,7 +501,7 @@ def test_escalating_beyond_the_final_stage_is_refused(nel: Cast) -> None:
     assert history(escalation).count(events.STAGE_ESCALATED) == 4
 
 
-# --- resolve: proposed by one agency, agreed by the others (DOMAIN.md decision 8) ----------
+# --- resolve: proposed by one agency, agreed by the others (docs/domain.md decision 8) ----------
 
 
 def test_a_resolution_is_proposed_and_the_stage_stays_open_until_the_other_agency_agrees(

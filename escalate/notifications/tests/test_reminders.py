@@ -6,7 +6,7 @@ the substitute Boxing Day (Mon 28) are not working days, so "one working day bef
 is Thu 24 Dec.
 
 A reminder goes to whoever acts at the stage in every party agency on the sides the
-stage involves, never to a side it does not involve yet (DOMAIN.md decision 13).
+stage involves, never to a side it does not involve yet (docs/domain.md decision 13).
 """
 
 from __future__ import annotations

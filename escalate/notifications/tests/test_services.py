@@ -1,7 +1,7 @@
 """The outbox rows each escalation service writes, in its own transaction.
 
 Fri 18 Dec 2026 (the factories' day): NEL stage 1 is due Mon 21 Dec. Devon's and
-Greenwich's stage 1 involves the raising side only (DOMAIN.md decision 13).
+Greenwich's stage 1 involves the raising side only (docs/domain.md decision 13).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_immediate_risk_tells_the_raisers_safeguarding_lead_urgently(nel: Ladder
     assert row.context["immediate_risk"] is True
 
 
-# --- who the stage involves (DOMAIN.md decision 13) -------------------------------------
+# --- who the stage involves (docs/domain.md decision 13) -------------------------------------
 
 
 @pytest.mark.parametrize("slug", ["devon-preschool", "greenwich"])
@@ -183,7 +183,7 @@ def test_a_withdrawal_at_a_raising_only_stage_stays_on_the_raising_side(devon: L
     assert not told & set(devon.care_people.values())
 
 
-# --- feedback to every party (DOMAIN.md decision 12) ------------------------------------
+# --- feedback to every party (docs/domain.md decision 12) ------------------------------------
 
 
 def test_each_stage_tells_its_rung_the_people_the_policy_names_and_every_party(
@@ -302,7 +302,7 @@ def test_an_outcome_is_a_decision_when_the_service_says_so(nel: Ladders) -> None
     assert {row.context["outcome"] for row in undecided} == {"resolved"}
 
 
-# --- a resolution waiting for confirmation (DOMAIN.md decision 8) -----------------------
+# --- a resolution waiting for confirmation (docs/domain.md decision 8) -----------------------
 
 
 def test_a_proposed_resolution_asks_the_other_agencys_acting_rung_to_confirm(
@@ -361,7 +361,7 @@ def test_no_proposal_waiting_writes_nothing(nel: Ladders) -> None:
         assert services.notify_resolution_proposed(escalation=escalation, actor=nel.teacher) == []
 
 
-# --- the final stage's appointments (DOMAIN.md decision 10) -----------------------------
+# --- the final stage's appointments (docs/domain.md decision 10) -----------------------------
 
 
 def at_final_stage(ladders: Ladders) -> Escalation:

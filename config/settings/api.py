@@ -8,7 +8,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["escalate.api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["escalate.api.permissions.PersonWithTokenScope"],
     "DEFAULT_THROTTLE_CLASSES": ["escalate.api.throttling.TokenRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["escalate.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "escalate.api.schema.EscalateAutoSchema",
     "EXCEPTION_HANDLER": "escalate.api.problems.exception_handler",

@@ -42,6 +42,7 @@ from cryptography.fernet import InvalidToken
 from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.db.models import QuerySet
@@ -64,6 +65,9 @@ if TYPE_CHECKING:
     from escalate.policies.models import Partnership
 
 logger = logging.getLogger(__name__)
+
+EMAIL_MAX_LENGTH = 254
+"""The longest address the directory keeps (``Person.email``)."""
 
 REQUIRED_SETTINGS = (
     "OIDC_RP_CLIENT_ID",
@@ -518,9 +522,26 @@ class PartnershipSignInView(OrganisationSignInView):
         return self.start(request, provider=choice.providers[0])
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, with an address no longer than an email can be.
+
+    Django sets the username's ``max_length`` after the field is built, so the limit is
+    only the input's attribute: a longer value reached the lockout's failure log, whose
+    column PostgreSQL refuses it for, and the sign-in was a server error.
+    """
+
+    def clean_username(self) -> str:
+        username = str(self.cleaned_data.get("username") or "")
+        if len(username) > EMAIL_MAX_LENGTH:
+            raise forms.ValidationError("Enter a correct email address and password.")
+        return username
+
+
 class SignInView(auth_views.LoginView):
     """The sign-in page: offers an organisation's account whenever one is set up, the
     instance-wide provider or a partnership's (the page alone asks the database)."""
+
+    authentication_form = SignInForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -29,7 +29,7 @@ from escalate.organisations.importing import (
     check_rows,
 )
 from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
-from escalate.organisations.selectors import PartnershipDirectory
+from escalate.organisations.selectors import PartnershipDirectory, administered_partnerships
 from escalate.organisations.signals import person_leaving
 from escalate.policies.models import Partnership
 
@@ -194,13 +194,10 @@ def update_person(
         .select_related("user", "agency", "line_manager")
         .get(pk=person.pk)
     )
-    if actor is not None and not (actor.user is not None and actor.user.is_superuser):
-        administered = {
-            pk
-            for (pk,) in PartnershipRoleAssignment.objects.filter(
-                person=actor, role=PartnershipRole.ADMINISTRATOR.value
-            ).values_list("partnership_id")
-        }
+    if actor is not None and actor.user is not None:
+        administered = set(
+            administered_partnerships(actor.user, actor).values_list("pk", flat=True)
+        )
         _ensure_details_are_theirs_to_change(person, actor, details, administered)
     before = _person_data(person)
     _ensure_named(details)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
+from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person, account_roles
 from escalate.organisations.selectors import administered_partnerships, people_in
 from escalate.policies.models import Partnership
 
@@ -22,9 +22,8 @@ def partnerships_with_versions() -> QuerySet[Partnership]:
 
 def partnerships_of(person: Person) -> QuerySet[Partnership]:
     """The partnership of the person's agency and those they hold a role in."""
-    return Partnership.objects.filter(
-        Q(agencies__people=person) | Q(role_assignments__person=person)
-    ).distinct()
+    roles = account_roles(person).values("partnership_id")
+    return Partnership.objects.filter(Q(agencies__people=person) | Q(pk__in=roles)).distinct()
 
 
 def administered_by(person: Person) -> list[Partnership]:

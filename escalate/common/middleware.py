@@ -26,7 +26,7 @@ def _session_expired(request: HttpRequest, now: float) -> bool:
     if now - last_seen_at > idle_limit or now - signed_in_at > absolute_limit:
         return True
     person = getattr(request, "person", None)
-    revoked_at = person.sessions_revoked_at if person is not None else None
+    revoked_at = person.sessions_ended_at() if person is not None else None
     return revoked_at is not None and signed_in_at < revoked_at.timestamp()
 
 

@@ -286,6 +286,10 @@ def _email_in(claims: dict[str, Any]) -> str:
     return ""
 
 
+PLACES_LOOKED_AT = 20
+"""More entries than anyone has places: enough to see that an email names two accounts."""
+
+
 def _in_partnership(person: Any, provider: SignInProvider) -> bool:
     """Whether the directory puts ``person`` in the provider's partnership (by agency or
     role), by the directory's own rule."""
@@ -377,17 +381,35 @@ class OrganisationAccountBackend(OIDCAuthenticationBackend):  # type: ignore[mis
             return self._refuse("no_email")
         if self.provider is not None and not self.provider.allows_email(email):
             return self._refuse("domain_not_allowed")
-        people = list(Person.objects.select_related("user").filter(email__iexact=email)[:2])
-        user = people[0].user if len(people) == 1 else None
-        if user is None:
+        # An account may have a place in several partnerships' directories (decision 20).
+        places = list(
+            Person.objects.select_related("user")
+            .filter(email__iexact=email, user__isnull=False)
+            .order_by("pk")[:PLACES_LOOKED_AT]
+        )
+        if len({place.user_id for place in places}) != 1:
             return self._refuse("not_in_directory")
-        if not people[0].is_active or not user.is_active:
+        user = places[0].user
+        active = [place for place in places if place.is_active]
+        if not active or user is None or not user.is_active:
             return self._refuse("inactive")
-        if self.provider is not None and not _in_partnership(people[0], self.provider):
-            return self._refuse("not_in_partnership")
+        if self.provider is not None:
+            provider = self.provider
+            active = [place for place in active if _in_partnership(place, provider)]
+            if not active:
+                return self._refuse("not_in_partnership")
+            self._work_in(active[0])
         trusted = self.provider is None or self.provider.trusts_mfa
         setattr(self.request, _PASSED_MFA, trusted and _passed_mfa(payload))
         return user
+
+    def _work_in(self, place: Any) -> None:
+        """Signed in through a partnership's provider, the person works in its place first."""
+        from escalate.organisations.middleware import CURRENT_PLACE_KEY
+
+        session = getattr(self.request, "session", None)
+        if session is not None:
+            session[CURRENT_PLACE_KEY] = place.pk
 
     def create_user(self, claims: dict[str, Any]) -> None:
         raise SuspiciousOperation("Signing in with an organisation's account creates nobody.")

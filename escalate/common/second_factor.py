@@ -109,6 +109,8 @@ def second_factor_required(request: HttpRequest) -> bool:
     person = getattr(request, "person", None)
     if person is None:
         return True
+    if person.request_needs_second_factor is not None:  # asked of every place of the account
+        return bool(person.request_needs_second_factor)
     above_practitioner = bool(person.ladder_role) and person.ladder_role != LadderRole.PRACTITIONER
     return bool(above_practitioner or person.viewer().partnership_roles)
 

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from escalate.domain.policy import PartnershipRole
 from escalate.notifications.models import Notification
 from escalate.notifications.rendering import absolute, subject_line
-from escalate.organisations.models import Person
+from escalate.organisations.models import Person, account_roles
 
 
 def inbox_for(person: Person) -> QuerySet[Notification]:
@@ -20,9 +20,9 @@ def inbox_for(person: Person) -> QuerySet[Notification]:
 
 def administered_partnership_ids(person: Person) -> list[int]:
     return list(
-        person.partnership_roles.filter(role=PartnershipRole.ADMINISTRATOR.value).values_list(
-            "partnership_id", flat=True
-        )
+        account_roles(person)
+        .filter(role=PartnershipRole.ADMINISTRATOR.value)
+        .values_list("partnership_id", flat=True)
     )
 
 

@@ -1,4 +1,5 @@
-"""Invitations and password reset, for people not signed in; included at ``account/``."""
+"""Invitations and password reset, for people not signed in, and the switch between a
+signed-in person's places; included at ``account/``."""
 
 from django.urls import path
 
@@ -19,4 +20,5 @@ urlpatterns = [
         name="reset_confirm",
     ),
     path("password-set/", account_views.PasswordSet.as_view(), name="password_set"),
+    path("place/", account_views.switch_place, name="switch_place"),
 ]

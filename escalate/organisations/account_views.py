@@ -6,14 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
 
 from escalate.organisations import accounts
 from escalate.organisations.account_forms import NewPasswordForm, ResetRequestForm
+from escalate.organisations.middleware import CURRENT_PLACE_KEY
 
 
 class _SetPassword(auth_views.PasswordResetConfirmView):
@@ -60,3 +65,19 @@ class ResetSent(auth_views.PasswordResetDoneView):
 
 class PasswordSet(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_set.html"
+
+
+@require_POST
+@login_required
+def switch_place(request: HttpRequest) -> HttpResponse:
+    """Work in another of the account's places: from the next page on, its agency, rung and
+    escalations are the ones shown. Only the account's own active places can be chosen."""
+    person = getattr(request, "person", None)
+    chosen = request.POST.get("place", "")
+    places = {str(place.person_id): place for place in person.other_places()} if person else {}
+    if chosen not in places:
+        messages.error(request, "That is not one of your places. Choose one shown at the top.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    request.session[CURRENT_PLACE_KEY] = places[chosen].person_id
+    messages.success(request, f"You are now working in {places[chosen].label}.")
+    return redirect(settings.LOGIN_REDIRECT_URL)

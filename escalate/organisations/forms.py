@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 
 from escalate.common.text import text_error_messages, text_validators
 from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
@@ -81,9 +82,19 @@ class PersonByEmailField(forms.ModelChoiceField):  # type: ignore[type-arg]
     widget = forms.EmailInput
 
     def to_python(self, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower()
-        return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        # An account's places share its email (decision 20): the active place in an agency
+        # is the one meant, before a leaver's or a partnership-roles-only entry.
+        assert self.queryset is not None, "the form sets the directory to choose from"
+        found = (
+            self.queryset.filter(email__iexact=str(value).strip())
+            .order_by("-is_active", F("agency_id").asc(nulls_last=True), "pk")
+            .first()
+        )
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
 
 
 def _partnership_field(partnerships: Sequence[Partnership]) -> forms.ModelChoiceField:  # type: ignore[type-arg]
@@ -403,3 +414,46 @@ class RolesElsewhereForm(GovukForm):
                 PartnershipRole(role)
             )
         return chosen
+
+
+class PlaceElsewhereForm(GovukForm):
+    """A place in one of our agencies for someone already in another partnership's
+    directory, found by email."""
+
+    email = RolesElsewhereForm.base_fields["email"]
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        label="Agency",
+        error_messages={
+            "required": "Choose the agency they work in here",
+            "invalid_choice": "Choose an agency in your partnership",
+        },
+    )
+    ladder_role = forms.ChoiceField(
+        choices=LADDER_ROLE_CHOICES,
+        widget=forms.RadioSelect,
+        label="Ladder role",
+        help_text="Their rung in this agency's line of escalation.",
+        error_messages={"required": "Choose their ladder role in this agency"},
+    )
+    job_title = PersonForm.base_fields["job_title"]
+    line_manager = PersonForm.base_fields["line_manager"]
+
+    def __init__(self, *args: Any, partnerships: Sequence[Partnership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agency_field: forms.ModelChoiceField = self.fields["agency"]  # type: ignore[type-arg, assignment]
+        agency_field.queryset = agencies_in(partnerships).order_by("name")
+        manager_field: forms.ModelChoiceField = self.fields["line_manager"]  # type: ignore[type-arg, assignment]
+        manager_field.queryset = people_in(partnerships)
+        self._decorate()
+
+    def place(self) -> PersonDetails:
+        data = self.cleaned_data
+        return PersonDetails(
+            name="",
+            email=data["email"],
+            job_title=data["job_title"],
+            agency=data["agency"],
+            ladder_role=LadderRole(data["ladder_role"]),
+            line_manager=data["line_manager"],
+        )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -38,17 +40,24 @@ class Agency(models.Model):
 
 
 class Person(models.Model):
-    """Someone who works in an agency or for the partnership, linked to a sign-in account."""
+    """Someone's place in a partnership's directory (an agency and rung, or partnership
+    roles only), linked to their sign-in account.
 
-    user = models.OneToOneField(
+    Most people have one place. Someone who works in agencies of two partnerships (a
+    designated nurse for two areas) has one entry in each, sharing one account and email:
+    each partnership keeps its own entry, and the person works in one place at a time
+    (decision 20).
+    """
+
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
-        related_name="person",
+        related_name="people",
         null=True,
         blank=True,
     )
     name = models.CharField(max_length=200)
-    email = models.EmailField(unique=True)
+    email = models.EmailField(db_index=True)
     job_title = models.CharField(max_length=200, blank=True)
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="people", null=True, blank=True
@@ -67,6 +76,9 @@ class Person(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency"], name="one_place_per_agency")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -78,6 +90,27 @@ class Person(models.Model):
 
     request_partnership_names: dict[int, str] | None = None
     """The names of the partnerships of ``request_roles``, read in the same query."""
+
+    request_other_places: list[OtherPlace] | None = None
+    """The account's other active places, which the person can switch to, set with
+    ``request_roles``."""
+
+    request_needs_second_factor: bool | None = None
+    """Whether any of the account's active places needs a second factor, set with
+    ``request_roles``: asked of the account, so switching places never skips one."""
+
+    request_sessions_revoked_at: datetime | None = None
+    """The latest ``sessions_revoked_at`` of the account's places, set with ``request_roles``:
+    sessions belong to the account, so ending them from one place ends them in all."""
+
+    def other_places(self) -> list[OtherPlace]:
+        return self.request_other_places or []
+
+    def sessions_ended_at(self) -> datetime | None:
+        """Sessions of this account that began before this moment are over."""
+        if self.request_sessions_revoked_at is not None:
+            return self.request_sessions_revoked_at
+        return self.sessions_revoked_at
 
     def work_places(self) -> list[str]:
         """Where this person works, one line per partnership, for the page's header: their
@@ -106,7 +139,7 @@ class Person(models.Model):
         if roles is None:
             roles = frozenset(
                 (partnership_id, PartnershipRole(role))
-                for partnership_id, role in self.partnership_roles.values_list(
+                for partnership_id, role in account_roles(self).values_list(
                     "partnership_id", "role"
                 )
             )
@@ -118,6 +151,12 @@ class Person(models.Model):
             partnership_roles=roles,
         )
 
+    def place(self) -> str:
+        """This entry as the person knows their place: the partnership and the agency."""
+        if self.agency is None:
+            return "your partnership roles"
+        return f"{self.agency.partnership.name} ({self.agency})"
+
     @property
     def status(self) -> str:
         """Name, role and agency, as the recording template lists those in contact."""
@@ -125,6 +164,25 @@ class Person(models.Model):
         if self.agency_id:
             parts.append(str(self.agency))
         return ", ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class OtherPlace:
+    """Another place of the signed-in account, as the switch in the page's header shows it."""
+
+    person_id: int
+    label: str
+
+
+def account_roles(person: Person) -> models.QuerySet[PartnershipRoleAssignment]:
+    """The partnership roles ``person`` acts with: those held by any active place of their
+    account, as each role names its own partnership (an entry without an account has only
+    its own)."""
+    if person.user_id is None:
+        return PartnershipRoleAssignment.objects.filter(person=person)
+    return PartnershipRoleAssignment.objects.filter(
+        person__user_id=person.user_id, person__is_active=True
+    )
 
 
 class PartnershipRoleAssignment(models.Model):

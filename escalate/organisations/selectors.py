@@ -16,7 +16,12 @@ from django.http import Http404
 
 from escalate.domain.policy import PartnershipRole
 from escalate.organisations.importing import KnownPerson
-from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
+from escalate.organisations.models import (
+    Agency,
+    PartnershipRoleAssignment,
+    Person,
+    account_roles,
+)
 from escalate.policies.models import Partnership
 
 
@@ -33,10 +38,8 @@ def administered_partnerships(
         return Partnership.objects.all()
     if person is None or not person.is_active:
         return Partnership.objects.none()
-    return Partnership.objects.filter(
-        role_assignments__person=person,
-        role_assignments__role=PartnershipRole.ADMINISTRATOR.value,
-    ).distinct()
+    held = account_roles(person).filter(role=PartnershipRole.ADMINISTRATOR.value)
+    return Partnership.objects.filter(pk__in=held.values("partnership_id"))
 
 
 def agencies_in(partnerships: Collection[Partnership]) -> QuerySet[Agency]:
@@ -93,6 +96,18 @@ def person_for_administrator(partnerships: Collection[Partnership], pk: int) -> 
     return person
 
 
+def other_places_of(person: Person) -> QuerySet[Person]:
+    """The other active entries of ``person``'s account, in other partnerships' directories."""
+    if person.user_id is None:
+        return Person.objects.none()
+    return (
+        Person.objects.filter(user_id=person.user_id, is_active=True)
+        .exclude(pk=person.pk)
+        .select_related("agency__partnership")
+        .order_by("pk")
+    )
+
+
 def roles_held(person: Person, partnerships: Collection[Partnership]) -> dict[int, set[str]]:
     """The person's partnership roles in ``partnerships``, by partnership id."""
     held: dict[int, set[str]] = {partnership.pk: set() for partnership in partnerships}
@@ -144,7 +159,9 @@ class PartnershipDirectory:
             )
             .values_list("key", "is_active", "in_partnership")
         )
-        return {
-            key: KnownPerson(email=key, is_active=is_active, in_partnership=in_partnership)
-            for key, is_active, in_partnership in rows
-        }
+        known: dict[str, KnownPerson] = {}
+        # An account's places share its email: the place in this partnership is the one
+        # that counts, and an active one wins over a leaver's.
+        for key, is_active, in_partnership in sorted(rows, key=lambda row: (row[2], row[1])):
+            known[key] = KnownPerson(email=key, is_active=is_active, in_partnership=in_partnership)
+        return known

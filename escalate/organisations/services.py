@@ -29,7 +29,11 @@ from escalate.organisations.importing import (
     check_rows,
 )
 from escalate.organisations.models import Agency, PartnershipRoleAssignment, Person
-from escalate.organisations.selectors import PartnershipDirectory, administered_partnerships
+from escalate.organisations.selectors import (
+    PartnershipDirectory,
+    administered_partnerships,
+    people_in,
+)
 from escalate.organisations.signals import person_leaving
 from escalate.policies.models import Partnership
 
@@ -215,6 +219,8 @@ def update_person(
         _ensure_not_locking_out_self(person, details, partnership_roles)
     elif email != person.email or details.is_active != person.is_active:
         _ensure_may_change_account(person, actor)
+    if email != person.email:
+        _ensure_email_is_theirs_to_change(person, actor)
     person.name = details.name.strip()
     person.email = email
     person.job_title = details.job_title.strip()
@@ -257,14 +263,7 @@ def grant_roles_to_someone_elsewhere(
     recorded on its own, and their own partnership's entry is left as it is."""
     if not roles:
         raise DirectoryRefused("Choose at least one role.", field="partnership_roles")
-    person = Person.objects.annotate(key=Lower("email")).filter(key=_normalise_email(email)).first()
-    if person is None:
-        raise DirectoryRefused(
-            "No one in Escalate has this email address. Add them as a new person instead.",
-            field="email",
-        )
-    if not person.is_active:
-        raise DirectoryRefused(f"{person} is no longer active.", field="email")
+    person = _account_holder(email)
     held = set(
         PartnershipRoleAssignment.objects.filter(
             person=person, partnership=partnership
@@ -273,6 +272,78 @@ def grant_roles_to_someone_elsewhere(
     wanted = held | {role.value for role in roles}
     _replace_roles(person, {partnership: [PartnershipRole(role) for role in wanted]}, actor=actor)
     return person
+
+
+@transaction.atomic
+def add_place_for_someone_elsewhere(
+    *, actor: Person | None, email: str, place: PersonDetails
+) -> Person:
+    """Give someone already in another partnership's directory a place in one of ours (an
+    agency and rung): a new entry that this partnership keeps, sharing their account, so
+    they sign in once and choose where they work (decision 20)."""
+    assert place.agency is not None, "a place is in an agency"
+    found = _account_holder(email)
+    partnership = place.agency.partnership
+    if _places_of(found).filter(agency__partnership=partnership, is_active=True).exists():
+        raise DirectoryRefused(
+            f"{found} already has a place in {partnership}'s directory: change that entry.",
+            field="email",
+        )
+    if place.line_manager is not None:
+        _ensure_current(place.line_manager)
+    person = Person.objects.create(
+        user=found.user,
+        name=found.name,
+        email=found.email,
+        job_title=place.job_title.strip(),
+        agency=place.agency,
+        ladder_role=place.ladder_role.value if place.ladder_role else "",
+        line_manager=place.line_manager,
+    )
+    record(events.PERSON_CREATED, actor=actor, partnership=partnership, data=_person_data(person))
+    return person
+
+
+def _account_holder(email: str) -> Person:
+    """The active entry with a sign-in account that ``email`` names, for giving its holder
+    a role or a place here."""
+    key = _normalise_email(email)
+    people = Person.objects.annotate(key=Lower("email")).filter(key=key).select_related("user")
+    person = people.filter(is_active=True).order_by("pk").first()
+    if person is None:
+        if people.exists():
+            raise DirectoryRefused(f"{people.first()} is no longer active.", field="email")
+        raise DirectoryRefused(
+            "No one in Escalate has this email address. Add them as a new person instead.",
+            field="email",
+        )
+    if person.user is None:
+        ensure_account(person)
+    return person
+
+
+def _places_of(person: Person) -> Any:
+    """Every entry of ``person``'s account (just ``person`` for an entry without one)."""
+    if person.user_id is None:
+        return Person.objects.filter(pk=person.pk)
+    return Person.objects.filter(user_id=person.user_id)
+
+
+def _ensure_email_is_theirs_to_change(person: Person, actor: Person | None) -> None:
+    """The email is the sign-in of every place of the account, so only someone who keeps
+    all of those places' entries (or a superuser, or the system) may change it; it then
+    changes in every place."""
+    others = _places_of(person).exclude(pk=person.pk).select_related("agency__partnership")
+    if actor is None or actor.user is None or actor.user.is_superuser:
+        return
+    administered = set(administered_partnerships(actor.user, actor).values_list("pk", flat=True))
+    for other in others:
+        if other.agency is not None and other.agency.partnership_id not in administered:
+            raise DirectoryRefused(
+                f"{person} also works in {other.agency.partnership}, and signs in there with "
+                "the same email address: ask its administrator, or a superuser, to change it.",
+                field="email",
+            )
 
 
 def _ensure_details_are_theirs_to_change(
@@ -379,7 +450,7 @@ def _ensure_email_free(email: str, *, excluding: Person | None = None) -> None:
     people = Person.objects.annotate(key=Lower("email")).filter(key=email)
     accounts = get_user_model().objects.annotate(key=Lower("username")).filter(key=email)
     if excluding is not None:
-        people = people.exclude(pk=excluding.pk)
+        people = people.exclude(pk__in=_places_of(excluding).values("pk"))
         if excluding.user_id is not None:
             accounts = accounts.exclude(pk=excluding.user_id)
     if people.exists() or accounts.exists():
@@ -466,8 +537,8 @@ def ensure_account(person: Person) -> Any:
 
 
 def _sync_account(person: Person) -> None:
-    """Keep the sign-in account's username and email equal to the person's email, and let
-    it sign in only while the person is active."""
+    """Keep the sign-in account's username and email, and every place's email, equal to the
+    person's email, and let it sign in while any of its places is active."""
     user = person.user
     if user is None:
         user = get_user_model().objects.create_user(
@@ -475,11 +546,15 @@ def _sync_account(person: Person) -> None:
         )
         person.user = user
         person.save(update_fields=["user"])
-    wanted = (person.email, person.email, person.is_active)
+    places = Person.objects.filter(user=user)
+    # One account, one email: every place shows the address the account signs in with.
+    places.exclude(pk=person.pk).exclude(email=person.email).update(email=person.email)
+    active = places.filter(is_active=True).exists()  # a leaver here may still work elsewhere
+    wanted = (person.email, person.email, active)
     if (user.get_username(), user.email, user.is_active) != wanted:
         user.username = person.email
         user.email = person.email
-        user.is_active = person.is_active
+        user.is_active = active
         user.save(update_fields=["username", "email", "is_active"])
 
 
@@ -608,9 +683,11 @@ def _import_people(partnership: Partnership, rows: Sequence[PersonRow]) -> Impor
     )
     by_email = {person.email: person for person in people}
     outside = {row.line_manager_email for row in rows if row.line_manager_email} - set(by_email)
-    managers = {
+    managers = {  # their places in this partnership (decision 20), as the checks found
         manager.key: manager
-        for manager in Person.objects.annotate(key=Lower("email")).filter(key__in=outside)
+        for manager in people_in([partnership])
+        .annotate(key=Lower("email"))
+        .filter(key__in=outside, is_active=True)
     }
     managed = []
     for row, person in zip(rows, people, strict=True):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("agencies/<id:pk>/edit/", views.agency_edit, name="agency_edit"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/from-elsewhere/", views.person_roles_elsewhere, name="person_roles_elsewhere"),
+    path("people/place-elsewhere/", views.person_place_elsewhere, name="person_place_elsewhere"),
     path("people/<id:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<id:pk>/invite/", views.person_invite, name="person_invite"),
     path("people/<id:pk>/leave/", views.person_leave, name="person_leave"),

@@ -21,6 +21,7 @@ from escalate.organisations.forms import (
     ImportForm,
     LeaverForm,
     PersonForm,
+    PlaceElsewhereForm,
     RolesElsewhereForm,
 )
 from escalate.organisations.importing import (
@@ -43,6 +44,7 @@ from escalate.organisations.selectors import (
     agencies_in,
     agency_for_administrator,
     directory_people,
+    other_places_of,
     person_for_administrator,
 )
 from escalate.policies.models import Partnership
@@ -183,6 +185,7 @@ def _person_page(request: HttpRequest, form: PersonForm, person: Person) -> dict
         "may_invite": not refusal,
         "has_password": has_password,
         "invitation_days": accounts.link_lifetime(),
+        "other_places": list(other_places_of(person)),
     }
 
 
@@ -222,6 +225,29 @@ def person_roles_elsewhere(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{person} now holds those roles in your partnership.")
             return redirect("organisations:person_edit", pk=person.pk)
     return render(request, "organisations/roles_elsewhere.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_place_elsewhere(request: HttpRequest) -> HttpResponse:
+    """Give a place in one of our agencies to someone already in another partnership's
+    directory: a new entry here, sharing their account."""
+    form = PlaceElsewhereForm(request.POST or None, partnerships=_administered(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.add_place_for_someone_elsewhere(
+                actor=_actor(request), email=form.cleaned_data["email"], place=form.place()
+            )
+        except services.DirectoryRefused as refusal:
+            form.refuse(refusal.field, str(refusal))
+        else:
+            messages.success(
+                request,
+                f"{person} now has a place in {person.agency}. They choose where they work "
+                "at the top of each page.",
+            )
+            return redirect("organisations:person_edit", pk=person.pk)
+    return render(request, "organisations/place_elsewhere.html", {"form": form})
 
 
 @login_required

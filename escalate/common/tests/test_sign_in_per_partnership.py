@@ -339,6 +339,29 @@ def test_a_person_of_another_partnership_is_refused_through_as_provider(
     assert refusal(location) == "not_in_partnership"
 
 
+@pytest.mark.parametrize("through", ["alder", "birch"])
+def test_someone_placed_in_both_works_in_the_place_of_the_provider_they_came_through(
+    a: Partnership,
+    b: Partnership,
+    server_a: Provider,
+    server_b: Provider,
+    client: Client,
+    through: str,
+) -> None:
+    in_a = person_of(a, "nurse@nhs.example")
+    in_b = PersonFactory(
+        user=in_a.user, email=in_a.email, agency=AgencyFactory(partnership=b), name=in_a.name
+    )
+    server = {"alder": server_a, "birch": server_b}[through]
+    server.set_account("nurse", email="nurse@nhs.example")
+
+    location = finish(client, server.sign_in_as(start(client, partnership=through), "nurse"))
+
+    assert location == reverse("start")
+    working_in = client.get(reverse("escalations:mine")).wsgi_request.person  # type: ignore[attr-defined]
+    assert working_in == {"alder": in_a, "birch": in_b}[through]
+
+
 def test_a_partnership_role_holder_signs_in_through_its_provider(
     a: Partnership, server_a: Provider, client: Client
 ) -> None:

@@ -718,6 +718,7 @@ MATRIX: dict[str, Builder] = {
     "organisations:agency_edit": administrator_url("agency_edit", target="agency"),
     "organisations:person_create": administrator_url("person_create"),
     "organisations:person_roles_elsewhere": administrator_url("person_roles_elsewhere"),
+    "organisations:person_place_elsewhere": administrator_url("person_place_elsewhere"),
     "organisations:person_edit": administrator_url("person_edit", target="person"),
     "organisations:import": administrator_url("import"),
     "organisations:person_invite": _cases(
@@ -741,6 +742,8 @@ MATRIX: dict[str, Builder] = {
     "accounts:reset_confirm": public(
         "accounts:reset_confirm", methods=("GET", "POST"), uidb64="MQ", token="no-such-token"
     ),
+    # Everyone signed in may ask; a place that is not theirs changes nothing (302 back).
+    "accounts:switch_place": posted_only("accounts:switch_place", allowed=None),
     "subject_access": signed_in(
         "subject_access", methods=("GET",), allowed=frozenset({DATA_PROTECTION_OFFICER})
     ),

@@ -222,7 +222,7 @@ def test_someone_whose_sign_in_is_disabled_sees_nothing_at_the_next_call() -> No
     world = build_world(at_final_stage=False)
     assert escalations_visible_to(world.teacher).exists()
 
-    get_user_model().objects.filter(person=world.teacher).update(is_active=False)
+    get_user_model().objects.filter(people=world.teacher).update(is_active=False)
 
     assert not escalations_visible_to(Person.objects.get(pk=world.teacher.pk)).exists()
 

@@ -1,6 +1,7 @@
 """A person's whole account lifecycle in a real browser, with axe on each page: invited,
 they set a password, set up a second factor, sign out, sign in with a recovery code, are
-given a role by a second partnership, and leave with their open escalation handed over."""
+given a role and a place in an agency by a second partnership, switch between their places,
+and leave the first with their open escalation handed over, still working in the second."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     cscp = shipped_policy("cscp").partnership
     school = AgencyFactory(partnership=nel, name="Northfield Primary (invented)")
     care = AgencyFactory(partnership=nel, name="Children's Services (invented)")
+    clinic = AgencyFactory(partnership=cscp, name="Riverside Clinic (invented)", kind="health")
     successor = PersonFactory(agency=school, name="Sol Successor")
     nel_admin = administrator_of(nel, "Ada Admin")
     cscp_admin = administrator_of(cscp, "Cal Admin")
@@ -106,13 +108,38 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     # A second partnership gives them a role there.
     sign_in_with_app(browser, cscp_admin)
     page.goto(f"{browser.base}/directory/")
-    page.get_by_role("link", name="Give a role to someone from another partnership").click()
+    page.get_by_role("link", name="give them a partnership role").click()
     browser.check("Give a role to someone from another partnership")
     page.get_by_label("Their email address").fill(newcomer.email)
     page.get_by_label("Chair").check()
     page.get_by_role("button", name="Give the roles").click()
     expect(page.locator("main")).to_contain_text("now holds those roles in your partnership")
     assert newcomer.viewer().has_partnership_role(cscp.pk, {PartnershipRole.CHAIR})
+
+    # And a place in one of its agencies, under the same account.
+    page.goto(f"{browser.base}/directory/")
+    page.get_by_role("link", name="give them a place in one of your agencies").click()
+    browser.check("Give a place in your agencies to someone from another partnership")
+    page.get_by_label("Their email address").fill(newcomer.email)
+    page.get_by_label("Agency").select_option(label=clinic.name)
+    page.get_by_label("Practitioner").check()
+    page.get_by_role("button", name="Give the place").click()
+    expect(page.locator("main")).to_contain_text(f"now has a place in {clinic.name}")
+    there = Person.objects.get(user=newcomer.user, agency=clinic)
+    browser.sign_out()
+
+    # They sign in once and choose where they work; the page always says which.
+    page.goto(f"{browser.base}/sign-in/")
+    browser.sign_in(newcomer.email, NEW_PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(app_code(device))
+    page.get_by_role("button", name="Continue").click()
+    browser.check("Your escalations")
+    current = page.locator("#current-place")
+    expect(current).to_contain_text(f"You are working in {nel.name} ({school.name})")
+    page.get_by_role("button", name=f"Work in {cscp.name} ({clinic.name})").click()
+    expect(page.locator("main")).to_contain_text(f"You are now working in {cscp.name}")
+    browser.check("Your escalations")
+    expect(current).to_contain_text(f"You are working in {cscp.name} ({clinic.name})")
     browser.sign_out()
 
     # They leave: their open escalation goes to their successor.
@@ -128,3 +155,6 @@ def test_invited_set_up_recovered_given_a_second_role_and_handed_over(
     assert Escalation.objects.get(pk=case.pk).raised_by_id == successor.pk
     newcomer.refresh_from_db()
     assert not newcomer.is_active
+    # Their place in the second partnership goes on: the account still signs in.
+    there.refresh_from_db()
+    assert there.is_active and there.user.is_active

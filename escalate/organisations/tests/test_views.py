@@ -62,7 +62,7 @@ def test_permission_matrix(
         "leaver_administrator": administrator_of(partnership, is_active=False).user,
     }
     PartnershipRoleAssignment.objects.create(
-        person=users["chair"].person, partnership=partnership, role="chair"
+        person=users["chair"].people.get(), partnership=partnership, role="chair"
     )
     if who != "anonymous":
         client.force_login(users[who])

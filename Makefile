@@ -8,7 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: demo test check fmt bench setup prerequisites lock clean
-.PHONY: bench-web
+.PHONY: bench-web fuzz
 
 prerequisites:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
@@ -54,6 +54,11 @@ fmt: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_deadlines.py
 	$(BIN)/python benchmarks/bench_deadline_sweep.py
+
+# Schemathesis with many more examples than the suite runs (decision 23), on SQLite or on
+# DATABASE_URL; prints the requests tried and what they found.
+fuzz: setup
+	ESCALATE_FUZZ_EXAMPLES=200 ESCALATE_FUZZ_SCENARIOS=60 $(BIN)/pytest -m api_fuzz -q
 
 # Pages under load at 100k and 1M escalations (PostgreSQL at BENCH_DATABASE_URL; see benchmarks/README.md).
 bench-web: setup

@@ -17,6 +17,9 @@ from rest_framework.response import Response
 
 from escalate.api.problems import PreconditionFailed, PreconditionRequired
 
+IF_MATCH_PATTERN = r"^\s*(?!\*\s*$)\S.*$"
+"""What answers other than 428: anything but nothing or ``*``; a tag that names no
+current revision is then 412."""
 _STRONG_TAG = re.compile(r'^"([^"]*)"$')
 _REVISION = re.compile(r"^[0-9]{1,9}$")
 

@@ -27,7 +27,8 @@ from escalate.api.problems import IdempotencyKeyReused, InvalidParameters
 from escalate.organisations.models import Person
 
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
 _REPLAYED_HEADERS = ("Location", "ETag")
 
 

@@ -1,6 +1,6 @@
 """Cursor pagination: ``next`` and ``previous`` links that stay right while rows are added.
 
-A cursor that cannot be read is a 400 for the ``cursor`` parameter, not a 404.
+A cursor that cannot be read names no page: 404, with the ``cursor`` parameter named.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from escalate.api.problems import InvalidParameters
+from escalate.api.problems import InvalidParameters, UnknownCursor
 from escalate.common.text import whole_number
 from escalate.escalations.selectors import Page
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-_INVALID_CURSOR = "This cursor is not valid: follow the next and previous links as given."
 
 
 class Cursor(CursorPagination):
@@ -46,7 +45,7 @@ class Cursor(CursorPagination):
         try:
             cursor = self.decode_cursor(request)
         except NotFound:
-            raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
+            raise UnknownCursor() from None
         offset, reverse, position = cursor if cursor is not None else (0, False, None)
         return Window(
             order_field=self.ordering[0].lstrip("-"),
@@ -74,7 +73,7 @@ def reading_cursor() -> Iterator[None]:
     try:
         yield
     except (NotFound, DjangoValidationError, DataError, ValueError, TypeError):
-        raise InvalidParameters({"cursor": [_INVALID_CURSOR]}) from None
+        raise UnknownCursor() from None
 
 
 class OldestFirstCursor(Cursor):
@@ -105,8 +104,8 @@ class KeysetCursor(BasePagination):
         return request.query_params.get("cursor", ""), _page_size(request, default=self.page_size)
 
     @staticmethod
-    def invalid_cursor() -> InvalidParameters:
-        return InvalidParameters({"cursor": [_INVALID_CURSOR]})
+    def invalid_cursor() -> UnknownCursor:
+        return UnknownCursor()
 
     def get_paginated_response(self, data: Any) -> Response:
         raise NotImplementedError("Use paginated_response(page, data).")

@@ -1,9 +1,12 @@
 """Every error as ``application/problem+json`` (RFC 9457), never a 500 for bad input.
 
-The domain's refusals become 409, a stale revision 412, a missing ``If-Match`` 428,
-an action the person may not take 403 and an escalation they may not see 404, exactly
-as in the browser. Validation errors list each problem with a JSON pointer into the
-body (``pointer``), or the query parameter (``parameter``) or header (``header``).
+A request the document says is malformed is 400. A well-formed one that the procedure or
+the directory refuses as things stand (a stage it does not allow, an email already in the
+directory, an id naming nothing the person can use) is 409. A stale revision is 412, a
+missing ``If-Match`` 428, an action the person may not take 403 and an escalation they may
+not see 404, exactly as in the browser. Validation errors list each problem with a JSON
+pointer into the body (``pointer``), or the query parameter (``parameter``) or header
+(``header``).
 """
 
 from __future__ import annotations
@@ -48,9 +51,15 @@ IDEMPOTENCY_KEY_REUSED = ProblemType(
     "idempotency-key-reused", "This Idempotency-Key was used for a different request", 422
 )
 FORBIDDEN = ProblemType("forbidden", "You cannot do this", 403)
+DIRECTORY_REFUSED = ProblemType("directory-refused", "The directory cannot take that", 409)
+PROCEDURE_REFUSED = ProblemType("procedure-refused", "The procedure does not allow that", 409)
+REFERENCE_REFUSED = ProblemType("reference-refused", "The request names something unusable", 409)
 PROBLEM_TYPES = (
     VALIDATION,
     TRANSITION_REFUSED,
+    DIRECTORY_REFUSED,
+    PROCEDURE_REFUSED,
+    REFERENCE_REFUSED,
     STALE,
     PRECONDITION_REQUIRED,
     IDEMPOTENCY_KEY_REUSED,
@@ -71,6 +80,20 @@ class PreconditionFailed(exceptions.APIException):
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = 422
     default_detail = "This Idempotency-Key was already used for a different request: use a new key."
+
+
+class ReferenceRefused(exceptions.ValidationError):
+    """Ids in a well-formed body that name nothing the person can use here: 409, with a
+    pointer to each, like the procedure's refusals (an agency outside the partnership)."""
+
+    status_code = 409
+
+
+class UnknownCursor(exceptions.NotFound):
+    """A cursor that names no page: cursors are opaque, so no schema can tell a client one
+    is wrong before asking, and the page it asked for is not found (404)."""
+
+    default_detail = "This cursor is not valid: follow the next and previous links as given."
 
 
 class InvalidParameters(exceptions.ValidationError):
@@ -122,22 +145,30 @@ def _problem_for(exc: Exception) -> Response | None:
     if isinstance(exc, DirectoryRefused):
         pointer = f"#/{exc.field}" if exc.field else "#"
         return problem(
-            VALIDATION,
-            status_code=400,
+            DIRECTORY_REFUSED,
+            status_code=409,
             detail=str(exc),
             errors=[{"pointer": pointer, "detail": str(exc)}],
         )
     if isinstance(exc, TimelineRefused):
         return problem(
-            VALIDATION,
-            status_code=400,
+            PROCEDURE_REFUSED,
+            status_code=409,
             detail=str(exc),
             errors=[{"parameter": "start_at", "detail": str(exc)}],
+        )
+    if isinstance(exc, UnknownCursor):
+        detail = _text(exc.detail)
+        return problem(
+            None, status_code=404, detail=detail, errors=[{"parameter": "cursor", "detail": detail}]
         )
     if isinstance(exc, Http404):
         return problem(None, status_code=404, detail=str(exc) or "Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return problem(FORBIDDEN, status_code=403, detail=str(exc) or "You cannot do this.")
+    if isinstance(exc, ReferenceRefused):
+        errors = list(_flatten(exc.detail, location="pointer", path=()))
+        return problem(REFERENCE_REFUSED, status_code=409, detail=_summary(errors), errors=errors)
     if isinstance(exc, exceptions.ValidationError):
         location = getattr(exc, "location", "pointer")
         errors = list(_flatten(exc.detail, location=location, path=()))

@@ -15,6 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from escalate.api.conditional import IF_MATCH_PATTERN
+from escalate.api.fields import schema_for
+from escalate.api.idempotency import KEY_PATTERN
+from escalate.api.pagination import MAX_PAGE_SIZE
 from escalate.api.problems import PROBLEM_CONTENT_TYPE
 from escalate.api.serializers import Serializer
 
@@ -69,6 +73,19 @@ class EscalateAutoSchema(AutoSchema):
         tags = getattr(self.view, "tags", None)
         return list(tags) if tags else super().get_tags()
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        """Each field's own rules too (text patterns, list lengths): ``api.fields``."""
+        super()._insert_field_validators(field, schema)  # type: ignore[no-untyped-call]
+        schema.update(schema_for(field))
+
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
+        """``page_size`` says the sizes the paginators accept (``pagination._page_size``)."""
+        parameters: list[dict[str, Any]] = super()._get_pagination_parameters()  # type: ignore[no-untyped-call]
+        for parameter in parameters:
+            if parameter["name"] == "page_size":
+                parameter["schema"].update({"minimum": 1, "maximum": MAX_PAGE_SIZE})
+        return parameters
+
     def _problem_statuses(self) -> set[int]:
         statuses = {400, 401, 403, 404, 406, 429}
         if self.method in _BODY_METHODS:
@@ -102,7 +119,7 @@ class EscalateAutoSchema(AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "If-Match",
-                    OpenApiTypes.STR,
+                    {"type": "string", "pattern": IF_MATCH_PATTERN},
                     OpenApiParameter.HEADER,
                     required=True,
                     description='The ETag from your last read of the escalation, e.g. `"7"`.',
@@ -112,7 +129,7 @@ class EscalateAutoSchema(AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    OpenApiTypes.STR,
+                    {"type": "string", "pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
                     OpenApiParameter.HEADER,
                     description="Any unique string (a UUID): a retry with the same key and "
                     "body returns the first response instead of changing anything twice.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from rest_framework.test import APIClient
@@ -249,9 +250,6 @@ def test_list_filters(world: World):
         "raised_from=yesterday",
         "deadline=soon",
         "colour=red",
-        "raised_from=2026-12-02&raised_to=2026-12-01",
-        "cursor=not-a-cursor",
-        f"cursor={FORGED_POSITION}",  # decodes, but its position is not a time
         "page_size=1000",
         "page_size=%C2%B2",  # "²": a digit to str.isdigit, not to int
     ],
@@ -263,6 +261,17 @@ def test_bad_filters_are_400_with_the_parameter_named(world: World, query: str):
     body = response.json()
     assert body["type"].endswith("/validation")
     assert all("parameter" in error for error in body["errors"])
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["not-a-cursor", FORGED_POSITION],  # the second decodes, but its position is not a time
+)
+def test_a_cursor_that_names_no_page_is_404_with_the_parameter_named(world: World, cursor: str):
+    response = client_for(world.raiser).get(f"/api/v1/escalations/?cursor={cursor}")
+
+    assert response.status_code == 404
+    assert response.json()["errors"] == [{"parameter": "cursor", "detail": ANY}]
 
 
 def test_the_list_pages_with_a_cursor(world: World):
@@ -424,7 +433,6 @@ def test_the_raise_response_is_the_case_as_read_back(world: World, overrides: di
     ("overrides", "pointer"),
     [
         ({"other_agency": "school"}, "#/other_agency"),
-        ({"subject": {"kind": "child", "name": "A"}}, "#/subject/case_reference"),
         ({"subject": {"kind": "child", "name": "A", "nhs_number": "123"}}, "#/subject/nhs_number"),
         ({"subject": {"kind": "pet", "name": "A", "case_reference": "C"}}, "#/subject/kind"),
         ({"decision_disputed": ""}, "#/decision_disputed"),
@@ -439,6 +447,30 @@ def test_raising_with_bad_fields_is_400_with_pointers(world: World, overrides, p
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert pointer in [error["pointer"] for error in response.json()["errors"]]
+
+
+def test_a_subject_with_neither_reference_nor_nhs_number_is_refused_by_the_procedure(
+    world: World,
+):
+    body = raise_body(world, subject={"kind": "child", "name": "A"})
+
+    response = call(client_for(world.raiser), "post", "/api/v1/escalations/", body)
+
+    assert response.status_code == 409
+    assert "case reference, PID or NHS number" in response.json()["detail"]
+
+
+def test_a_date_of_birth_after_today_is_refused_by_the_procedure(world: World):
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    subject = {"kind": "child", "name": "A", "case_reference": "C-1", "date_of_birth": tomorrow}
+
+    response = call(
+        client_for(world.raiser), "post", "/api/v1/escalations/", raise_body(world, subject=subject)
+    )
+
+    assert response.status_code == 409
+    assert "date of birth must be today or in the past" in response.json()["detail"]
+    assert Escalation.objects.count() == 1  # the world's own
 
 
 def test_the_counterpart_must_work_in_the_other_agency(world: World):
@@ -560,6 +592,41 @@ def test_recording_a_contact_stores_it_and_audits_it(world: World):
     assert AuditEvent.objects.filter(
         escalation=world.escalation, event=events.CONTACT_RECORDED, actor=world.counterpart
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "says"),
+    [
+        ("summary", "Called\x1b[31m twice", "control characters"),
+        ("outcome", "Agreed\x00", "Null characters are not allowed"),
+        ("summary", "\u200b\u200b", "some text you can see"),
+    ],
+)
+def test_a_contact_s_text_keeps_the_forms_rules(world: World, field: str, text: str, says: str):
+    response = call(
+        client_for(world.raiser),
+        "post",
+        url(world.escalation, "contacts/"),
+        contact_body(**{field: text}),
+        HTTP_IF_MATCH='"1"',
+    )
+
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["pointer"] == f"#/{field}" and says in error["detail"]
+    assert not Contact.objects.exists()
+
+
+def test_a_name_that_turns_the_text_around_is_refused(world: World):
+    subject = {"kind": "child", "name": "Alex \u202eInvented", "case_reference": "C-1"}
+
+    response = call(
+        client_for(world.raiser), "post", "/api/v1/escalations/", raise_body(world, subject=subject)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["pointer"] == "#/subject/name"
+    assert Escalation.objects.count() == 1  # the world's own
 
 
 def test_a_contact_in_the_future_is_refused(world: World):

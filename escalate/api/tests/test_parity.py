@@ -776,6 +776,6 @@ def test_a_line_manager_from_another_partnership_is_answered_as_nobody(world: Wo
 
     answer = _same_answer(create(NOBODY, "one@example.org"), create(stranger.pk, "two@example.org"))
 
-    assert answer["status"] == 400
+    assert answer["status"] == 409  # well-formed, but naming no one here
     assert answer["errors"][0]["pointer"] == "#/line_manager"
     assert not Person.objects.filter(name="Nia New").exists()

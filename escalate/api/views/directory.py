@@ -21,9 +21,10 @@ from rest_framework.response import Response
 from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import content_etag, require_matching, with_etag
+from escalate.api.fields import DayInCalendar, short_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import NameCursor
-from escalate.api.problems import InvalidParameters
+from escalate.api.problems import ReferenceRefused
 from escalate.api.selectors import (
     administered_by,
     agencies_for,
@@ -33,7 +34,7 @@ from escalate.api.selectors import (
 from escalate.api.serializers import Serializer
 from escalate.api.views.base import MAX_ID, ApiView, int_id, operation, parse, parse_query
 from escalate.domain.calendar import OutsideCalendar
-from escalate.domain.deadlines import timeline
+from escalate.domain.deadlines import TimelineRefused, timeline
 from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
 from escalate.escalations.clock import calendar_for
 from escalate.organisations import services as directory
@@ -124,9 +125,10 @@ class PolicyTimelineApi(ApiView):
     """
 
     tags = ("partnerships",)
+    problems = (409,)
 
     class FilterSerializer(Serializer):
-        raised = serializers.DateField(help_text="The raise date, YYYY-MM-DD.")
+        raised = DayInCalendar(help_text="The raise date, YYYY-MM-DD.")
         immediate_risk = serializers.BooleanField(required=False, default=False)
         start_at = serializers.IntegerField(min_value=1, max_value=99, required=False)
 
@@ -147,8 +149,8 @@ class PolicyTimelineApi(ApiView):
                 immediate_risk=query["immediate_risk"],
                 start_at=query.get("start_at"),
             )
-        except OutsideCalendar as outside:
-            raise InvalidParameters({"raised": [str(outside)]}) from None
+        except OutsideCalendar as outside:  # counting past the calendar's last year
+            raise TimelineRefused(str(outside)) from None
         return Response(out.TimelineSerializer(result).data)
 
 
@@ -207,11 +209,12 @@ class AgencyCreateApi(ApiView):
     """Add an agency to a partnership the person administers."""
 
     tags = ("directory",)
+    problems = (409,)
     sends_location = True
 
     class InputSerializer(Serializer):
         partnership = serializers.SlugField(max_length=50)
-        name = serializers.CharField(max_length=200)
+        name = short_text()
         kind = serializers.ChoiceField(choices=enums.AGENCY_KINDS)
 
     @operation("Add an agency", request=InputSerializer, response=out.AgencySerializer, status=201)
@@ -222,9 +225,7 @@ class AgencyCreateApi(ApiView):
             data = parse(self.InputSerializer, request.data)
             partnership = next((p for p in administered if p.slug == data["partnership"]), None)
             if partnership is None:
-                raise serializers.ValidationError(
-                    {"partnership": ["Choose a partnership you administer."]}
-                )
+                raise PermissionDenied("You can add agencies only to a partnership you administer.")
             agency = directory.create_agency(
                 actor=self.person,
                 partnership=partnership,
@@ -243,11 +244,12 @@ class AgencyUpdateApi(ApiView):
     """Rename an agency or change its kind; If-Match takes the agency's ETag."""
 
     tags = ("directory",)
+    problems = (409,)
     requires_if_match = True
     sends_etag = True
 
     class InputSerializer(Serializer):
-        name = serializers.CharField(max_length=200)
+        name = short_text()
         kind = serializers.ChoiceField(choices=enums.AGENCY_KINDS)
 
     @operation(
@@ -282,8 +284,10 @@ class PersonListApi(ApiView):
 
     class FilterSerializer(Serializer):
         agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-        email = serializers.CharField(max_length=254, required=False)
-        q = serializers.CharField(max_length=100, required=False, help_text="Name or job title.")
+        email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+        q = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, help_text="Name or job title."
+        )
 
     @operation(
         "List people", response=out.PersonSerializer(many=True), parameters=[FilterSerializer]
@@ -293,9 +297,9 @@ class PersonListApi(ApiView):
         people = directory_for(self.person)
         if "agency" in query:
             people = people.filter(agency_id=query["agency"])
-        if "email" in query:
+        if query.get("email"):  # a blank filter filters nothing
             people = people.filter(email__iexact=query["email"].strip())
-        if "q" in query:
+        if query.get("q"):
             people = people.filter(
                 Q(name__icontains=query["q"]) | Q(job_title__icontains=query["q"])
             )
@@ -343,9 +347,9 @@ class RolesInSerializer(Serializer):
 class PersonInSerializer(Serializer):
     """A person's directory entry, as an administrator gives it."""
 
-    name = serializers.CharField(max_length=200)
+    name = short_text()
     email = serializers.EmailField(max_length=254)
-    job_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    job_title = short_text(required=False, allow_blank=True, default="")
     agency = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
     )
@@ -358,43 +362,44 @@ class PersonInSerializer(Serializer):
     is_active = serializers.BooleanField(default=True)
     partnership_roles = RolesInSerializer(many=True, required=False, default=list)
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        administered: list[Partnership] = self.context["administered"]
-        errors: dict[str, list[str]] = {}
-        agency = None
-        if data["agency"] is not None:
-            agency = Agency.objects.filter(pk=data["agency"], partnership__in=administered).first()
-            if agency is None:
-                errors["agency"] = ["Choose an agency of a partnership you administer."]
-        line_manager = None
-        if data["line_manager"] is not None:
-            # The browser's form offers the administered partnerships' people only, with
-            # one answer for anyone else, whether they exist elsewhere or not at all.
-            line_manager = people_in(administered).filter(pk=data["line_manager"]).first()
-            if line_manager is None:
-                errors["line_manager"] = ["No one in your partnership's directory has this id."]
-        by_slug = {partnership.slug: partnership for partnership in administered}
-        roles: dict[Partnership, set[PartnershipRole]] = {p: set() for p in administered}
-        for entry in data["partnership_roles"]:
-            partnership = by_slug.get(entry["partnership"])
-            if partnership is None:
-                errors["partnership_roles"] = ["Give roles only in partnerships you administer."]
-                continue
-            roles[partnership].update(PartnershipRole(role) for role in entry["roles"])
-        if errors:
-            raise serializers.ValidationError(errors)
-        return {
-            "details": directory.PersonDetails(
-                name=data["name"],
-                email=data["email"],
-                job_title=data["job_title"],
-                agency=agency,
-                ladder_role=LadderRole(data["ladder_role"]) if data["ladder_role"] else None,
-                line_manager=line_manager,
-                is_active=data["is_active"],
-            ),
-            "partnership_roles": roles,
-        }
+
+def directory_entry(data: dict[str, Any], administered: list[Partnership]) -> dict[str, Any]:
+    """The parsed entry with its ids looked up in the administered partnerships: 409 for an
+    id that names nothing there, 403 for roles in a partnership the caller does not keep."""
+    errors: dict[str, list[str]] = {}
+    agency = None
+    if data["agency"] is not None:
+        agency = Agency.objects.filter(pk=data["agency"], partnership__in=administered).first()
+        if agency is None:
+            errors["agency"] = ["Choose an agency of a partnership you administer."]
+    line_manager = None
+    if data["line_manager"] is not None:
+        # The browser's form offers the administered partnerships' people only, with
+        # one answer for anyone else, whether they exist elsewhere or not at all.
+        line_manager = people_in(administered).filter(pk=data["line_manager"]).first()
+        if line_manager is None:
+            errors["line_manager"] = ["No one in your partnership's directory has this id."]
+    by_slug = {partnership.slug: partnership for partnership in administered}
+    roles: dict[Partnership, set[PartnershipRole]] = {p: set() for p in administered}
+    for entry in data["partnership_roles"]:
+        partnership = by_slug.get(entry["partnership"])
+        if partnership is None:
+            raise PermissionDenied("You can give roles only in partnerships you administer.")
+        roles[partnership].update(PartnershipRole(role) for role in entry["roles"])
+    if errors:
+        raise ReferenceRefused(errors)
+    return {
+        "details": directory.PersonDetails(
+            name=data["name"],
+            email=data["email"],
+            job_title=data["job_title"],
+            agency=agency,
+            ladder_role=LadderRole(data["ladder_role"]) if data["ladder_role"] else None,
+            line_manager=line_manager,
+            is_active=data["is_active"],
+        ),
+        "partnership_roles": roles,
+    }
 
 
 def _fresh(viewer: Person, person: Person) -> Person:
@@ -406,6 +411,7 @@ class PersonCreateApi(ApiView):
     """Add someone to the directory, with a sign-in account that has no password yet."""
 
     tags = ("directory",)
+    problems = (409,)
     sends_location = True
 
     InputSerializer = PersonInSerializer
@@ -415,7 +421,7 @@ class PersonCreateApi(ApiView):
         administered = _administered_or_refuse(self.person, "add people")
 
         def create() -> Response:
-            data = parse(self.InputSerializer, request.data, administered=administered)
+            data = directory_entry(parse(self.InputSerializer, request.data), administered)
             person = directory.create_person(actor=self.person, **data)
             location = request.build_absolute_uri(reverse("api:person", kwargs={"pk": person.pk}))
             return Response(
@@ -431,6 +437,7 @@ class PersonUpdateApi(ApiView):
     """Replace someone's directory entry; their roles in your partnerships become those given."""
 
     tags = ("directory",)
+    problems = (409,)
     requires_if_match = True
     sends_etag = True
 
@@ -447,7 +454,7 @@ class PersonUpdateApi(ApiView):
         administered = _administered_or_refuse(self.person, "change people")
         if not _in(person, administered):
             raise PermissionDenied("Only this person's administrators can change their entry.")
-        data = parse(self.InputSerializer, request.data, administered=administered)
+        data = directory_entry(parse(self.InputSerializer, request.data), administered)
         require_matching(request, current_etag=content_etag(out.PersonSerializer(person).data))
         person = directory.update_person(person=person, actor=self.person, **data)
         result = out.PersonSerializer(_fresh(self.person, person)).data

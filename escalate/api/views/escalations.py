@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import required_revision, revision_etag, with_etag
+from escalate.api.fields import ApiNhsNumber, long_text, optional_long_text, short_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import Cursor, OldestFirstCursor, Window, reading_cursor
 from escalate.api.problems import PreconditionFailed
@@ -46,7 +47,6 @@ from escalate.api.views.base import (
     visible_record_for,
 )
 from escalate.audit.models import AuditEvent
-from escalate.common.text import LONG_TEXT_MAX_LENGTH
 from escalate.domain import moves
 from escalate.domain.engine import TransitionRefused
 from escalate.domain.policy import ChecklistItem, FinalStageKind, SubjectKind
@@ -54,7 +54,6 @@ from escalate.escalations import selectors, services
 from escalate.escalations.access import escalations_visible_to, involvement_only_holds
 from escalate.escalations.clock import local_today
 from escalate.escalations.forms import MAX_AGREED_ACTIONS
-from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
 from escalate.escalations.models import (
     AgreedAction,
     Appointment,
@@ -84,26 +83,6 @@ CHECKLIST_ITEM = OpenApiParameter(
     enum=enums.CHECKLIST_ITEMS,
     description="A checklist item of the stage the escalation was resolved at.",
 )
-
-
-def _text(**kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(max_length=LONG_TEXT_MAX_LENGTH, trim_whitespace=True, **kwargs)
-
-
-def _optional_text(**kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(
-        max_length=LONG_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="", **kwargs
-    )
-
-
-class _NotInFuture(serializers.DateField):
-    """A date of birth: the form refuses one in the future, and so does this."""
-
-    def to_internal_value(self, value: Any) -> Any:
-        day = super().to_internal_value(value)
-        if day > local_today():
-            raise serializers.ValidationError("The date must be today or in the past.")
-        return day
 
 
 def _person(pk: int | None) -> Person | None:
@@ -162,7 +141,7 @@ class EscalationListApi(ApiView):
             help_text="Any agency in the disagreement, on either side.",
         )
         partnership = serializers.SlugField(max_length=50, required=False)
-        category = serializers.CharField(max_length=60, required=False)
+        category = serializers.CharField(max_length=60, required=False, allow_blank=True)
         deadline = serializers.ChoiceField(
             choices=[
                 ("overdue", "Open and past its stage's due date"),
@@ -174,16 +153,10 @@ class EscalationListApi(ApiView):
             required=False, default=False, help_text="Only open ones past their stage's due date."
         )
         raised_from = serializers.DateField(required=False)
-        raised_to = serializers.DateField(required=False)
-        reference = serializers.CharField(max_length=20, required=False)
-
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            start, end = data.get("raised_from"), data.get("raised_to")
-            if start and end and start > end:
-                raise serializers.ValidationError(
-                    {"raised_to": ["Must not be before raised_from."]}
-                )
-            return data
+        raised_to = serializers.DateField(
+            required=False, help_text="Inclusive; a range that ends before it starts holds none."
+        )
+        reference = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
     @operation(
         "List escalations",
@@ -249,7 +222,11 @@ def _filtered(
         "reference": "reference",
     }
     escalations = escalations.filter(
-        **{prefix + lookup: filters[name] for name, lookup in simple.items() if name in filters}
+        **{
+            prefix + lookup: filters[name]
+            for name, lookup in simple.items()
+            if filters.get(name) not in (None, "")  # a blank filter filters nothing
+        }
     )
     if "agency" in filters:
         outer = OuterRef(f"{through}_id" if through else "pk")
@@ -280,28 +257,15 @@ class EscalationDetailApi(ApiView):
 
 
 class SubjectInSerializer(Serializer):
+    """The child or adult. Give ``case_reference`` or ``nhs_number``, or both: the
+    procedure's form needs one, and a raise with neither is refused (409)."""
+
     kind = serializers.ChoiceField(choices=enums.SUBJECT_KINDS)
-    name = serializers.CharField(max_length=200)
-    date_of_birth = _NotInFuture(required=False, allow_null=True, default=None)
-    case_reference = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, default=""
-    )
-    nhs_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-
-    def validate_nhs_number(self, value: str) -> str:
-        if not value.strip():
-            return ""
-        problem = nhs_number_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return normalise_nhs_number(value)
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if not data.get("case_reference") and not data.get("nhs_number"):
-            raise serializers.ValidationError(
-                {"case_reference": ["Give a case reference, PID or NHS number."]}
-            )
-        return data
+    name = short_text()
+    # One in the future is refused by the service, as the form refuses it (409).
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    case_reference = short_text(max_length=60, required=False, allow_blank=True, default="")
+    nhs_number = ApiNhsNumber()
 
 
 class EscalationRaiseApi(ApiView):
@@ -316,11 +280,12 @@ class EscalationRaiseApi(ApiView):
         subject = SubjectInSerializer()
         other_agency = _id()
         counterpart = _id(required=False, allow_null=True, default=None)
-        category = serializers.CharField(max_length=60)
-        decision_disputed = _text()
-        evidence = _text()
-        desired_outcome = _text()
-        subject_views = _optional_text()
+        # One of the procedure's categories, as given: anything else is refused (409).
+        category = serializers.CharField(max_length=60, trim_whitespace=False)
+        decision_disputed = long_text()
+        evidence = long_text()
+        desired_outcome = long_text()
+        subject_views = optional_long_text()
         immediate_risk = serializers.BooleanField(default=False)
         same_day_route_taken = serializers.BooleanField(default=False)
         start_at = serializers.IntegerField(
@@ -404,7 +369,7 @@ class EscalationChangeApi(ApiView):
 
 
 class ReasonSerializer(Serializer):
-    reason = _text()
+    reason = long_text()
 
 
 class EscalationEscalateApi(EscalationChangeApi):
@@ -452,7 +417,7 @@ class EscalationWithdrawApi(EscalationChangeApi):
 
 
 class AgreedActionInSerializer(Serializer):
-    description = _text()
+    description = long_text()
     owner = _id(help_text="Someone in the escalation's partnership.")
     due_on = serializers.DateField()
 
@@ -461,7 +426,7 @@ class EscalationResolveApi(EscalationChangeApi):
     """Record a resolution with its agreed actions, for the other agencies to confirm."""
 
     class InputSerializer(Serializer):
-        agreed_outcome = _text()
+        agreed_outcome = long_text()
         actions = AgreedActionInSerializer(  # type: ignore[call-arg]  # ListSerializer's own
             many=True, min_length=1, max_length=MAX_AGREED_ACTIONS
         )
@@ -525,7 +490,7 @@ class EscalationReopenApi(EscalationChangeApi):
     """After a failed check-back, open the stage again or take it to the next one."""
 
     class InputSerializer(Serializer):
-        reason = _text()
+        reason = long_text()
         to_next_stage = serializers.BooleanField(
             default=False, help_text="Take it to the next stage instead of the same one."
         )
@@ -592,10 +557,10 @@ class ContactRecordApi(EscalationChangeApi):
 
     class InputSerializer(Serializer):
         kind = serializers.ChoiceField(choices=Contact.Kind.choices)
-        between = _text()
-        summary = _text()
-        outcome = _text()
-        decision_makers = _optional_text()
+        between = long_text()
+        summary = long_text()
+        outcome = long_text()
+        decision_makers = optional_long_text()
         happened_on = serializers.DateField()
 
     @operation(
@@ -743,7 +708,9 @@ class AgreedActionCheckBackApi(EscalationChangeApi):
 
     class InputSerializer(Serializer):
         implemented = serializers.BooleanField()
-        note = _optional_text(help_text="Needed when it was not done: why, and what happens next.")
+        note = optional_long_text(
+            help_text="Needed when it was not done: why, and what happens next."
+        )
 
     @operation(
         "Check back an agreed action",
@@ -788,7 +755,7 @@ class ChecklistItemRecordApi(EscalationChangeApi):
 
     class InputSerializer(Serializer):
         is_done = serializers.BooleanField()
-        not_done_reason = _optional_text(help_text="Needed when it has not been done.")
+        not_done_reason = optional_long_text(help_text="Needed when it has not been done.")
         review_on = serializers.DateField(
             required=False,
             allow_null=True,
@@ -860,7 +827,7 @@ class RepresentationSubmitApi(EscalationChangeApi):
     tags = ("final stage",)
 
     class InputSerializer(Serializer):
-        text = _text()
+        text = long_text()
 
     @operation(
         "Submit a written representation",
@@ -1000,7 +967,7 @@ class PanelReasonRecordApi(EscalationChangeApi):
     tags = ("final stage",)
 
     class InputSerializer(Serializer):
-        reason = _text()
+        reason = long_text()
 
     @operation(
         "Record why the panel is made up as it is",
@@ -1027,7 +994,7 @@ class FinalDecisionRecordApi(EscalationChangeApi):
 
     class InputSerializer(Serializer):
         decided_by_kind = serializers.ChoiceField(choices=enums.FINAL_STAGE_KINDS)
-        decision = _text()
+        decision = long_text()
 
     @operation(
         "Record the final decision",
@@ -1079,7 +1046,7 @@ class PracticeIssueRecordApi(EscalationChangeApi):
     tags = ("reporting",)
 
     class InputSerializer(Serializer):
-        issue = _text()
+        issue = long_text()
         is_resolved = serializers.BooleanField()
 
     @operation(
@@ -1112,7 +1079,7 @@ class GoodPracticeRecordApi(EscalationChangeApi):
     tags = ("reporting",)
 
     class InputSerializer(Serializer):
-        description = _text(
+        description = long_text(
             help_text="The good multi-agency practice you saw. "
             "Do not include the child's or adult's name."
         )

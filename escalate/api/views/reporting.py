@@ -18,13 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from escalate.api import serializers as out
+from escalate.api.fields import long_text, optional_long_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import KeysetCursor, NewestUpdateFirstCursor
 from escalate.api.serializers import Serializer
 from escalate.api.views.base import MAX_ID, ApiView, int_id, operation, parse, parse_query
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
-from escalate.common.text import LONG_TEXT_MAX_LENGTH
 from escalate.escalations.clock import local_today
 from escalate.escalations.selectors import InvalidCursor, ListStatus
 from escalate.organisations.models import Person
@@ -83,7 +83,7 @@ class RegisterApi(ApiView):
             required=False,
             help_text="Any agency in the disagreement, on either side.",
         )
-        category = serializers.CharField(max_length=60, required=False)
+        category = serializers.CharField(max_length=60, required=False, allow_blank=True)
         overdue = serializers.BooleanField(required=False, default=False)
         raised_from = serializers.DateField(required=False)
         raised_to = serializers.DateField(required=False)
@@ -244,9 +244,7 @@ class BoardActionCreateApi(ApiView):
     problems = (409,)
 
     class InputSerializer(Serializer):
-        description = serializers.CharField(
-            max_length=LONG_TEXT_MAX_LENGTH, help_text="What the board will do."
-        )
+        description = long_text(help_text="What the board will do.")
         owner = serializers.IntegerField(
             min_value=1,
             max_value=MAX_ID,
@@ -290,12 +288,8 @@ class BoardActionCompleteApi(ApiView):
 
     class InputSerializer(Serializer):
         outcome = out.BoardActionOutcomeField()
-        note = serializers.CharField(
-            max_length=LONG_TEXT_MAX_LENGTH,
-            required=False,
-            allow_blank=True,
-            default="",
-            help_text="What changed, or why nothing needed to. Do not include anyone's name.",
+        note = optional_long_text(
+            help_text="What changed, or why nothing needed to. Do not include anyone's name."
         )
 
     @operation(

@@ -45,6 +45,16 @@ LINES: tuple[tuple[tuple[str, ...], Callable[[Counter[str]], str]], ...] = (
         ),
     ),
     (
+        ("api_fuzz_requests", "api_fuzz_operations"),
+        lambda f: (
+            f"Schemathesis: {f['api_fuzz_requests']:,} generated requests over "
+            f"{f['api_fuzz_operations']:,} operations (positive and negative data), and "
+            f"{f['api_stateful_calls']:,} calls in {f['api_stateful_scenarios']:,} stateful "
+            "scenarios: no server error, no schema-valid request refused, every response "
+            "as documented"
+        ),
+    ),
+    (
         ("hostile_submissions", "hostile_places"),
         lambda f: (
             f"Injection sweep: {f['hostile_submissions']:,} hostile submissions, "

@@ -1,0 +1,171 @@
+"""Request fields that check what the forms check, and tell the OpenAPI document exactly that.
+
+A client reading the document should be able to build a request the API accepts: every
+rule the server applies to a single value is in the value's schema (a pattern, a length,
+a format), so a schema-valid value is never refused as malformed. Rules that need the
+database (a category of this partnership's procedure, an agency of this partnership) are
+answered 403, 404 or 409, never 400.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from functools import cache
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from escalate.calendars import FIRST_YEAR, LAST_YEAR
+from escalate.common.text import LONG_TEXT_MAX_LENGTH, text_validators
+from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
+
+# What ``common.text`` refuses anywhere: NUL and the other control characters except tab
+# and line breaks. Single-line text also refuses the direction controls.
+_CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
+_DIRECTION_RANGES = ((0x202A, 0x202E), (0x2066, 0x2069))
+NHS_NUMBER_FORMAT = "nhs-number"
+"""Ten digits, optionally spaced 3-3-4, whose last digit is the modulus 11 check digit."""
+
+
+class ApiText(serializers.CharField):
+    """Free text, checked as typed by the shared text rules (``common.text``), then stored
+    without surrounding spaces as the forms store it.
+
+    The value is checked before trimming, so the length and characters the document
+    states are those of the value sent.
+    """
+
+    def __init__(self, *, single_line: bool, **kwargs: Any) -> None:
+        kwargs["trim_whitespace"] = False
+        super().__init__(**kwargs)
+        self.single_line = single_line
+        self.validators.extend(text_validators(single_line=single_line))
+
+    def run_validation(self, data: Any = empty) -> Any:
+        value = super().run_validation(data)
+        return value.strip() if isinstance(value, str) else value
+
+
+def text_pattern(*, single_line: bool, allow_blank: bool) -> str:
+    """A regular expression for exactly the text ``ApiText`` accepts: no refused control
+    character, and at least one character that can be seen (or nothing, where blank is
+    allowed). Understood alike by Python and ECMAScript."""
+    refused = _CONTROL_RANGES + (_DIRECTION_RANGES if single_line else ())
+    allowed = f"[^{_class(refused)}]"
+    visible = f"[^{_class(refused + _invisible_ranges())}]"
+    # Two branches for "a visible character somewhere": written as one, ``[A]*[V][A]*``,
+    # Schemathesis folds the length into each repeat, which its regex engine cannot hold.
+    branches = [f"{visible}{allowed}*", f"{allowed}+{visible}{allowed}*"]
+    if allow_blank:
+        branches.append("")
+    return f"^(?:{'|'.join(branches)})$"
+
+
+@cache
+def _invisible_ranges() -> tuple[tuple[int, int], ...]:
+    """Code points ``common.text.has_visible_characters`` counts as invisible: spaces,
+    formatting and control characters."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        if character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return tuple(ranges)
+
+
+def _class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(
+        _escaped(low) if low == high else f"{_escaped(low)}-{_escaped(high)}"
+        for low, high in ranges
+    )
+
+
+def _escaped(code: int) -> str:
+    """A code point inside a character class: escaped in the BMP, where both dialects read
+    ``\\uXXXX``; beyond it the character itself, which both read as one."""
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+def long_text(**kwargs: Any) -> ApiText:
+    """A narrative answer: several lines."""
+    return ApiText(single_line=False, max_length=LONG_TEXT_MAX_LENGTH, **kwargs)
+
+
+def optional_long_text(**kwargs: Any) -> ApiText:
+    return long_text(required=False, allow_blank=True, default="", **kwargs)
+
+
+def short_text(*, max_length: int = 200, **kwargs: Any) -> ApiText:
+    """A name, reference or title: one line, no direction controls."""
+    return ApiText(single_line=True, max_length=max_length, **kwargs)
+
+
+NHS_NUMBER_PATTERN = "^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$"
+
+
+class ApiNhsNumber(serializers.CharField):
+    """An NHS number as people write it (``943 476 5919``), stored as its ten digits.
+    Its check digit is the one rule no pattern states: the document names the format."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            trim_whitespace=False,
+            max_length=12,
+            required=False,
+            allow_blank=True,
+            default="",
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not re.fullmatch(NHS_NUMBER_PATTERN, value):
+            raise serializers.ValidationError(
+                "NHS number must be 10 digits, written together or as 3, 3 and 4 digits"
+            )
+        problem = nhs_number_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return normalise_nhs_number(value)
+
+
+def schema_for(field: Any) -> dict[str, Any]:
+    """What the document adds to the schema drf-spectacular makes for ``field``."""
+    if isinstance(field, ApiText):
+        return {
+            "pattern": text_pattern(single_line=field.single_line, allow_blank=field.allow_blank)
+        }
+    if isinstance(field, ApiNhsNumber):
+        return {"pattern": f"^(?:{NHS_NUMBER_PATTERN[1:-1]})?$", "format": NHS_NUMBER_FORMAT}
+    if isinstance(field, DayInCalendar):
+        return {"pattern": _years_pattern(FIRST_YEAR, LAST_YEAR)}
+    if isinstance(field, serializers.ListSerializer):
+        limits = {
+            "minItems": getattr(field, "min_length", None),
+            "maxItems": getattr(field, "max_length", None),
+        }
+        return {key: value for key, value in limits.items() if value is not None}
+    return {}
+
+
+class DayInCalendar(serializers.DateField):
+    """A day in the years the working-day calendars cover (``escalate.calendars``)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        day = super().to_internal_value(value)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise serializers.ValidationError(
+                f"Give a day from {FIRST_YEAR} to {LAST_YEAR}, the years the calendars cover."
+            )
+        return day
+
+
+def _years_pattern(first: int, last: int) -> str:
+    years = "|".join(str(year) for year in range(first, last + 1))
+    return f"^(?:{years})-[0-9]{{2}}-[0-9]{{2}}$"

@@ -24,7 +24,8 @@ def test_verify_reports_an_intact_chain(history: list[AuditEvent]) -> None:
     call_command("audit", "verify", stdout=out)
 
     assert out.getvalue() == (
-        f"nel: {len(history)} events checked; chain intact\n"
+        f"nel: {len(history)} events checked; chain intact; content as written; "
+        "no checkpoint yet\n"
         f"{len(history)} events checked in 1 chain; every chain intact\n"
     )
 
@@ -37,8 +38,8 @@ def test_verify_reports_each_chain_national_first(history: list[AuditEvent]) -> 
     call_command("audit", "verify", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "national: 1 event checked; chain intact",
-        f"nel: {len(history)} events checked; chain intact",
+        "national: 1 event checked; chain intact; content as written; no checkpoint yet",
+        f"nel: {len(history)} events checked; chain intact; content as written; no checkpoint yet",
         f"{len(history) + 1} events checked in 2 chains; every chain intact",
     ]
 
@@ -56,11 +57,15 @@ def test_verify_names_the_broken_chain_and_its_first_broken_event_and_exits_1(
         call_command("audit", "verify", stdout=out, stderr=err)
 
     assert exit_.value.code == 1
-    assert out.getvalue() == "national: 1 event checked; chain intact\n"
+    assert out.getvalue() == (
+        "national: 1 event checked; chain intact; content as written; no checkpoint yet\n"
+    )
     assert err.getvalue() == (
-        f"Audit chain nel broken at event {target.pk}: its content no longer matches its hash. "
+        f"nel: 2 events checked; chain broken at event {target.pk}; content as written; "
+        "no checkpoint yet\n"
+        f"  broken at event {target.pk}: its content no longer matches its hash. "
         "2 events before it in that chain are intact.\n"
-        "1 of 2 chains broken: nel\n"
+        "1 of 2 chains failed: nel\n"
     )
 
 

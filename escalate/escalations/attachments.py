@@ -206,14 +206,15 @@ def attachments_of(escalation: Escalation) -> list[Attachment]:
 def attachment_for(person: Person, pk: str, attachment_id: int) -> Attachment:
     """One attachment of an escalation ``person`` sees; 404 otherwise, the same 404 whether
     the escalation, or the attachment on it, does not exist or may not be seen."""
-    escalation = get_for(person, pk)
-    attachment = (
-        Attachment.objects.filter(escalation=escalation, pk=attachment_id)
-        .select_related("escalation")
-        .first()
-    )
+    return attachment_of(get_for(person, pk), attachment_id)
+
+
+def attachment_of(escalation: Escalation, attachment_id: int) -> Attachment:
+    """One attachment of ``escalation``, already fetched through access; 404 otherwise."""
+    attachment = Attachment.objects.filter(escalation=escalation, pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such file.")
+    attachment.escalation = escalation
     return attachment
 
 

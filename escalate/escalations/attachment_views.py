@@ -9,6 +9,7 @@ attachment the browser will not sniff or show inline.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from escalate.escalations.models import Attachment, Escalation
 from escalate.escalations.views import _done, _forbidden, for_person
 from escalate.organisations.models import Person
 
+logger = logging.getLogger(__name__)
 NO_CONTACT = ""
 
 
@@ -137,8 +139,15 @@ def download(request: HttpRequest, pk: UUID, attachment_id: int) -> HttpResponse
 
 def file_response(attachment: Attachment) -> FileResponse:
     """The stored file, streamed, named as it was uploaded, never shown inline or sniffed."""
+    try:
+        stored = attachment.file.open("rb")
+    except FileNotFoundError:  # the store lost it: say so in the log (the key, not the name)
+        logger.error(
+            "Attachment %s is missing from the store (%s).", attachment.pk, attachment.file.name
+        )
+        raise Http404("No such file.") from None
     response = FileResponse(
-        attachment.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,

@@ -279,6 +279,13 @@ def test_downloading_streams_the_file_and_records_the_read(world: World) -> None
     assert read.detail == f"attachment {attachment.pk}"
 
 
+def test_a_file_the_store_lost_is_404_not_a_server_error(world: World) -> None:
+    attachment = attach(world)
+    attachment_storage().delete(attachment.file.name)
+
+    assert client_for(world.raiser).get(attachment.get_absolute_url()).status_code == 404
+
+
 def test_an_outsider_gets_404_and_leaves_no_read(world: World) -> None:
     attachment = attach(world)
     client = client_for(world.outsider)

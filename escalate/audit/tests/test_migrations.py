@@ -4,26 +4,17 @@ and the append-only triggers are still there afterwards, on both databases."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from django.db import DatabaseError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import DatabaseError, transaction
 
 from escalate.audit import events
 from escalate.audit.chain import GENESIS, event_hash
 from escalate.audit.models import AuditEvent, Checkpoint
 from escalate.audit.services import record, verify_chain
+from escalate.escalations.tests.test_migrations import _migrate
 
 BEFORE = [("audit", "0006_reads_in_page_order")]
-
-
-def _migrate(targets: list[tuple[str, str]] | None) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

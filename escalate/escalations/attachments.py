@@ -195,10 +195,11 @@ def may_attach_on_page(person: Person, escalation: Escalation) -> bool:
 
 
 def attachments_of(escalation: Escalation) -> list[Attachment]:
-    """The escalation's attachments, oldest first, with who uploaded each: one query."""
+    """The escalation's attachments, oldest first, with who uploaded each and the contact
+    each is about: one query."""
     return list(
         Attachment.objects.filter(escalation=escalation)
-        .select_related("uploaded_by")
+        .select_related("uploaded_by", "contact")
         .order_by("uploaded_at", "pk")
     )
 
@@ -229,6 +230,8 @@ class AttachmentRow:
     uploaded_at: datetime
     stage_number: int
     url: str
+    about: str
+    """The contact it is about, as "the telephone contact of 18 December 2026", or ""."""
 
 
 def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
@@ -241,9 +244,17 @@ def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
             uploaded_at=timezone.localtime(attachment.uploaded_at),
             stage_number=attachment.stage_number,
             url=attachment.get_absolute_url(),
+            about=_about(attachment.contact),
         )
         for attachment in attachments
     ]
+
+
+def _about(contact: Contact | None) -> str:
+    if contact is None:
+        return ""
+    day = contact.happened_on
+    return f"the {contact.get_kind_display().lower()} contact of {day.day} {day:%B %Y}"
 
 
 def delete_attachments(escalation: Escalation) -> int:

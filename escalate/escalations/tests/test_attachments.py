@@ -228,6 +228,29 @@ def test_the_escalation_page_lists_its_files_and_offers_to_attach(world: World) 
     assert reverse("escalations:attach", args=[world.escalation.pk]) in page
 
 
+def test_a_file_about_a_contact_says_so_on_the_page(world: World) -> None:
+    contact = services.record_contact(
+        escalation=world.escalation,
+        actor=world.raiser,
+        kind="meeting",
+        between="Raiser and team manager",
+        summary="Talked.",
+        outcome="Strategy discussion booked.",
+        decision_makers="",
+        happened_on=RAISED,
+        today=RAISED,
+    )
+    url = reverse("escalations:attach", args=[world.escalation.pk])
+    client = client_for(world.raiser)
+
+    assert "Stage 1: Meeting on 18 December 2026" in client.get(url).content.decode()
+    client.post(url, {"kind": "minutes", "contact": str(contact.pk), "file": upload()})
+
+    assert Attachment.objects.get().contact == contact
+    page = client.get(world.escalation.get_absolute_url()).content.decode()
+    assert "About the meeting contact of 18 December 2026" in page
+
+
 def test_attaching_from_the_page(world: World) -> None:
     url = reverse("escalations:attach", args=[world.escalation.pk])
     client = client_for(world.raiser)

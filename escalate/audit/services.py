@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, JSONField, Model, Q, QuerySet
 from django.utils import timezone
 
 from escalate.audit import events as declared
@@ -109,22 +109,29 @@ def record(
 
 
 def _digests_of_rows(rows: Sequence[Model], key: AuditKey) -> dict[str, dict[str, str]]:
-    """The keyed digest of each recorded column of each row, read back as stored, so that
-    verification, which reads them the same way, compares like with like."""
+    """The keyed digest of each recorded column of each row, from the saved instance with each
+    value as its field reads it back (a date string becomes a date), so that verification,
+    which reads the rows with ``values()``, compares like with like; no query per write."""
     digests: dict[str, dict[str, str]] = {}
     for row in rows:
         label = label_of(row)
         if label not in RECORDED_FIELDS:
             raise ValueError(f"{label} is not a recorded model: name its columns in content.py.")
-        fields = RECORDED_FIELDS[label]
-        stored = type(row)._base_manager.filter(pk=row.pk).values(*fields).get()
         digests[f"{label}:{row.pk}"] = {
             name: field_digest(
-                secret=key.secret, place=place_of(label, row.pk, name), value=stored[name]
+                secret=key.secret, place=place_of(label, row.pk, name), value=_stored(row, name)
             )
-            for name in fields
+            for name in RECORDED_FIELDS[label]
         }
     return digests
+
+
+def _stored(row: Model, name: str) -> Any:
+    field = row._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{label_of(row)}.{name} is not a column.")
+    value = field.value_from_object(row)
+    return value if isinstance(field, JSONField) else field.to_python(value)
 
 
 def _chain_of(escalation: Any, partnership: Partnership | None) -> int | None:

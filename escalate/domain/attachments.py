@@ -127,4 +127,4 @@ def describe_size(size: int) -> str:
         return f"{size} bytes"
     if size < 1024 * 1024:
         return f"{round(size / 1024)}KB"
-    return f"{size / (1024 * 1024):.1f}MB"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + "MB"

@@ -51,7 +51,7 @@ class AttachmentForm(GovukForm):
         widget=forms.RadioSelect,
         error_messages={"required": attachments.CHOOSE_KIND},
     )
-    contact = forms.ChoiceField(label="Which contact is it about? (optional)", required=False)
+    contact = forms.ChoiceField(label="Which contact is it about?", required=False)
 
     def __init__(self, *args: Any, escalation: Escalation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

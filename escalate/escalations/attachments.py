@@ -16,14 +16,12 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 import filetype  # type: ignore[import-untyped]  # ships no type hints
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from escalate.audit import events
 from escalate.audit.services import record
@@ -38,6 +36,7 @@ from escalate.domain.attachments import (
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed, get_for
 from escalate.escalations.models import Attachment, Contact, Escalation, attachment_storage
+from escalate.escalations.presenters import moment
 from escalate.organisations.models import Person
 
 logger = logging.getLogger(__name__)
@@ -227,7 +226,8 @@ class AttachmentRow:
     kind: str
     size: str
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: str
+    """'18 Dec 2026 at 2:05pm', as every page writes a moment."""
     stage_number: int
     url: str
     about: str
@@ -241,7 +241,7 @@ def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
             kind=attachment.get_kind_display(),
             size=describe_size(attachment.size),
             uploaded_by=attachment.uploaded_by.name,
-            uploaded_at=timezone.localtime(attachment.uploaded_at),
+            uploaded_at=moment(attachment.uploaded_at),
             stage_number=attachment.stage_number,
             url=attachment.get_absolute_url(),
             about=_about(attachment.contact),

@@ -120,6 +120,7 @@ def test_sizes_read_as_gov_uk_writes_them() -> None:
     assert describe_size(512) == "512 bytes"
     assert describe_size(12 * 1024) == "12KB"
     assert describe_size(int(1.5 * MB)) == "1.5MB"
+    assert describe_size(10 * MB) == "10MB"
 
 
 # --- who may attach -----------------------------------------------------------------------

@@ -456,3 +456,26 @@ def test_storage_keys_hold_nothing_of_the_upload(world: World) -> None:
     second = attach(world, upload=upload("same.pdf"))
 
     assert first.file.name != second.file.name  # random keys, not the name or the content
+
+
+# --- where the files are kept -----------------------------------------------------------
+
+
+def test_the_files_are_kept_on_the_file_system_unless_s3_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    from config.settings import attachments as attachment_settings
+
+    monkeypatch.setenv("ESCALATE_ATTACHMENT_STORAGE", "s3")
+    monkeypatch.setenv("ESCALATE_ATTACHMENT_BUCKET", "invented-bucket")
+    s3 = importlib.reload(attachment_settings).STORAGES["attachments"]
+    monkeypatch.delenv("ESCALATE_ATTACHMENT_STORAGE")
+    default = importlib.reload(attachment_settings).STORAGES["attachments"]
+
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"]["bucket_name"] == "invented-bucket"
+    assert s3["OPTIONS"]["default_acl"] == "private"
+    assert s3["OPTIONS"]["file_overwrite"] is False
+    assert default == {"BACKEND": "django.core.files.storage.FileSystemStorage"}

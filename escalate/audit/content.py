@@ -9,6 +9,7 @@ tampered. Retention's blanking is told apart by ``ANONYMISED_VALUES``, and only 
 escalation whose anonymisation the chain itself records.
 
 Models are named by label, so the audit app imports nothing from the apps that call it.
+Add columns, never take one away: events written before still carry its digest.
 """
 
 from __future__ import annotations

@@ -244,6 +244,10 @@ def checkpoint_text(
     )
 
 
+class ChainShrank(Exception):
+    """The chain no longer has what its latest checkpoint saw; it is not signed over."""
+
+
 def take_checkpoint(
     partnership_id: int | None,
     *,
@@ -251,20 +255,25 @@ def take_checkpoint(
     event_model: Any = AuditEvent,
     checkpoint_model: Any = Checkpoint,
 ) -> CheckpointFacts:
-    """Sign and store the chain's head now. Takes the chain's lock, so no append is half
-    counted. (The models are arguments for the migration that seals the unkeyed chains.)"""
+    """Sign and store the chain's head now, under the chain's lock, so no append is half
+    counted. A head unchanged since the latest checkpoint returns that one, so a quiet chain
+    adds no rows. Raises ChainShrank rather than sign over events gone since the latest
+    checkpoint. (The models are arguments for the migration that seals unkeyed chains.)"""
     with transaction.atomic():
         _lock_chain(partnership_id)
-        chain = event_model.objects.filter(partnership_id=partnership_id)
-        if partnership_id is None:
-            chain = event_model.objects.filter(partnership__isnull=True)
+        chain = event_model.objects.filter(_chain_filter(partnership_id))
+        count = chain.count()
         last = chain.order_by("-pk").values_list("pk", "hash").first()
+        latest = checkpoint_model.objects.filter(_chain_filter(partnership_id)).last()
+        if latest is not None and not seals_unkeyed and CheckpointFacts.of(latest).is_signed():
+            _ensure_kept(chain, CheckpointFacts.of(latest))
+            if (latest.events, latest.last_event_id) == (count, last[0] if last else None):
+                return CheckpointFacts.of(latest)
         key = current_key()
-        taken_at = timezone.now()
         facts = {
             "partnership_id": partnership_id,
-            "taken_at": taken_at,
-            "events": chain.count(),
+            "taken_at": timezone.now(),
+            "events": count,
             "last_event_id": last[0] if last else None,
             "last_hash": last[1] if last else GENESIS,
             "seals_unkeyed": seals_unkeyed,
@@ -275,9 +284,28 @@ def take_checkpoint(
     return CheckpointFacts.of(row)
 
 
-def take_checkpoints() -> list[tuple[str, CheckpointFacts]]:
-    """A checkpoint of every chain (``escalate audit checkpoint``), named as verify names them."""
-    return [(name, take_checkpoint(pk)) for pk, name in _chains()]
+def _ensure_kept(chain: QuerySet[Any], latest: CheckpointFacts) -> None:
+    if latest.last_event_id is None:
+        return
+    kept = chain.filter(pk__lte=latest.last_event_id)
+    head = kept.filter(pk=latest.last_event_id).values_list("hash", flat=True).first()
+    if head != latest.last_hash or kept.count() < latest.events:
+        raise ChainShrank(
+            f"it no longer has the {latest.events} events its checkpoint of "
+            f"{latest.taken_at:%Y-%m-%d %H:%M} saw; run 'escalate audit verify'"
+        )
+
+
+def take_checkpoints() -> list[tuple[str, CheckpointFacts | ChainShrank]]:
+    """A checkpoint of every chain (``escalate audit checkpoint``), named as verify names them;
+    for a chain that shrank, the refusal instead."""
+    taken: list[tuple[str, CheckpointFacts | ChainShrank]] = []
+    for pk, name in _chains():
+        try:
+            taken.append((name, take_checkpoint(pk)))
+        except ChainShrank as refusal:
+            taken.append((name, refusal))
+    return taken
 
 
 def seal_unkeyed_chains(

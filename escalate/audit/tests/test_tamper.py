@@ -78,6 +78,31 @@ def test_removing_the_last_events_is_found_against_the_latest_checkpoint(
     assert f"2 events missing from its end: the latest checkpoint saw {len(history)}." in err
 
 
+def test_checkpointing_refuses_to_sign_over_removed_events(history: list[AuditEvent]) -> None:
+    take_checkpoints()
+    _remove(history[-1])
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(SystemExit) as exit_:
+        call_command("audit", "checkpoint", stdout=out, stderr=err)
+
+    assert exit_.value.code == 1
+    assert err.getvalue().startswith(
+        f"nel: not checkpointed: it no longer has the {len(history)} events its checkpoint of "
+    )
+    assert chain_report(history[:-1]).tail_missing == 1  # still found, not signed away
+
+
+def test_a_quiet_chain_adds_no_checkpoint_rows(history: list[AuditEvent]) -> None:
+    first = dict(take_checkpoints())
+    count = Checkpoint.objects.count()
+
+    again = dict(take_checkpoints())
+
+    assert Checkpoint.objects.count() == count
+    assert again["nel"] == first["nel"]
+
+
 def test_removing_events_and_the_checkpoints_is_found_against_the_published_ones(
     history: list[AuditEvent], tmp_path: Path
 ) -> None:

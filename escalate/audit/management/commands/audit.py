@@ -18,7 +18,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalate.audit.chain import ChainReport
-from escalate.audit.services import CheckpointFacts, take_checkpoints, verify_chains
+from escalate.audit.services import (
+    ChainShrank,
+    CheckpointFacts,
+    take_checkpoints,
+    verify_chains,
+)
 
 EXIT_BROKEN = 1
 
@@ -53,12 +58,20 @@ class Command(BaseCommand):
             self._verify(options["checkpoints"])
 
     def _checkpoint(self, out: Path | None) -> None:
-        lines = [json.dumps(facts.published(name)) for name, facts in take_checkpoints()]
+        lines, refused = [], []
+        for name, taken in take_checkpoints():
+            if isinstance(taken, ChainShrank):
+                refused.append(name)
+                self.stderr.write(f"{name}: not checkpointed: {taken}.")
+            else:
+                lines.append(json.dumps(taken.published(name)))
         for line in lines:
             self.stdout.write(line)
         if out is not None:
             with out.open("a", encoding="utf-8") as file:
                 file.writelines(f"{line}\n" for line in lines)
+        if refused:
+            raise SystemExit(EXIT_BROKEN)
 
     def _verify(self, published_file: Path | None) -> None:
         published = _read_published(published_file) if published_file else []

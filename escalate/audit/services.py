@@ -526,7 +526,7 @@ def _check_texts(walk: _Walk) -> None:
             secret = _secret_of(entry)
             for name, digest in (entry.text_digests or {}).items():
                 text = kept.get((entry.pk, name))
-                place = f"event {entry.pk} {text_place(name)}"
+                place = text_place(name)
                 if text is None:
                     walk.mismatches.append(ContentMismatch(entry.pk, place, "the text is gone"))
                 elif text.anonymised_at is not None:

@@ -26,6 +26,7 @@ from escalate.api.views.documents import _FileRenderer
 from escalate.api.views.escalations import ESCALATION_ID, TAG
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
+from escalate.domain.attachments import ACCEPTED
 from escalate.escalations import attachments
 from escalate.escalations.attachment_views import file_response
 from escalate.escalations.models import Attachment
@@ -130,10 +131,10 @@ class AttachmentDownloadApi(ApiView):
         summary="Download an attached file",
         parameters=[ESCALATION_ID, ATTACHMENT_ID],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The file, named as uploaded; its Content-Type is the one listed.",
+            (200, accepted.content_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description=f"The file, named as uploaded: {accepted.label}."
             )
+            for accepted in ACCEPTED
         },
     )
     def get(self, request: Request, pk: str, attachment_id: str) -> HttpResponseBase:

@@ -98,7 +98,7 @@ def check_file(
     if size <= 0:
         raise AttachmentRefused("The selected file is empty")
     if size > max_size:
-        raise AttachmentRefused(f"The selected file must be smaller than {_megabytes(max_size)}")
+        raise AttachmentRefused(too_large(max_size))
     wanted = type_for_extension(extension_of(name))
     if wanted is None:
         raise AttachmentRefused(f"The selected file must be a {ACCEPTED_WORDS}")
@@ -110,6 +110,11 @@ def check_file(
             "check it is the file you meant and that its name ends in the right extension"
         )
     return wanted
+
+
+def too_large(max_size: int) -> str:
+    """The refusal of a file over ``max_size`` bytes."""
+    return f"The selected file must be smaller than {_megabytes(max_size)}"
 
 
 def _megabytes(size: int) -> str:

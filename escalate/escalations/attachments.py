@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import filetype  # type: ignore[import-untyped]  # ships no type hints
 from django.conf import settings
 from django.core.files import File
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from escalate.audit import events
 from escalate.audit.services import record
@@ -32,6 +33,7 @@ from escalate.domain.attachments import (
     check_file,
     clean_file_name,
     describe_size,
+    too_large,
 )
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed, get_for
@@ -79,6 +81,47 @@ def _scan(upload: File) -> _Scanned:  # type: ignore[type-arg]
                 is_text = False
     upload.seek(0)
     return _Scanned(size, digest.hexdigest(), filetype.guess_mime(head) if head else None, is_text)
+
+
+_TOO_LARGE = "_attachment_too_large"
+
+
+class _SizeLimitedUpload(FileUploadHandler):
+    """First of the request's upload handlers: passes each file's bytes on to the others
+    until the file passes the attachment limit, then skips the rest of it, so an over-size
+    file is never written out whole, and marks the request so the form can say why."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def new_file(self, *args: object, **kwargs: object) -> None:
+        super().new_file(*args, **kwargs)  # type: ignore[arg-type]
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            setattr(self.request, _TOO_LARGE, True)
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler (memory or a temporary file) keeps the file
+
+
+def limit_upload(request: HttpRequest) -> None:
+    """Before the body is read: stop reading any uploaded file at the attachment limit."""
+    limit = _SizeLimitedUpload(request, settings.ATTACHMENT_MAX_BYTES)
+    request.upload_handlers = [limit, *request.upload_handlers]  # refused once the body is read
+
+
+def upload_refusal(request: HttpRequest) -> str:
+    """Once the body is read: why its file was left out ("" if it was not)."""
+    if getattr(request, _TOO_LARGE, False):
+        return too_large(settings.ATTACHMENT_MAX_BYTES)
+    return ""
 
 
 def check_upload(upload: File) -> tuple[str, _Scanned, str]:  # type: ignore[type-arg]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from escalate.api.tests.conftest import API_URLS, World, client_for
 from escalate.audit import events
@@ -50,6 +51,19 @@ def test_a_file_whose_content_is_not_its_type_is_a_problem_on_the_file_field(
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert "not a Word document" in str(response.json())
+    assert not Attachment.objects.exists()
+
+
+@override_settings(ATTACHMENT_MAX_BYTES=1024)
+def test_an_over_size_file_is_a_problem_on_the_file_field(world: World) -> None:
+    response = client_for(world.raiser).post(
+        url(world),
+        {"kind": "letter", "file": SimpleUploadedFile("Big.pdf", PDF_BYTES + b"0" * 200_000)},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert "smaller than 1KB" in str(response.json())
     assert not Attachment.objects.exists()
 
 

@@ -100,7 +100,11 @@ class AttachmentUploadApi(ApiView):
     )
     def post(self, request: Request, pk: str) -> Response:
         escalation = escalation_for(self.person, pk)
-        data = parse(self.InputSerializer, request.data)
+        attachments.limit_upload(request._request)
+        data = request.data
+        if too_large := attachments.upload_refusal(request._request):
+            raise serializers.ValidationError({"file": [too_large]})
+        data = parse(self.InputSerializer, data)
         try:
             attachment = attachments.attach_file(
                 escalation=escalation,

@@ -277,6 +277,34 @@ def test_a_mismatched_file_is_an_error_on_the_file_field(world: World) -> None:
     assert not Attachment.objects.exists()
 
 
+@override_settings(ATTACHMENT_MAX_BYTES=1024)
+def test_an_over_size_file_is_left_unread_and_the_form_says_why(world: World) -> None:
+    url = reverse("escalations:attach", args=[world.escalation.pk])
+    before = stored_keys()
+
+    response = client_for(world.raiser).post(
+        url, {"kind": "letter", "file": upload("big.pdf", PDF_BYTES + b"0" * 200_000)}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The selected file must be smaller than 1KB" in page
+    assert "Select a file" not in page
+    assert stored_keys() == before
+    assert not Attachment.objects.exists()
+
+
+def test_attaching_still_checks_the_csrf_token(world: World) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.raiser.user)
+    url = reverse("escalations:attach", args=[world.escalation.pk])
+
+    response = client.post(url, {"kind": "letter", "file": upload()})
+
+    assert response.status_code == 403
+    assert not Attachment.objects.exists()
+
+
 def test_no_file_chosen_is_an_error_on_the_form(world: World) -> None:
     url = reverse("escalations:attach", args=[world.escalation.pk])
 

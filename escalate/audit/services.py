@@ -373,6 +373,7 @@ class _Walk:
         default_factory=lambda: defaultdict(list)
     )
     texts: list[AuditEvent] = field(default_factory=list)
+    waiting: int = 0
     anonymised_at_event: dict[str, int] = field(default_factory=dict)
     mismatches: list[ContentMismatch] = field(default_factory=list)
     anonymised: int = 0
@@ -389,7 +390,7 @@ def verify_chain(
     checkpoints = [
         CheckpointFacts.of(row) for row in Checkpoint.objects.filter(_chain_filter(partnership_id))
     ] + list(published)
-    walk = _Walk()
+    walk = _Walk(anonymised_at_event=_anonymisations(partnership_id))
     for facts in checkpoints:
         if not facts.is_signed():
             walk.mismatches.append(
@@ -418,8 +419,7 @@ def verify_chain(
             if entry.pk == walk.checkpoint_head:
                 walk.head_hash = entry.hash
         _gather(entry, walk)
-    _check_rows(walk)
-    _check_texts(walk)
+    _check_content(walk)
     tail_missing = None
     if latest is not None and broken is None:
         tail_missing, broken = _against_checkpoint(latest, walk)
@@ -456,14 +456,44 @@ def _broken_link(entry: AuditEvent, previous_hash: str, unkeyed_until: int) -> B
     return None
 
 
+def _anonymisations(partnership_id: int | None) -> dict[str, int]:
+    """Each escalation the chain records as anonymised, with that event's id. Read before the
+    walk, which must know it for events earlier than the anonymisation; an event forged here
+    breaks the chain in the walk."""
+    found: dict[str, int] = {}
+    rows = (
+        _on_chain(partnership_id)
+        .filter(event=declared.ESCALATION_ANONYMISED, escalation__isnull=False)
+        .order_by("pk")
+        .values_list("escalation_id", "pk")
+    )
+    for escalation_id, pk in rows:
+        found.setdefault(str(escalation_id), pk)
+    return found
+
+
+_CONTENT_BATCH = 2000
+
+
 def _gather(entry: AuditEvent, walk: _Walk) -> None:
-    if entry.event == declared.ESCALATION_ANONYMISED and entry.escalation_id is not None:
-        walk.anonymised_at_event.setdefault(str(entry.escalation_id), entry.pk)
+    """Note what the event vouches for; check it a batch at a time, so memory stays flat."""
     for ref, digests in (entry.wrote or {}).items():
         label, _, pk = ref.rpartition(":")
         walk.rows[label].append((entry, pk, digests))
+        walk.waiting += 1
     if entry.text_digests:
         walk.texts.append(entry)
+        walk.waiting += 1
+    if walk.waiting >= _CONTENT_BATCH:
+        _check_content(walk)
+
+
+def _check_content(walk: _Walk) -> None:
+    _check_rows(walk)
+    _check_texts(walk)
+    walk.rows.clear()
+    walk.texts.clear()
+    walk.waiting = 0
 
 
 def _anonymised_after(entry: AuditEvent, walk: _Walk) -> bool:

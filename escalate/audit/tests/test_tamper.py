@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 
 from escalate.audit import events
+from escalate.audit import services as audit_services
 from escalate.audit.chain import GENESIS, BrokenLink, ChainReport, event_hash
 from escalate.audit.content import ANONYMISED_VALUES, REMOVED_TEXT
 from escalate.audit.models import AuditEvent, Checkpoint, EventText
@@ -333,3 +334,18 @@ def test_an_intact_history_reports_every_check_per_partnership(history: list[Aud
         tail_missing=0,
         checkpoint_events=len(history),
     )
+
+
+def test_content_is_checked_a_batch_at_a_time_with_the_same_answers(
+    history: list[AuditEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_services, "_CONTENT_BATCH", 1)
+    escalation = _escalation(history)
+    retention.anonymise(escalation, now=datetime(2033, 1, 1, tzinfo=UTC))
+    contact = Contact.objects.get(escalation=escalation)
+    Contact.objects.filter(pk=contact.pk).update(summary="Invented.")
+
+    report = chain_report(history)
+
+    assert [m.place for m in report.mismatches] == [f"escalations.contact:{contact.pk}.summary"]
+    assert report.anonymised > 5

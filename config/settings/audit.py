@@ -4,8 +4,9 @@ ESCALATE_AUDIT_KEYS: comma-separated secrets, newest first. The newest signs eve
 and checkpoint; older ones still verify what they signed, so a key can be rotated by putting
 a new one in front. Keep them outside the database (the environment, a secrets store): the
 chain proves nothing against someone who holds both the database and the key. Without any,
-a key derived from SECRET_KEY is used and ``escalate check`` warns (audit.W001); that is for
-the demo and tests only. Make one with ``python -c "import secrets; print(secrets.token_hex(32))"``.
+a key derived from SECRET_KEY is used and ``escalate check --deploy`` warns (audit.W001); that
+is for the demo and tests only (changing SECRET_KEY would then leave the history unverifiable).
+Make one with ``python -c "import secrets; print(secrets.token_hex(32))"``.
 
 Imported at the end of ``base.py``; the environment is read there, through env().
 """

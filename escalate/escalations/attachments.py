@@ -15,11 +15,13 @@ import codecs
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import filetype  # type: ignore[import-untyped]  # ships no type hints
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import transaction
 from django.http import Http404, HttpRequest
@@ -37,7 +39,13 @@ from escalate.domain.attachments import (
 )
 from escalate.escalations import authority
 from escalate.escalations.access import ensure_allowed, get_for
-from escalate.escalations.models import Attachment, Contact, Escalation, attachment_storage
+from escalate.escalations.models import (
+    ATTACHMENTS_FOLDER,
+    Attachment,
+    Contact,
+    Escalation,
+    attachment_storage,
+)
 from escalate.escalations.presenters import moment
 from escalate.organisations.models import Person
 
@@ -356,3 +364,70 @@ def on_page(person: Person, escalation: Escalation) -> dict[str, object]:
         "attachments": attachment_rows(attachments_of(escalation)),
         "attach_url": reverse("escalations:attach", args=[escalation.pk]) if may_attach else "",
     }
+
+
+# --- the store and the rows, checked against each other ----------------------------------
+
+UNREFERENCED_GRACE = timedelta(hours=1)
+"""A stored file no row names yet may be an upload whose transaction has not committed."""
+
+
+@dataclass
+class StoreReport:
+    missing: list[int] = field(default_factory=list)
+    """Attachments whose file the store does not have."""
+    changed: list[int] = field(default_factory=list)
+    """Attachments whose stored file no longer has the SHA-256 recorded when it was attached."""
+    unreferenced: list[str] = field(default_factory=list)
+    """Keys in the store that no attachment names (a failed deletion, an interrupted upload)."""
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def is_sound(self) -> bool:
+        return not self.missing and not self.changed
+
+    def lines(self) -> list[str]:
+        lines = [f"Attachment {pk}: its file is missing from the store." for pk in self.missing]
+        lines += [f"Attachment {pk}: its file no longer matches its hash." for pk in self.changed]
+        lines += [f"Stored file {key} belongs to no attachment." for key in self.unreferenced]
+        lines += [
+            f"Deleted stored file {key}, which belonged to no attachment." for key in self.deleted
+        ]
+        return lines or ["Every attachment's file is in the store, and nothing else is."]
+
+
+def check_store(
+    *, now: datetime, read_contents: bool = False, delete_unreferenced: bool = False
+) -> StoreReport:
+    """Every attachment against the store: files missing, files changed (with
+    ``read_contents``, which reads each file), and stored files no row names; with
+    ``delete_unreferenced``, those last deleted once older than ``UNREFERENCED_GRACE``."""
+    storage = attachment_storage()
+    report = StoreReport()
+    named: set[str] = set()
+    for pk, key, sha256 in Attachment.objects.order_by("pk").values_list("pk", "file", "sha256"):
+        named.add(key)
+        if not storage.exists(key):
+            report.missing.append(pk)
+        elif read_contents and _sha256_of(storage, key) != sha256:
+            report.changed.append(pk)
+    folder = ATTACHMENTS_FOLDER
+    stored = storage.listdir(folder)[1] if storage.exists(folder) else []
+    for name in sorted(stored):
+        key = f"{folder}/{name}"
+        if key in named:
+            continue
+        if delete_unreferenced and storage.get_modified_time(key) < now - UNREFERENCED_GRACE:
+            storage.delete(key)
+            report.deleted.append(key)
+        else:
+            report.unreferenced.append(key)
+    return report
+
+
+def _sha256_of(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(key, "rb") as stored:
+        for chunk in stored.chunks():
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -679,9 +679,12 @@ def attachment_storage() -> Storage:
     return storages["attachments"]
 
 
+ATTACHMENTS_FOLDER = "attachments"
+
+
 def attachment_key(instance: Attachment, filename: str) -> str:
     """Where a file is kept: a random key, never its own name or anything about the subject."""
-    return f"attachments/{secrets.token_hex(16)}"
+    return f"{ATTACHMENTS_FOLDER}/{secrets.token_hex(16)}"
 
 
 class Attachment(models.Model):

@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -507,3 +509,59 @@ def test_the_files_are_kept_on_the_file_system_unless_s3_is_asked_for(
     assert s3["OPTIONS"]["default_acl"] == "private"
     assert s3["OPTIONS"]["file_overwrite"] is False
     assert default == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+# --- the store checked against the rows --------------------------------------------------
+
+
+@pytest.fixture
+def own_store(settings: Any, tmp_path: Path) -> None:
+    """A store of this test's own: the run's shared folder holds other tests' files."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def test_checking_the_store_finds_missing_changed_and_unreferenced_files(
+    world: World, own_store: None
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    from escalate.escalations.attachments import check_store
+
+    kept, lost, altered = attach(world), attach(world), attach(world)
+    storage = attachment_storage()
+    storage.delete(lost.file.name)
+    with open(storage.path(altered.file.name), "ab") as stored:
+        stored.write(b"changed")
+    stray = storage.save("attachments/0123456789abcdef0123456789abcdef", io.BytesIO(b"x"))
+    now = timezone.now()
+
+    quick = check_store(now=now)
+    thorough = check_store(now=now, read_contents=True, delete_unreferenced=True)
+
+    assert quick.missing == [lost.pk]
+    assert quick.changed == []  # reading every file is asked for
+    assert quick.unreferenced == [stray]
+    assert thorough.changed == [altered.pk]
+    assert stray in thorough.unreferenced  # too new to be anything but an upload under way
+    assert kept.pk not in thorough.missing + thorough.changed
+    with pytest.raises(CommandError):
+        call_command("check_attachments", stdout=io.StringIO())
+
+
+def test_an_unreferenced_file_an_hour_old_is_deleted_when_asked(
+    world: World, own_store: None
+) -> None:
+    from escalate.escalations.attachments import check_store
+
+    kept = attach(world)
+    storage = attachment_storage()
+    stray = storage.save("attachments/0123456789abcdef0123456789abcdef", io.BytesIO(b"x"))
+
+    report = check_store(
+        now=timezone.now() + timedelta(hours=2), read_contents=True, delete_unreferenced=True
+    )
+
+    assert report.deleted == [stray]
+    assert not storage.exists(stray)
+    assert storage.exists(kept.file.name)
+    assert report.is_sound

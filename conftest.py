@@ -67,6 +67,17 @@ def axe() -> Any:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _attached_files_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Attached files (decision 0021) go to a folder of the run's own, never the project's var/."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _test_flush_may_empty_the_audit_history() -> Iterator[None]:
     """Transactional tests end by flushing the database, which the audit triggers refuse."""
     from django.test import TransactionTestCase

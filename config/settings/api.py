@@ -65,6 +65,7 @@ SPECTACULAR_SETTINGS = {
         "DeadlineStateEnum": "escalate.api.enums.DEADLINE_STATES",
         "EscalationStatusEnum": "escalate.escalations.models.Escalation.Status",
         "ContactKindEnum": "escalate.escalations.models.Contact.Kind",
+        "AttachmentKindEnum": "escalate.escalations.models.Attachment.Kind",
         "ImplementationEnum": "escalate.escalations.models.AgreedAction.Implementation",
         "StageOutcomeEnum": "escalate.escalations.models.StageEntry.Outcome",
         "ChecklistStateEnum": "escalate.api.enums.CHECKLIST_STATES",

@@ -189,5 +189,7 @@ AXES_VERBOSE = False
 
 # Each area keeps its own settings beside this file; they read the environment through env().
 from .api import *  # noqa: E402, F403
+from .attachments import *  # noqa: E402, F403
+from .audit import *  # noqa: E402, F403
 from .notifications import *  # noqa: E402, F403
 from .sign_in import *  # noqa: E402, F403

@@ -3,7 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, BASE_DIR, ESCALATE_SECOND_FACTOR, SECRET_KEY, env
+from .base import (
+    ALLOWED_HOSTS,
+    ATTACHMENT_STORAGE,
+    BASE_DIR,
+    ESCALATE_SECOND_FACTOR,
+    SECRET_KEY,
+    env,
+)
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -33,4 +40,5 @@ STATIC_ROOT = BASE_DIR / "build" / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "attachments": ATTACHMENT_STORAGE,  # config/settings/attachments.py
 }

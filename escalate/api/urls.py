@@ -19,7 +19,15 @@ from escalate.api.authentication import ApiTokenAuthentication
 from escalate.api.permissions import PersonWithTokenScope
 from escalate.api.problems import PROBLEM_CONTENT_TYPE
 from escalate.api.routing import by_method
-from escalate.api.views import directory, documents, escalations, notifications, pages, reporting
+from escalate.api.views import (
+    attachments,
+    directory,
+    documents,
+    escalations,
+    notifications,
+    pages,
+    reporting,
+)
 
 app_name = "api"
 
@@ -177,6 +185,16 @@ v1 = [
         f"{E}documents/summary.txt",
         documents.EscalationSummaryTextApi.as_view(),
         name="escalation_summary_text",
+    ),
+    path(
+        f"{E}attachments/",
+        by_method(get=attachments.AttachmentListApi, post=attachments.AttachmentUploadApi),
+        name="attachments",
+    ),
+    path(
+        f"{E}attachments/<str:attachment_id>/",
+        attachments.AttachmentDownloadApi.as_view(),
+        name="attachment",
     ),
     path(
         f"{E}practice-issues/",

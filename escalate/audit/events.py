@@ -34,6 +34,8 @@ PERSON_CREATED = "person.created"
 PERSON_UPDATED = "person.updated"
 DIRECTORY_IMPORTED = "directory.imported"
 ESCALATION_ANONYMISED = "escalation.anonymised"
+ATTACHMENT_ADDED = "attachment.added"
+ATTACHMENT_DELETED = "attachment.deleted"
 API_TOKEN_ISSUED = "api_token.issued"  # noqa: S105 - an event name, not a secret
 API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an event name, not a secret
 # Account security (issue 12): each recorded by the service that makes the change.
@@ -84,6 +86,8 @@ LABELS: dict[str, str] = {
     PERSON_UPDATED: "Person's directory entry changed",
     DIRECTORY_IMPORTED: "Directory imported from a CSV file",
     ESCALATION_ANONYMISED: "Anonymised at the end of its retention period",
+    ATTACHMENT_ADDED: "File attached",
+    ATTACHMENT_DELETED: "Attached file deleted at the end of the retention period",
     API_TOKEN_ISSUED: "API token issued",
     API_TOKEN_REVOKED: "API token revoked",
     INVITATION_SENT: "Invitation to Escalate sent",

@@ -33,6 +33,20 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Decision 22. All nullable: adding them is an ALTER TABLE on both databases, which the
+    # append-only triggers allow, and events written before keep their shape.
+    key_id = models.CharField(  # noqa: DJ001 - NULL is "unkeyed"; a default rebuilds SQLite's table
+        max_length=16,
+        null=True,
+        help_text="Which audit key signed the link; empty for the unkeyed links written before.",
+    )
+    wrote = models.JSONField(
+        null=True,
+        help_text="Keyed digests of the rows the change wrote: {'app.model:pk': {field: digest}}.",
+    )
+    text_digests = models.JSONField(
+        null=True, help_text="Keyed digests of the personal text kept in EventText, by name."
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -44,6 +58,53 @@ class AuditEvent(models.Model):
     @property
     def label(self) -> str:
         return LABELS.get(self.event, self.event)
+
+
+class EventText(models.Model):
+    """Personal text an event records (a reason), kept beside the append-only row so that
+    retention can blank it. The event's hash covers the text's digest, so a change shows in
+    verification unless it is an anonymisation the chain itself records (decision 22)."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="texts")
+    name = models.CharField(max_length=40)
+    text = models.TextField()
+    anonymised_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "name"], name="audit_event_text_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of event {self.event_id}"
+
+
+class Checkpoint(models.Model):
+    """A signed note of a chain's head: how many events it had and the last one's hash.
+
+    Append-only like the history. Removing events from the end of a chain leaves every link
+    intact; comparing with the latest checkpoint finds them missing. ``escalate audit
+    checkpoint`` writes one per chain and prints them, to be published outside the database.
+    """
+
+    partnership = models.ForeignKey(
+        "policies.Partnership", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    taken_at = models.DateTimeField()
+    events = models.PositiveIntegerField(help_text="Events on the chain when it was taken.")
+    last_event_id = models.BigIntegerField(null=True)
+    last_hash = models.CharField(max_length=64)
+    seals_unkeyed = models.BooleanField(
+        default=False, help_text="Vouches for the unkeyed events written before decision 22."
+    )
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Checkpoint of {self.events} events at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 class ReadEvent(models.Model):

@@ -1,7 +1,15 @@
 """The one door through which the append-only history may be emptied: a test database's flush.
 
-The database triggers refuse DELETE and TRUNCATE unless the connection has opened this
-door: on PostgreSQL a session setting, on SQLite a function the connection registers.
+The database triggers refuse DELETE and TRUNCATE unless the connection has opened this door.
+
+- PostgreSQL: the session setting ``escalate.audit_purge`` opens it, but only for a role that
+  is a member of ``escalate_audit_purger`` (``PURGE_ROLE``; a superuser is a member of every
+  role). The application's role in production is not (docs/production.md, "Database roles"),
+  so no session it opens can empty the history, whatever it sets (decision 22).
+- SQLite (the laptop demo): a function the connection registers. The ``sqlite3`` shell
+  cannot call it, but anyone who can write the database file can drop the triggers; there
+  the keyed chain and the checkpoints are what show the change.
+
 Nothing in the product opens it; the test suite does so only to empty its own database.
 """
 
@@ -17,6 +25,7 @@ from django.db import connection
 _PURGE = threading.local()
 SQLITE_FUNCTION = "escalate_audit_purge_allowed"
 POSTGRES_SETTING = "escalate.audit_purge"
+PURGE_ROLE = "escalate_audit_purger"
 
 
 def purge_allowed() -> int:

@@ -291,6 +291,31 @@ def may_see_read_trail(case: Case, actor: Actor) -> bool:
     return is_involved(case, actor) or bool(actor.partnership_roles & PARTNERSHIP_OVERSIGHT)
 
 
+ATTACH_REFUSED = (
+    "Only the people named on this escalation, appointed to it, or who may act on it now "
+    "can attach a file to it."
+)
+
+
+def attach_refusal(case: Case, actor: Actor, rules: PolicyRules) -> str:
+    """Why ``actor`` may not attach a file (minutes, a letter, a note) now, or "" if they may.
+
+    Anyone named on the escalation or appointed to it, and anyone the stage machine lets make
+    a move on it now, while it is open or resolved and waiting for its check-back; not once
+    it is closed or withdrawn (decision 0021). Not a ``Move``: attaching changes no stage."""
+    if not actor.is_active:
+        return "Your account is not active, so you cannot change escalations."
+    if case.status not in {Status.OPEN, Status.RESOLVED}:
+        return f"This escalation is {_STATUS_WORDS[case.status]}; files are no longer attached."
+    if actor.person_id in case.named_person_ids:
+        return ""
+    if any(a.person_id == actor.person_id for a in case.appointees):
+        return ""
+    if any(not why_not(move, case, actor, rules) for move in Move):
+        return ""
+    return ATTACH_REFUSED
+
+
 READ_TRAIL_REFUSED = (
     "Only the people involved in this escalation, and the partnership's business manager "
     "and chair, can see who has read it."

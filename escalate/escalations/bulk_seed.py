@@ -17,7 +17,6 @@ tables it writes, and the whole run holds the chain's and the references' locks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -42,6 +41,8 @@ from django.db import connection, models, transaction
 from django.db.models.functions import TruncMonth
 
 from escalate.audit import events
+from escalate.audit.chain import keyed_link
+from escalate.audit.keys import AuditKey, current_key
 from escalate.audit.models import AuditEvent
 from escalate.audit.services import chain_lock_key, chain_tail
 from escalate.domain import access, engine, moves
@@ -1016,18 +1017,23 @@ AUDIT_COLUMNS = [
     "data",
     "previous_hash",
     "hash",
+    "key_id",
 ]
 
 
 class Chain:
-    """The hash chain's tail, carried from batch to batch as ``audit.record`` carries it."""
+    """The hash chain's tail, carried from batch to batch as ``audit.record`` carries it, and
+    linked with the same audit key (decision 22)."""
 
-    def __init__(self, last_hash: str) -> None:
+    def __init__(self, last_hash: str, key: AuditKey | None = None) -> None:
         self.last_hash = last_hash
+        self.key = key or current_key()
 
     def link(self, canonical_content: str) -> tuple[str, str]:
         previous = self.last_hash
-        self.last_hash = hashlib.sha256(f"{previous}|{canonical_content}".encode()).hexdigest()
+        self.last_hash = keyed_link(
+            previous_hash=previous, canonical_content=canonical_content, secret=self.key.secret
+        )
         return previous, self.last_hash
 
 
@@ -1105,6 +1111,7 @@ def audit_rows(story: Story, ids: Ids, chains: dict[int, Chain]) -> Iterable[Row
             data,
             previous,
             digest,
+            chain.key.key_id,
         )
 
 

@@ -25,9 +25,17 @@ from datetime import date
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from escalate.domain.attachments import describe_size
 from escalate.domain.policy import FINAL_STAGE_LABELS, LADDER_ORDER, FinalStageKind, LadderRole
-from escalate.escalations.models import AgreedAction, Contact, Escalation, FinalDecision
+from escalate.escalations.models import (
+    AgreedAction,
+    Attachment,
+    Contact,
+    Escalation,
+    FinalDecision,
+)
 from escalate.organisations.models import Person
 
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
@@ -50,6 +58,16 @@ class ContactRow:
     outcome: str
     decision_makers: str
     happened_on: date
+
+
+@dataclass(frozen=True)
+class AttachmentLine:
+    """An attached file as the record lists it: its name, kind, size and date, not its content."""
+
+    name: str
+    kind: str
+    size: str
+    attached_on: date
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ class EscalationRecord:
     contacts: tuple[ContactRow, ...]
     stages: tuple[StageSummary, ...]
     prepared_on: date
+    attachments: tuple[AttachmentLine, ...] = ()
 
     @property
     def agreed_actions(self) -> list[tuple[int, ActionLine]]:
@@ -222,6 +241,17 @@ def build_record(escalation: Escalation, *, prepared_on: date) -> EscalationReco
         ),
         stages=stages,
         prepared_on=prepared_on,
+        attachments=tuple(
+            AttachmentLine(
+                name=attachment.name,
+                kind=attachment.get_kind_display(),
+                size=describe_size(attachment.size),
+                attached_on=timezone.localdate(attachment.uploaded_at),
+            )
+            for attachment in Attachment.objects.filter(escalation=escalation).order_by(
+                "uploaded_at", "pk"
+            )
+        ),
     )
 
 
@@ -306,6 +336,8 @@ CONTACT_HEADINGS = (
     "Outcome of discussion and further action agreed or next steps",
     "Date",
 )
+ATTACHMENT_HEADINGS = ("File", "Kind", "Size", "Attached on")
+NO_ATTACHMENTS = "No files have been attached."
 STAGE_HEADINGS = ("Stage", "Entered", "Due", "Completed", "Outcome", "Decision-makers")
 
 
@@ -390,6 +422,18 @@ def render_docx(record: EscalationRecord) -> bytes:
                 f"Due {long_date(action.due_on)}. {action.state}.",
                 style="List Bullet",
             )
+
+    document.add_heading("Attached files", level=1)
+    if record.attachments:
+        files = document.add_table(rows=1, cols=len(ATTACHMENT_HEADINGS))
+        files.style = "Table Grid"
+        _heading_row(files.rows[0].cells, ATTACHMENT_HEADINGS)
+        for line in record.attachments:
+            cells = (line.name, line.kind, line.size, long_date(line.attached_on))
+            for cell, value in zip(files.add_row().cells, cells, strict=True):
+                cell.text = value
+    else:
+        document.add_paragraph(NO_ATTACHMENTS)
 
     document.add_paragraph(f"Prepared by Escalate on {long_date(record.prepared_on)}.")
     buffer = io.BytesIO()

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
 
 import uuid6
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from escalate.domain import access, engine, moves
 from escalate.domain.access import CaseAccessFacts
+from escalate.domain.attachments import AttachmentKind
 from escalate.domain.policy import SubjectKind
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership, Policy
@@ -668,3 +672,65 @@ class FinalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"Decision on {self.escalation}"
+
+
+def attachment_storage() -> Storage:
+    """The ``attachments`` store of ``STORAGES`` (config/settings/attachments.py)."""
+    return storages["attachments"]
+
+
+ATTACHMENTS_FOLDER = "attachments"
+
+
+def attachment_key(instance: Attachment, filename: str) -> str:
+    """Where a file is kept: a random key, never its own name or anything about the subject."""
+    return f"{ATTACHMENTS_FOLDER}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """A file (minutes, a letter, a note) attached to an escalation, perhaps to one contact.
+
+    ``name`` is the name it was uploaded with, cleaned, and is shown only to those who see
+    the escalation; the store knows the file by a random key (``attachment_key``)."""
+
+    class Kind(models.TextChoices):
+        MINUTES = AttachmentKind.MINUTES.value, "Minutes"
+        LETTER = AttachmentKind.LETTER.value, "Letter"
+        NOTE = AttachmentKind.NOTE.value, "Note"
+        OTHER = AttachmentKind.OTHER.value, "Other"
+
+    escalation = models.ForeignKey(
+        Escalation,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        db_index=False,  # the (escalation, uploaded_at, id) index below serves it
+    )
+    stage_number = models.PositiveSmallIntegerField(help_text="The stage it was attached at.")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="attachments", null=True, blank=True
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=100, help_text="As its content says, not its name.")
+    size = models.PositiveIntegerField(help_text="In bytes.")
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(storage=attachment_storage, upload_to=attachment_key, max_length=200)
+    uploaded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["escalation", "uploaded_at", "id"], name="attachments_of_escalation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id} attachment {self.pk}"  # never the name: it may name someone
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "escalations:attachment",
+            kwargs={"pk": self.escalation_id, "attachment_id": self.pk},
+        )

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from escalate.audit import events
-from escalate.audit.services import record
+from escalate.audit.services import anonymise_texts, record
+from escalate.escalations.attachments import delete_attachments
 from escalate.escalations.models import (
     AgreedAction,
     ChecklistTick,
@@ -99,4 +100,7 @@ def anonymise(escalation: Escalation, *, now: datetime) -> None:
     )
     Representation.objects.filter(escalation=escalation).update(text=REMOVED)
     FinalDecision.objects.filter(escalation=escalation).update(decision=REMOVED)
+    delete_attachments(escalation)  # the files may name or describe the subject
+    # The reasons the history keeps beside its events; the chain keeps their digests.
+    anonymise_texts(escalation=escalation, now=now)
     record(events.ESCALATION_ANONYMISED, actor=None, escalation=escalation)

@@ -6,11 +6,13 @@ the escalation since, ``StaleEscalation`` says what changed and nothing is saved
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from escalate.audit import events
@@ -202,6 +204,7 @@ def raise_escalation(
             "entry_route": entry_route,
             "immediate_risk": immediate_risk,
         },
+        wrote=(escalation, subject_row),
     )
     history = [raised]
     if immediate_risk and same_day_route_taken:
@@ -334,9 +337,12 @@ def _changed(
     stage_number: int | None = None,
     data: dict[str, object] | None = None,
     fields: tuple[str, ...] = (),
+    wrote: Sequence[Model] = (),
+    texts: dict[str, str] | None = None,
 ) -> None:
     """Save the changed ``fields`` with a new revision and whose move it now is, bring the
-    involvement rows up to date, and record the audit event for it."""
+    involvement rows up to date, and record the audit event for it, vouching for the rows it
+    ``wrote`` and keeping personal ``texts`` where retention can blank them (decision 22)."""
     escalation.revision += 1
     case = authority.case_of(escalation)
     escalation.waiting_on = moves.waiting_on(case, escalation.policy.rules).value
@@ -351,7 +357,15 @@ def _changed(
         ]
     )
     keep_involvement(escalation)
-    record(event, actor=actor, escalation=escalation, stage_number=stage_number, data=data)
+    record(
+        event,
+        actor=actor,
+        escalation=escalation,
+        stage_number=stage_number,
+        data=data,
+        wrote=wrote,
+        texts=texts,
+    )
 
 
 @transaction.atomic
@@ -401,6 +415,7 @@ def record_contact(
         actor=actor,
         stage_number=escalation.stage_number,
         data={"contact": contact.pk, "kind": kind},
+        wrote=(contact,),
     )
     return contact
 
@@ -422,7 +437,7 @@ def escalate_stage(
     change = engine.escalate(escalation.facts(), rules, today=today, calendar=calendar_for(rules))
     previous = escalation.stage_number
     _lapse_proposals(escalation)
-    _end_stage(escalation, engine.StageOutcome.ESCALATED, reason=reason, today=today)
+    ended = _end_stage(escalation, engine.StageOutcome.ESCALATED, reason=reason, today=today)
     _enter_stage(escalation, change)
     escalation.participants.add(actor)
     _changed(
@@ -430,8 +445,10 @@ def escalate_stage(
         events.STAGE_ESCALATED,
         actor=actor,
         stage_number=change.stage.number,
-        data={"from": previous, "to": change.stage.number, "reason": reason},
+        data={"from": previous, "to": change.stage.number},
         fields=("stage_number", "stage_due_on"),
+        wrote=ended,
+        texts={"reason": reason},
     )
     notify_stage_entered(escalation=escalation, actor=actor)
     return escalation
@@ -466,12 +483,15 @@ def _lapse_proposals(escalation: Escalation) -> None:
 
 def _end_stage(
     escalation: Escalation, outcome: engine.StageOutcome, *, reason: str, today: date
-) -> None:
+) -> list[StageEntry]:
     """End the current stage, keeping the working days it took (and, if it ends resolved,
-    the case took) for the board's figures: counted once here, not per row at every read."""
+    the case took) for the board's figures: counted once here, not per row at every read.
+    Returns the entries it ended, for the audit event to vouch for."""
     calendar = calendar_for(escalation.policy.rules)
-    current = StageEntry.objects.filter(
-        escalation=escalation, number=escalation.stage_number, ended_on=None
+    current = list(
+        StageEntry.objects.filter(
+            escalation=escalation, number=escalation.stage_number, ended_on=None
+        )
     )
     for entry in current:
         entry.outcome, entry.outcome_reason, entry.ended_on = outcome.value, reason, today
@@ -481,6 +501,7 @@ def _end_stage(
         escalation.resolved_in_working_days = calendar.working_days_between(
             escalation.raised_on, today
         )
+    return current
 
 
 @transaction.atomic
@@ -531,6 +552,7 @@ def resolve_escalation(
         actor=actor,
         stage_number=escalation.stage_number,
         data={"proposal": proposal.pk, "agreed_actions": len(actions)},
+        wrote=(proposal,),
     )
     notify_resolution_proposed(escalation=escalation, actor=actor)
     return escalation
@@ -601,9 +623,10 @@ def _agree(
             escalation=escalation,
             stage_number=escalation.stage_number,
             data={"agreed_action": agreed.pk, "owner": agreed.owner_id, "due_on": item["due_on"]},
+            wrote=(agreed,),
         )
     escalation.status = Escalation.Status.RESOLVED
-    _end_stage(
+    ended = _end_stage(
         escalation, engine.StageOutcome.RESOLVED, reason=proposal.agreed_outcome, today=today
     )
     _changed(
@@ -613,6 +636,7 @@ def _agree(
         stage_number=escalation.stage_number,
         data={"agreed_actions": len(proposal.actions), "proposal": proposal.pk},
         fields=("status",),
+        wrote=(proposal, *ended),
     )
     notify_outcome(escalation=escalation, actor=actor)
     return escalation
@@ -633,7 +657,7 @@ def withdraw_escalation(
     _text(reason, "Why it is withdrawn")
     escalation.status = engine.withdraw(escalation.facts()).value
     _lapse_proposals(escalation)
-    _end_stage(
+    ended = _end_stage(
         escalation, engine.StageOutcome.WITHDRAWN, reason=reason, today=today or local_today()
     )
     escalation.closed_at = timezone.now()
@@ -643,8 +667,9 @@ def withdraw_escalation(
         events.ESCALATION_WITHDRAWN,
         actor=actor,
         stage_number=escalation.stage_number,
-        data={"reason": reason},
         fields=("status", "closed_at"),
+        wrote=ended,
+        texts={"reason": reason},
     )
     notify_outcome(escalation=escalation, actor=actor)
     return escalation
@@ -848,8 +873,9 @@ def reopen_escalation(
         events.ESCALATION_REOPENED,
         actor=actor,
         stage_number=target.number,
-        data={"from": previous, "to": target.number, "reason": reason},
+        data={"from": previous, "to": target.number},
         fields=("status", "stage_number", "stage_due_on"),
+        texts={"reason": reason},
     )
     notify_reopened(escalation=escalation, actor=actor)
     return escalation
@@ -941,6 +967,7 @@ def submit_representation(
         actor=actor,
         stage_number=escalation.stage_number,
         data={"agency": actor.agency_id},
+        wrote=(representation,),
     )
     return representation
 
@@ -1152,7 +1179,7 @@ def record_final_decision(
         decided_on=today,
     )
     escalation.status = engine.resolve(escalation.facts()).value
-    _end_stage(escalation, engine.StageOutcome.RESOLVED, reason=decision, today=today)
+    ended = _end_stage(escalation, engine.StageOutcome.RESOLVED, reason=decision, today=today)
     _changed(
         escalation,
         events.FINAL_DECISION_RECORDED,
@@ -1160,6 +1187,7 @@ def record_final_decision(
         stage_number=escalation.stage_number,
         data={"decided_by": decided_by_kind.value},
         fields=("status",),
+        wrote=(decision_row, *ended),
     )
     notify_outcome(escalation=escalation, actor=actor, decided=True)
     return decision_row

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from escalate.audit.models import AuditEvent, ReadEvent
+from escalate.escalations.attachments import attachment_metadata
 from escalate.escalations.models import Escalation, Subject
 from escalate.organisations.models import Person
 from escalate.policies.models import Partnership
@@ -95,6 +96,9 @@ def _escalation(escalation: Escalation) -> dict[str, Any]:
             )
         ),
         "representations": list(escalation.representations.values("agency__name", "text")),
+        # The JSON export lists the attached files (name, type, size, hash), not their
+        # content: decision 0021 says how the files themselves are provided.
+        "attachments": attachment_metadata(escalation),
         "history": list(
             AuditEvent.objects.filter(escalation=escalation).values(
                 "occurred_at", "event", "actor__name", "stage_number"

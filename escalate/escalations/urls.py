@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalate.escalations import views
+from escalate.escalations import attachment_views, views
 
 app_name = "escalations"
 urlpatterns = [
@@ -38,4 +38,10 @@ urlpatterns = [
     path("<uuid:pk>/panel/reason/", views.panel_reason, name="panel_reason"),
     path("<uuid:pk>/chair/", views.meeting_chair, name="meeting_chair"),
     path("<uuid:pk>/decision/", views.decision, name="decision"),
+    path("<uuid:pk>/attachments/new/", attachment_views.attach, name="attach"),
+    path(
+        "<uuid:pk>/attachments/<id:attachment_id>/",
+        attachment_views.download,
+        name="attachment",
+    ),
 ]

@@ -30,7 +30,15 @@ from escalate.audit.reads import record_read
 from escalate.domain import engine, moves
 from escalate.domain.moves import Move
 from escalate.domain.policy import ChecklistItem, PolicyRules
-from escalate.escalations import authority, clock, forms, presenters, selectors, services
+from escalate.escalations import (
+    attachments,
+    authority,
+    clock,
+    forms,
+    presenters,
+    selectors,
+    services,
+)
 from escalate.escalations.access import ActionForbidden, get_for
 from escalate.escalations.list_forms import INVALID_CURSOR, ListFilterForm
 from escalate.escalations.models import AgreedAction, Appointment, Escalation
@@ -155,9 +163,9 @@ def escalation_detail(request: HttpRequest, person: Person, pk: UUID) -> HttpRes
     record_read(request, what=ReadEvent.What.ESCALATION, escalation=escalation)
     page = presenters.escalation_page(record, person=person, today=clock.local_today())
     seen_by = presenters.seen_by(escalation, entitled=page.sees_read_trail)
-    return render(
-        request, "escalations/detail.html", {"page": page, "seen_by": seen_by, "nav": "mine"}
-    )
+    context: dict[str, object] = {"page": page, "seen_by": seen_by, "nav": "mine"}
+    context |= attachments.on_page(person, escalation)  # the Attachments section
+    return render(request, "escalations/detail.html", context)
 
 
 @for_person

@@ -126,8 +126,9 @@ def test_the_floor_with_a_second_factor(
 # proposal, stage entries, contacts, agreed actions, checklist ticks, history (7). Who has
 # seen it (1). Who may do what is worked out from these, with no query of its own. Panel,
 # appointments, written representations and the decision belong to the final stage and
-# are not asked for before it (``FINAL_DETAIL_QUERIES``). (Before issue 10: 24.)
-DETAIL_QUERIES = 16
+# are not asked for before it (``FINAL_DETAIL_QUERIES``). (Before issue 10: 24.) The
+# attached files with who attached each (1; whether one may attach asks the stored facts).
+DETAIL_QUERIES = 17
 # At the final stage: the panel, the appointments, the written representations, the
 # latest decision and the partnership's chairs, who act there, too (5).
 FINAL_DETAIL_QUERIES = DETAIL_QUERIES + 5

@@ -71,6 +71,9 @@ EVERY_ESCALATION_ENDPOINT = [
     ("get", "documents/summary.txt", None),
     ("post", "practice-issues/", {"issue": "Thresholds differ.", "is_resolved": False}),
     ("post", "good-practice/", {"description": "Records were shared the same day."}),
+    ("get", "attachments/", None),
+    ("post", "attachments/", {"kind": "minutes"}),
+    ("get", "attachments/1/", None),
 ]
 
 
@@ -125,6 +128,7 @@ def test_every_escalation_endpoint_is_in_the_permission_loop():
         rest.replace("agreed-actions/1/", "agreed-actions/<str:action_id>/")
         .replace("checklist/record_outcome/", "checklist/<str:item>/")
         .replace("panel/members/1/", "panel/members/<str:person_id>/")
+        .replace("attachments/1/", "attachments/<str:attachment_id>/")
         for _, rest, _ in EVERY_ESCALATION_ENDPOINT
     }
     assert routes == looped

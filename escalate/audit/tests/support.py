@@ -12,12 +12,16 @@ from importlib import import_module
 
 from django.db import connection
 
-_TRIGGERS = import_module("escalate.audit.migrations.0003_append_only_triggers")
+_TRIGGERS = import_module("escalate.audit.migrations.0008_door_for_the_purge_role")
 
 
 def _run(kind: str) -> None:
     prefix = "POSTGRES" if connection.vendor == "postgresql" else "SQLITE"
     with connection.cursor() as cursor:
+        if prefix == "POSTGRES":
+            # ENABLE ALWAYS is an ALTER TABLE, refused while deferred foreign key checks of
+            # the tampering UPDATE are pending: settle them first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for statement in getattr(_TRIGGERS, f"{prefix}_{kind}"):
             cursor.execute(statement)
 

@@ -15,9 +15,16 @@ import pytest
 from django.db import connection, transaction
 
 from escalate.audit import events
-from escalate.audit.chain import GENESIS, BrokenLink, ChainReport, event_hash
+from escalate.audit.chain import GENESIS, BrokenLink, ChainReport, event_hash, keyed_event_hash
+from escalate.audit.keys import current_key
 from escalate.audit.models import AuditEvent
-from escalate.audit.services import _content, record, verify_chain, verify_chains
+from escalate.audit.services import (
+    _content,
+    record,
+    seal_unkeyed_chains,
+    verify_chain,
+    verify_chains,
+)
 from escalate.audit.tests.support import append_only_lifted
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
@@ -118,12 +125,30 @@ def test_any_changed_column_breaks_the_chain(
     )
 
 
-def test_an_event_rewritten_with_a_fresh_hash_breaks_the_next_link(
+def test_an_event_rewritten_with_a_fresh_plain_hash_is_found_at_itself(
     history: list[AuditEvent],
 ) -> None:
     target = history[4]
     target.data = {"agreed_actions": 0}
     forged = event_hash(previous_hash=target.previous_hash, content=_content(target))
+
+    tamper(target, data=target.data, hash=forged)
+
+    report = chain_report(history)
+    assert (report.checked, report.broken) == (
+        4,
+        BrokenLink(target.pk, "its content no longer matches its hash"),
+    )
+
+
+def test_even_with_the_key_a_rewritten_event_breaks_the_next_link(
+    history: list[AuditEvent],
+) -> None:
+    target = history[4]
+    target.data = {"agreed_actions": 0}
+    forged = keyed_event_hash(
+        previous_hash=target.previous_hash, content=_content(target), secret=current_key().secret
+    )
 
     tamper(target, data=target.data, hash=forged)
 
@@ -199,11 +224,12 @@ def test_an_event_moved_to_another_chain_breaks_both(
     assert reports["cscp"] == (0, BrokenLink(nel[2].pk, LINK_BROKEN))
 
 
-# --- events written before chains were split ------------------------------------------
+# --- events written before chains were split, and before the chain was keyed ------------
 
 
 def _legacy_row(previous_hash: str, **values: Any) -> AuditEvent:
-    """An event as the single global chain wrote it: no partnership, the old content."""
+    """An event as the single global chain wrote it: no partnership, the old content, an
+    unkeyed link."""
     content = {
         "occurred_at": values["occurred_at"].isoformat(),
         "event": values["event"],
@@ -238,8 +264,43 @@ def test_events_written_before_the_split_verify_as_the_start_of_the_national_cha
         event=events.PERSON_CREATED,
         data={"person": 1},
     )
+    assert seal_unkeyed_chains() == 1  # as migration 0009 seals the chains it finds
     with transaction.atomic():
         after = record(events.AGENCY_CREATED, actor=None, data={"agency": 1})
 
     assert after.previous_hash == second.hash
-    assert verify_chain(None) == ChainReport(None, "national", 3)
+    report = verify_chain(None)
+    assert (report.checked, report.broken, report.tail_missing) == (3, None, 0)
+
+
+def test_an_unkeyed_event_no_seal_covers_breaks_the_chain() -> None:
+    with transaction.atomic():
+        first = record(events.AGENCY_CREATED, actor=None, data={"agency": 1})
+    forged = _legacy_row(
+        first.hash,
+        occurred_at=datetime(2026, 12, 2, 9, 31, tzinfo=UTC),
+        event=events.PERSON_CREATED,
+        data={"person": 1},
+    )
+
+    assert verify_chain(None).broken == BrokenLink(
+        forged.pk, "it is not signed with an audit key and no seal covers it"
+    )
+
+
+def test_rewriting_an_unkeyed_event_before_its_seal_no_longer_matches_the_seal() -> None:
+    first = _legacy_row(
+        GENESIS,
+        occurred_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+        event=events.PERSON_CREATED,
+        data={"person": 1},
+    )
+    seal_unkeyed_chains()
+    first.data = {"person": 2}
+    rewritten = event_hash(previous_hash=GENESIS, content=_content(first))
+
+    tamper(first, data=first.data, hash=rewritten)
+
+    assert verify_chain(None).broken == BrokenLink(
+        first.pk, "its hash differs from the checkpoint's"
+    )

@@ -28,6 +28,7 @@ from escalate.domain.policy import SYSTEM_KNOWN_ITEMS, ChecklistItem, FinalStage
 from escalate.escalations import services
 from escalate.escalations.forms import RaiseState, RouteForm
 from escalate.escalations.models import Escalation
+from escalate.escalations.tests.attached import attached_to
 from escalate.escalations.tests.factories import (
     AgencyFactory,
     PersonFactory,
@@ -660,6 +661,16 @@ MATRIX: dict[str, Builder] = {
     "escalations:decision": move_url(
         "escalations:decision", kind="final", allowed=frozenset({CHAIR}), at_final="final"
     ),
+    # Attaching (decision 0021): those named on the case or who may act on it now.
+    "escalations:attach": move_url(
+        "escalations:attach", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
+    ),
+    "escalations:attachment": escalation_url(
+        "escalations:attachment",
+        needs=Action.VIEW,
+        methods=("GET",),
+        extra=lambda e: {"attachment_id": attached_to(e).pk},
+    ),
     "documents:record_pdf": escalation_url(
         "documents:record_pdf", needs=Action.VIEW, methods=("GET",)
     ),
@@ -761,6 +772,7 @@ MATRIX: dict[str, Builder] = {
 }
 # Views that refuse POST: checked once each, so a view that starts accepting it is noticed.
 GET_ONLY = (
+    "escalations:attachment",
     "documents:record_pdf",
     "documents:record_docx",
     "documents:summary_text",

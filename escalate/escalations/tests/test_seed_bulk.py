@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from escalate.audit.chain import event_content, event_hash
+from escalate.audit.chain import event_content, keyed_event_hash
 from escalate.audit.models import AuditEvent
 from escalate.audit.services import verify_chains
 from escalate.domain import access
@@ -264,7 +264,9 @@ def test_the_written_out_hash_content_is_the_one_event_hash_hashes():
                 partnership_id=4,
             )
         )
-        assert digest == event_hash(previous_hash="a" * 64, content=content)
+        assert digest == keyed_event_hash(
+            previous_hash="a" * 64, content=content, secret=chain.key.secret
+        )
 
 
 def test_copy_text_escapes_what_would_end_a_cell_or_a_row():

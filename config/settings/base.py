@@ -152,7 +152,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "build" / "frontend", BASE_DIR / "escalate" / "static"]
-STORAGES = {
+# Annotated: attachments.py (imported at the end) extends it, and mypy may read that first.
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

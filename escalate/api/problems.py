@@ -52,12 +52,14 @@ IDEMPOTENCY_KEY_REUSED = ProblemType(
 )
 FORBIDDEN = ProblemType("forbidden", "You cannot do this", 403)
 DIRECTORY_REFUSED = ProblemType("directory-refused", "The directory cannot take that", 409)
+FILE_REFUSED = ProblemType("file-refused", "The file cannot be attached", 415)
 PROCEDURE_REFUSED = ProblemType("procedure-refused", "The procedure does not allow that", 409)
 REFERENCE_REFUSED = ProblemType("reference-refused", "The request names something unusable", 409)
 PROBLEM_TYPES = (
     VALIDATION,
     TRANSITION_REFUSED,
     DIRECTORY_REFUSED,
+    FILE_REFUSED,
     PROCEDURE_REFUSED,
     REFERENCE_REFUSED,
     STALE,
@@ -94,6 +96,15 @@ class UnknownCursor(exceptions.NotFound):
     is wrong before asking, and the page it asked for is not found (404)."""
 
     default_detail = "This cursor is not valid: follow the next and previous links as given."
+
+
+class UnacceptableFile(exceptions.ValidationError):
+    """An upload whose content no schema can describe is refused: too large (413), or not
+    a type that may be attached, or not the type it claims to be (415)."""
+
+    def __init__(self, detail: str, *, too_large: bool) -> None:
+        super().__init__({"file": [detail]})
+        self.status_code = 413 if too_large else 415
 
 
 class InvalidParameters(exceptions.ValidationError):
@@ -166,6 +177,11 @@ def _problem_for(exc: Exception) -> Response | None:
         return problem(None, status_code=404, detail=str(exc) or "Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return problem(FORBIDDEN, status_code=403, detail=str(exc) or "You cannot do this.")
+    if isinstance(exc, UnacceptableFile):
+        errors = list(_flatten(exc.detail, location="pointer", path=()))
+        return problem(
+            FILE_REFUSED, status_code=exc.status_code, detail=_summary(errors), errors=errors
+        )
     if isinstance(exc, ReferenceRefused):
         errors = list(_flatten(exc.detail, location="pointer", path=()))
         return problem(REFERENCE_REFUSED, status_code=409, detail=_summary(errors), errors=errors)

@@ -31,7 +31,9 @@ _PROBLEM_DESCRIPTIONS = {
     406: "Only application/json is offered.",
     409: "The escalation's procedure does not allow this now.",
     412: "The resource changed since the ETag in If-Match was read.",
-    415: "Send application/json.",
+    413: "The file is larger than attachments may be.",
+    415: "Send application/json; to attach, a file of a type that may be attached, whose "
+    "content is that type.",
     422: "The Idempotency-Key was used for a different request.",
     428: "Send If-Match with the ETag from your last read.",
     429: "Too many requests for this token: wait for Retry-After seconds.",

@@ -51,6 +51,10 @@ class AttachmentRefused(ValueError):
     """A file that may not be attached; the message is for the person who chose it."""
 
 
+class AttachmentTooLarge(AttachmentRefused):
+    """Refused for its size alone (the API answers 413 rather than 415)."""
+
+
 def extension_of(name: str) -> str:
     """The lower-case extension of ``name`` without its dot; "" when it has none."""
     stem, dot, extension = name.rpartition(".")
@@ -98,7 +102,7 @@ def check_file(
     if size <= 0:
         raise AttachmentRefused("The selected file is empty")
     if size > max_size:
-        raise AttachmentRefused(too_large(max_size))
+        raise AttachmentTooLarge(too_large(max_size))
     wanted = type_for_extension(extension_of(name))
     if wanted is None:
         raise AttachmentRefused(f"The selected file must be a {ACCEPTED_WORDS}")

@@ -48,8 +48,9 @@ def test_a_file_whose_content_is_not_its_type_is_a_problem_on_the_file_field(
         format="multipart",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 415
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["pointer"] == "#/file"
     assert "not a Word document" in str(response.json())
     assert not Attachment.objects.exists()
 
@@ -62,7 +63,7 @@ def test_an_over_size_file_is_a_problem_on_the_file_field(world: World) -> None:
         format="multipart",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "smaller than 1KB" in str(response.json())
     assert not Attachment.objects.exists()
 

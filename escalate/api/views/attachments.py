@@ -21,12 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from escalate.api.views.base import ApiView, escalation_for, int_id, operation, parse
+from escalate.api.problems import UnacceptableFile
+from escalate.api.views.base import MAX_ID, ApiView, escalation_for, int_id, operation, parse
 from escalate.api.views.documents import _FileRenderer
 from escalate.api.views.escalations import ESCALATION_ID, TAG
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
-from escalate.domain.attachments import ACCEPTED
+from escalate.domain.attachments import ACCEPTED, AttachmentTooLarge
 from escalate.escalations import attachments
 from escalate.escalations.attachment_views import file_response
 from escalate.escalations.models import Attachment
@@ -81,14 +82,15 @@ class AttachmentUploadApi(ApiView):
     """Attach minutes, a letter or a note (PDF, DOCX, ODT, TXT, PNG or JPG) to the escalation."""
 
     tags = TAG
-    problems = (409,)
+    problems = (409, 413, 415)
     parser_classes = [MultiPartParser]
 
     class InputSerializer(Serializer):  # type: ignore[type-arg]
         file = serializers.FileField(allow_empty_file=True)
         kind = serializers.ChoiceField(choices=Attachment.Kind.choices)
+        # Left out, not null, for none: a multipart form has no null.
         contact = serializers.IntegerField(
-            required=False, allow_null=True, min_value=1, help_text="A contact of this escalation."
+            required=False, min_value=1, max_value=MAX_ID, help_text="A contact of this escalation."
         )
 
     @operation(
@@ -103,7 +105,7 @@ class AttachmentUploadApi(ApiView):
         attachments.limit_upload(request._request)
         data = request.data
         if too_large := attachments.upload_refusal(request._request):
-            raise serializers.ValidationError({"file": [too_large]})
+            raise UnacceptableFile(too_large, too_large=True)
         data = parse(self.InputSerializer, data)
         try:
             attachment = attachments.attach_file(
@@ -114,7 +116,8 @@ class AttachmentUploadApi(ApiView):
                 contact_id=data.get("contact"),
             )
         except attachments.AttachmentRefused as refused:
-            raise serializers.ValidationError({"file": [str(refused)]}) from None
+            by_size = isinstance(refused, AttachmentTooLarge)
+            raise UnacceptableFile(str(refused), too_large=by_size) from None
         return Response(AttachmentSerializer(attachment).data, status=201)
 
 

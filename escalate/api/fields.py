@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -31,47 +32,66 @@ NHS_NUMBER_FORMAT = "nhs-number"
 
 
 class ApiText(serializers.CharField):
-    """Free text, checked as typed by the shared text rules (``common.text``), then stored
-    without surrounding spaces as the forms store it.
+    """Free text, trimmed and then checked by the shared text rules (``common.text``), as
+    the forms trim and check it, so each text gets the same answer at every door.
 
-    The value is checked before trimming, so the length and characters the document
-    states are those of the value sent.
+    The length is checked on the text as sent as well as trimmed, so the ``maxLength``
+    the document states is never more than the field takes.
     """
 
     def __init__(self, *, single_line: bool, **kwargs: Any) -> None:
-        kwargs["trim_whitespace"] = False
         super().__init__(**kwargs)
         self.single_line = single_line
         self.validators.extend(text_validators(single_line=single_line))
 
     def run_validation(self, data: Any = empty) -> Any:
-        value = super().run_validation(data)
-        return value.strip() if isinstance(value, str) else value
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
 
 
 def text_pattern(*, single_line: bool, allow_blank: bool) -> str:
-    """A regular expression for exactly the text ``ApiText`` accepts: no refused control
-    character, and at least one character that can be seen (or nothing, where blank is
-    allowed). Understood alike by Python and ECMAScript."""
+    """A regular expression for exactly the text ``ApiText`` accepts: once the spaces
+    around it are trimmed, no refused control character and at least one character that
+    can be seen (or only spaces, where blank is allowed). Every character is written as
+    ``\\uXXXX`` or as itself, which Python and ECMAScript read alike; ``\\s`` is not used,
+    as the two dialects disagree on which characters it matches."""
     refused = _CONTROL_RANGES + (_DIRECTION_RANGES if single_line else ())
+    space = f"[{_class(_space_ranges())}]*"
     allowed = f"[^{_class(refused)}]"
     visible = f"[^{_class(refused + _invisible_ranges())}]"
-    # Two branches for "a visible character somewhere": written as one, ``[A]*[V][A]*``,
-    # Schemathesis folds the length into each repeat, which its regex engine cannot hold.
-    branches = [f"{visible}{allowed}*", f"{allowed}+{visible}{allowed}*"]
+    # Alternatives at the top: written as one run, ``[A]*[V][A]*``, Schemathesis folds the
+    # length into each repeat, and its regex engine cannot hold the result.
+    branches = [
+        f"{space}{visible}{allowed}*{space}",
+        f"{space}{allowed}+{visible}{allowed}*{space}",
+    ]
     if allow_blank:
-        branches.append("")
+        branches.append(space)
     return f"^(?:{'|'.join(branches)})$"
+
+
+@cache
+def _space_ranges() -> tuple[tuple[int, int], ...]:
+    """What ``str.strip`` trims."""
+    return _ranges_where(str.isspace)
 
 
 @cache
 def _invisible_ranges() -> tuple[tuple[int, int], ...]:
     """Code points ``common.text.has_visible_characters`` counts as invisible: spaces,
     formatting and control characters."""
+    return _ranges_where(
+        lambda character: (
+            character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}
+        )
+    )
+
+
+def _ranges_where(test: Callable[[str], bool]) -> tuple[tuple[int, int], ...]:
     ranges: list[tuple[int, int]] = []
     for code in range(sys.maxunicode + 1):
-        character = chr(code)
-        if character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}:
+        if test(chr(code)):
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
@@ -90,6 +110,14 @@ def _escaped(code: int) -> str:
     """A code point inside a character class: escaped in the BMP, where both dialects read
     ``\\uXXXX``; beyond it the character itself, which both read as one."""
     return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+class FilterText(serializers.CharField):
+    """A text filter in a query string: blank filters nothing; a NUL, which no database
+    column holds, is refused, and the schema says so."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, **kwargs)
 
 
 def long_text(**kwargs: Any) -> ApiText:
@@ -141,6 +169,8 @@ def schema_for(field: Any) -> dict[str, Any]:
         return {
             "pattern": text_pattern(single_line=field.single_line, allow_blank=field.allow_blank)
         }
+    if isinstance(field, FilterText):
+        return {"pattern": "^[^\\u0000]*$"}
     if isinstance(field, ApiNhsNumber):
         return {"pattern": f"^(?:{NHS_NUMBER_PATTERN[1:-1]})?$", "format": NHS_NUMBER_FORMAT}
     if isinstance(field, DayInCalendar):

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import content_etag, require_matching, with_etag
-from escalate.api.fields import DayInCalendar, short_text
+from escalate.api.fields import DayInCalendar, FilterText, short_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import NameCursor
 from escalate.api.problems import ReferenceRefused
@@ -284,10 +284,8 @@ class PersonListApi(ApiView):
 
     class FilterSerializer(Serializer):
         agency = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-        email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-        q = serializers.CharField(
-            max_length=100, required=False, allow_blank=True, help_text="Name or job title."
-        )
+        email = FilterText(max_length=254)
+        q = FilterText(max_length=100, help_text="Name or job title.")
 
     @operation(
         "List people", response=out.PersonSerializer(many=True), parameters=[FilterSerializer]

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import required_revision, revision_etag, with_etag
-from escalate.api.fields import ApiNhsNumber, long_text, optional_long_text, short_text
+from escalate.api.fields import ApiNhsNumber, FilterText, long_text, optional_long_text, short_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import Cursor, OldestFirstCursor, Window, reading_cursor
 from escalate.api.problems import PreconditionFailed
@@ -141,7 +141,7 @@ class EscalationListApi(ApiView):
             help_text="Any agency in the disagreement, on either side.",
         )
         partnership = serializers.SlugField(max_length=50, required=False)
-        category = serializers.CharField(max_length=60, required=False, allow_blank=True)
+        category = FilterText(max_length=60)
         deadline = serializers.ChoiceField(
             choices=[
                 ("overdue", "Open and past its stage's due date"),
@@ -156,7 +156,7 @@ class EscalationListApi(ApiView):
         raised_to = serializers.DateField(
             required=False, help_text="Inclusive; a range that ends before it starts holds none."
         )
-        reference = serializers.CharField(max_length=20, required=False, allow_blank=True)
+        reference = FilterText(max_length=20)
 
     @operation(
         "List escalations",

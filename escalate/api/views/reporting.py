@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from escalate.api import serializers as out
-from escalate.api.fields import long_text, optional_long_text
+from escalate.api.fields import FilterText, long_text, optional_long_text
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import KeysetCursor, NewestUpdateFirstCursor
 from escalate.api.serializers import Serializer
@@ -83,7 +83,7 @@ class RegisterApi(ApiView):
             required=False,
             help_text="Any agency in the disagreement, on either side.",
         )
-        category = serializers.CharField(max_length=60, required=False, allow_blank=True)
+        category = FilterText(max_length=60)
         overdue = serializers.BooleanField(required=False, default=False)
         raised_from = serializers.DateField(required=False)
         raised_to = serializers.DateField(required=False)

@@ -203,6 +203,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "escalate.example.org",
         "DATABASE_URL": "sqlite:////tmp/escalate-deploy-check.sqlite3",
         "ESCALATE_SITE_URL": "https://escalate.example.org",
+        "ESCALATE_AUDIT_KEYS": secrets.token_hex(32),
     }
     env.update(overrides)
     return env

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -20,13 +19,15 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from escalate.calendars import FIRST_YEAR, LAST_YEAR
-from escalate.common.text import LONG_TEXT_MAX_LENGTH, text_validators
+from escalate.common.text import (
+    CONTROL_RANGES,
+    DIRECTION_RANGES,
+    LONG_TEXT_MAX_LENGTH,
+    is_invisible,
+    text_validators,
+)
 from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
 
-# What ``common.text`` refuses anywhere: NUL and the other control characters except tab
-# and line breaks. Single-line text also refuses the direction controls.
-_CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
-_DIRECTION_RANGES = ((0x202A, 0x202E), (0x2066, 0x2069))
 NHS_NUMBER_FORMAT = "nhs-number"
 """Ten digits, optionally spaced 3-3-4, whose last digit is the modulus 11 check digit."""
 
@@ -56,7 +57,7 @@ def text_pattern(*, single_line: bool, allow_blank: bool) -> str:
     can be seen (or only spaces, where blank is allowed). Every character is written as
     ``\\uXXXX`` or as itself, which Python and ECMAScript read alike; ``\\s`` is not used,
     as the two dialects disagree on which characters it matches."""
-    refused = _CONTROL_RANGES + (_DIRECTION_RANGES if single_line else ())
+    refused = CONTROL_RANGES + (DIRECTION_RANGES if single_line else ())
     space = f"[{_class(_space_ranges())}]*"
     allowed = f"[^{_class(refused)}]"
     visible = f"[^{_class(refused + _invisible_ranges())}]"
@@ -79,13 +80,8 @@ def _space_ranges() -> tuple[tuple[int, int], ...]:
 
 @cache
 def _invisible_ranges() -> tuple[tuple[int, int], ...]:
-    """Code points ``common.text.has_visible_characters`` counts as invisible: spaces,
-    formatting and control characters."""
-    return _ranges_where(
-        lambda character: (
-            character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}
-        )
-    )
+    """Code points ``common.text.is_invisible``: spaces, formatting and control characters."""
+    return _ranges_where(is_invisible)
 
 
 def _ranges_where(test: Callable[[str], bool]) -> tuple[tuple[int, int], ...]:

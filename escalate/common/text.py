@@ -25,9 +25,19 @@ LONG_TEXT_MAX_LENGTH = 20_000
 """Narrative answers: about 3,000 words, far more than any answer in a procedure needs."""
 SHORT_TEXT_MAX_LENGTH = 200
 
+# The characters refused, as code point ranges: the API states them in its schema.
 # NUL is refused by Django's own CharField validator; its message is set with the others.
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_DIRECTION_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F))
+DIRECTION_RANGES = ((0x202A, 0x202E), (0x2066, 0x2069))
+
+
+def _character_class(ranges: tuple[tuple[int, int], ...]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges) + "]")
+
+
+_CONTROL = _character_class(((0x01, 0x08), *CONTROL_RANGES[1:]))
+_DIRECTION_CONTROL = _character_class(DIRECTION_RANGES)
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs"})
 
 CONTROL_CHARACTERS = "control_characters"
 DIRECTION_CONTROLS = "direction_controls"
@@ -62,11 +72,13 @@ def no_direction_controls(value: str) -> None:
         )
 
 
+def is_invisible(character: str) -> bool:
+    """A space, or a formatting or control character: nothing anyone can see."""
+    return character.isspace() or unicodedata.category(character) in _INVISIBLE_CATEGORIES
+
+
 def has_visible_characters(value: str) -> None:
-    if value and all(
-        character.isspace() or unicodedata.category(character) in {"Cf", "Cc", "Zs"}
-        for character in value
-    ):
+    if value and all(is_invisible(character) for character in value):
         raise ValidationError("Enter some text you can see", code=INVISIBLE)
 
 

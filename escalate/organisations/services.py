@@ -282,8 +282,15 @@ def add_place_for_someone_elsewhere(
     agency and rung): a new entry that this partnership keeps, sharing their account, so
     they sign in once and choose where they work (decision 20)."""
     assert place.agency is not None, "a place is in an agency"
-    found = _account_holder(email)
     partnership = place.agency.partnership
+    if actor is not None and actor.user is not None:
+        administered = administered_partnerships(actor.user, actor).filter(pk=partnership.pk)
+        if not administered.exists():
+            raise DirectoryRefused(
+                f"Only {partnership}'s administrators can give a place in its agencies.",
+                field="agency",
+            )
+    found = _account_holder(email)
     if _places_of(found).filter(agency__partnership=partnership, is_active=True).exists():
         raise DirectoryRefused(
             f"{found} already has a place in {partnership}'s directory: change that entry.",

@@ -63,6 +63,15 @@ def test_a_place_elsewhere_is_a_new_entry_sharing_the_account_and_is_recorded_th
     assert created.data["person"] == there.pk
 
 
+def test_only_the_agency_s_own_partnership_gives_a_place_in_it(
+    administrator: Person, practitioner: Person, clinic: Agency
+) -> None:
+    # Riverside's administrator cannot place anyone in Hillside's clinic, whatever the form.
+    with pytest.raises(DirectoryRefused, match="Only Hillside"):
+        second_place(administrator, practitioner, clinic)
+    assert not Person.objects.filter(agency=clinic).exists()
+
+
 def test_a_second_place_in_the_same_partnership_is_refused(
     hillside_admin: Person, practitioner: Person, clinic: Agency
 ) -> None:

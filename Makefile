@@ -58,7 +58,7 @@ bench: setup
 # Schemathesis with many more examples than the suite runs (decision 23), on SQLite or on
 # DATABASE_URL; prints the requests tried and what they found.
 fuzz: setup
-	ESCALATE_FUZZ_EXAMPLES=200 ESCALATE_FUZZ_SCENARIOS=60 $(BIN)/pytest -m api_fuzz -q
+	ESCALATE_FUZZ_EXAMPLES=200 ESCALATE_FUZZ_SCENARIOS=60 $(BIN)/pytest -m 'api_fuzz or form_fuzz' -q
 
 # Pages under load at 100k and 1M escalations (PostgreSQL at BENCH_DATABASE_URL; see benchmarks/README.md).
 bench-web: setup

@@ -20,6 +20,7 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from escalate.common.text import text_problem
 from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -449,6 +450,13 @@ def _common_problems(number: int, values: dict[str, str]) -> list[RowProblem]:
         problems.append(RowProblem(number, "name", "", f"is longer than {MAX_TEXT} characters"))
     if len(values.get("agency", "")) > MAX_TEXT:
         problems.append(RowProblem(number, "agency", "", f"is longer than {MAX_TEXT} characters"))
+    # The forms' text rules (common.text), so a file cannot store what the forms refuse.
+    for column in ("name", "job_title", "agency"):
+        value = values.get(column, "")
+        if value and len(value) <= MAX_TEXT:
+            reason = text_problem(value, column, required=False, single_line=True)
+            if reason:
+                problems.append(RowProblem(number, column, "", reason.removeprefix(column + " ")))
     return problems
 
 

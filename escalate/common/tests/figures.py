@@ -55,6 +55,14 @@ LINES: tuple[tuple[tuple[str, ...], Callable[[Counter[str]], str]], ...] = (
         ),
     ),
     (
+        ("fuzz_form_submissions", "fuzz_import_files"),
+        lambda f: (
+            f"Hypothesis: {f['fuzz_form_submissions']:,} form and API submissions over "
+            f"{f['fuzz_forms']:,} doors and {f['fuzz_import_files']:,} import files, "
+            "0 server errors"
+        ),
+    ),
+    (
         ("hostile_submissions", "hostile_places"),
         lambda f: (
             f"Injection sweep: {f['hostile_submissions']:,} hostile submissions, "

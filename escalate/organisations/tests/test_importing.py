@@ -401,3 +401,19 @@ def test_kind_is_read_from_the_argument() -> None:
     )
 
     assert "must name the columns for people" in report.file_problems[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Bad\x00Name", "must not contain hidden control characters"),
+        ("Esc\x1bName", "must not contain hidden control characters"),
+        ("\u202eKCAJ", "must not contain hidden characters that change the direction of the text"),
+        ("\u200b\u200b", "must contain some text you can see"),
+    ],
+    ids=["nul", "escape", "right-to-left", "invisible"],
+)
+def test_a_name_the_forms_refuse_is_refused_in_a_file_too(name: str, reason: str) -> None:
+    report = check_agencies(f"name,kind\n{name},education\n", directory=DIRECTORY)
+
+    assert reasons(report) == [(2, "name", reason)]

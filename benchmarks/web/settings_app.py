@@ -6,6 +6,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + "x" * 60)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("ESCALATE_SITE_URL", "http://127.0.0.1")
 os.environ.setdefault("ESCALATE_SECOND_FACTOR", "everyone")  # production refuses nobody
+os.environ.setdefault("ESCALATE_CACHE_URL", "redis://127.0.0.1:6379/0")  # shared, as production
 
 from config.settings.production import *  # noqa: F403
 

@@ -119,6 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c max_parallel_workers_per_gather={_workers}"
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's server and notifications worker write to one file. Write-ahead logging lets
+    # readers go on while one writes; IMMEDIATE takes the write lock when a transaction
+    # begins, so a writer waits its turn (up to the timeout, in seconds) instead of failing
+    # "database is locked" when a read transaction later tries to write (decision 24).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,5 +204,6 @@ AXES_VERBOSE = False
 from .api import *  # noqa: E402, F403
 from .attachments import *  # noqa: E402, F403
 from .audit import *  # noqa: E402, F403
+from .cache import *  # noqa: E402, F403
 from .notifications import *  # noqa: E402, F403
 from .sign_in import *  # noqa: E402, F403

@@ -8,6 +8,9 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TIME_ZONE = "Europe/London"
+# Each test process its own cache, whatever ESCALATE_CACHE_URL says: xdist's workers must not
+# share rate-limit counts. The tests of the shared cache set theirs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders, no collectstatic
 # Most tests exercise pages, not sign-in: the second factor has its own tests, which turn it on.
 ESCALATE_SECOND_FACTOR = "nobody"

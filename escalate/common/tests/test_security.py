@@ -201,7 +201,9 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "escalate.example.org",
-        "DATABASE_URL": "sqlite:////tmp/escalate-deploy-check.sqlite3",
+        # Not connected to by `check`; production refuses SQLite.
+        "DATABASE_URL": "postgres://escalate_app@127.0.0.1:5432/escalate",
+        "ESCALATE_CACHE_URL": "redis://127.0.0.1:6379/0",
         "ESCALATE_SITE_URL": "https://escalate.example.org",
         "ESCALATE_AUDIT_KEYS": secrets.token_hex(32),
     }

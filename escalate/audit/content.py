@@ -40,12 +40,13 @@ RECORDED_FIELDS: dict[str, tuple[str, ...]] = {
     "escalations.agreedaction": ("description", "due_on"),
     "escalations.finaldecision": ("decided_by_kind", "decision", "decided_on"),
     "escalations.representation": ("text",),
+    "escalations.correction": ("version", "reason"),
 }
 
 # What retention leaves in a column it blanks (escalations/retention.py; a test holds them
 # equal). On an escalation the chain records as anonymised, these read as anonymised.
 REMOVED_TEXT = "[removed at the end of the retention period]"
-ANONYMISED_VALUES: tuple[Any, ...] = (REMOVED_TEXT, "", None)
+ANONYMISED_VALUES: tuple[Any, ...] = (REMOVED_TEXT, "", None, [])
 
 
 def label_of(row: Model) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 ESCALATION_RAISED = "escalation.raised"
 IMMEDIATE_RISK_ROUTE_TAKEN = "escalation.immediate_risk_route_taken"
 CONTACT_RECORDED = "contact.recorded"
+CONTACT_CORRECTED = "contact.corrected"
 STAGE_ESCALATED = "escalation.stage_escalated"
 ESCALATION_RESOLVED = "escalation.resolved"
 ESCALATION_WITHDRAWN = "escalation.withdrawn"
@@ -16,6 +17,7 @@ CHECKLIST_ITEM_TICKED = "checklist_item.ticked"
 REPRESENTATION_SUBMITTED = "representation.submitted"
 PANEL_MEMBER_ADDED = "panel.member_added"
 FINAL_DECISION_RECORDED = "final_decision.recorded"
+FINAL_DECISION_CORRECTED = "final_decision.corrected"
 PRACTICE_ISSUE_RECORDED = "practice_issue.recorded"
 BOARD_ACTION_CREATED = "board_action.created"
 BOARD_ACTION_COMPLETED = "board_action.completed"
@@ -57,6 +59,7 @@ LABELS: dict[str, str] = {
     ESCALATION_RAISED: "Escalation raised",
     IMMEDIATE_RISK_ROUTE_TAKEN: "Same-day immediate risk route taken",
     CONTACT_RECORDED: "Contact recorded",
+    CONTACT_CORRECTED: "Contact corrected",
     STAGE_ESCALATED: "Escalated to the next stage",
     ESCALATION_RESOLVED: "Resolved with an agreed outcome",
     ESCALATION_WITHDRAWN: "Withdrawn",
@@ -68,6 +71,7 @@ LABELS: dict[str, str] = {
     REPRESENTATION_SUBMITTED: "Written representation submitted",
     PANEL_MEMBER_ADDED: "Panel member appointed",
     FINAL_DECISION_RECORDED: "Final decision recorded",
+    FINAL_DECISION_CORRECTED: "Final decision corrected",
     PRACTICE_ISSUE_RECORDED: "Policy or practice issue recorded",
     BOARD_ACTION_CREATED: "Board action made on a practice issue",
     BOARD_ACTION_COMPLETED: "Board action done",

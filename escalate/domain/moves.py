@@ -316,6 +316,38 @@ def attach_refusal(case: Case, actor: Actor, rules: PolicyRules) -> str:
     return ATTACH_REFUSED
 
 
+@dataclass(frozen=True)
+class Author:
+    """Who wrote an entry of the record (a contact, a decision), as the directory has them."""
+
+    person_id: int
+    agency_id: int | None
+    line_manager_id: int | None = None
+
+
+CORRECTION_REFUSED = (
+    "Only the person who recorded this, their line manager, or a manager in their agency "
+    "who is involved in this escalation can correct it."
+)
+
+
+def correction_refusal(case: Case, actor: Actor, author: Author) -> str:
+    """Why ``actor`` may not correct an entry ``author`` wrote, or "" if they may.
+
+    The author, their line manager, or a manager (any rung above practitioner) of the
+    author's agency who is involved in the case; at any status, since a mistake found after
+    closing still needs putting right. Not a ``Move``: a correction changes no stage, and
+    the entry as first written stays in the record (decision 0025)."""
+    if not actor.is_active:
+        return "Your account is not active, so you cannot change escalations."
+    if actor.person_id in {author.person_id, author.line_manager_id}:
+        return ""
+    same_agency = actor.agency_id is not None and actor.agency_id == author.agency_id
+    if same_agency and actor.rank > 0 and is_involved(case, actor):
+        return ""
+    return CORRECTION_REFUSED
+
+
 READ_TRAIL_REFUSED = (
     "Only the people involved in this escalation, and the partnership's business manager "
     "and chair, can see who has read it."

@@ -195,6 +195,23 @@ def actor_of(person: Person, partnership_id: int) -> moves.Actor:
     )
 
 
+def author_of(person: Person) -> moves.Author:
+    """Who wrote an entry of the record, as the directory has them now."""
+    return moves.Author(
+        person_id=person.pk, agency_id=person.agency_id, line_manager_id=person.line_manager_id
+    )
+
+
+def correction_refusal_for(person: Person, escalation: Escalation, author: Person) -> str:
+    """Why ``person`` may not correct an entry ``author`` wrote on ``escalation`` ("" if they
+    may): the stage machine's answer, asked of the stored facts so a page reads no more."""
+    if escalation.anonymised_at is not None:
+        return "This escalation was anonymised at the end of its retention period."
+    return moves.correction_refusal(
+        stored_case(escalation), actor_of(person, escalation.partnership_id), author_of(author)
+    )
+
+
 def candidate_of(person: Person | None, partnership_id: int) -> moves.Candidate | None:
     """The facts about someone proposed for a role on a case; None when there is nobody."""
     if person is None:

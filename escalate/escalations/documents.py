@@ -33,8 +33,10 @@ from escalate.escalations.models import (
     AgreedAction,
     Attachment,
     Contact,
+    Correction,
     Escalation,
     FinalDecision,
+    StageEntry,
 )
 from escalate.organisations.models import Person
 
@@ -58,6 +60,8 @@ class ContactRow:
     outcome: str
     decision_makers: str
     happened_on: date
+    correction: str = ""
+    """That it was corrected, when, by whom and why; empty if it reads as first recorded."""
 
 
 @dataclass(frozen=True)
@@ -165,15 +169,20 @@ def build_record(escalation: Escalation, *, prepared_on: date) -> EscalationReco
             )
         )
 
-    contacts = list(Contact.objects.filter(escalation=escalation))
+    contacts = list(
+        Contact.objects.filter(escalation=escalation).select_related(
+            "latest_correction__corrected_by"
+        )
+    )
     deciders_by_stage: dict[int, list[str]] = defaultdict(list)
     for contact in contacts:
-        for name in _lines(contact.decision_makers):
+        for name in _lines(contact.current.decision_makers):
             if name not in deciders_by_stage[contact.stage_number]:
                 deciders_by_stage[contact.stage_number].append(name)
     decision = (
         FinalDecision.objects.filter(escalation=escalation)
-        .select_related("decided_by__agency")
+        .select_related("decided_by__agency", "latest_correction__corrected_by")
+        .order_by("-pk")
         .first()
     )
     if decision is not None:
@@ -187,7 +196,7 @@ def build_record(escalation: Escalation, *, prepared_on: date) -> EscalationReco
             due_on=entry.due_on,
             ended_on=entry.ended_on,
             outcome=entry.get_outcome_display() if entry.outcome else "Not concluded yet",
-            outcome_detail=entry.outcome_reason,
+            outcome_detail=_outcome_detail(entry, decision, escalation.final_stage_number),
             decision_makers=tuple(deciders_by_stage.get(entry.number, ())),
             actions=tuple(actions_by_stage.get(entry.number, ())),
         )
@@ -227,18 +236,7 @@ def build_record(escalation: Escalation, *, prepared_on: date) -> EscalationReco
         nature_of_conflict=escalation.decision_disputed,
         evidence=escalation.evidence,
         outcome_sought=escalation.desired_outcome,
-        contacts=tuple(
-            ContactRow(
-                stage_number=contact.stage_number,
-                kind=contact.get_kind_display(),
-                between=contact.between,
-                summary=contact.summary,
-                outcome=contact.outcome,
-                decision_makers=contact.decision_makers,
-                happened_on=contact.happened_on,
-            )
-            for contact in contacts
-        ),
+        contacts=tuple(_contact_row(contact) for contact in contacts),
         stages=stages,
         prepared_on=prepared_on,
         attachments=tuple(
@@ -252,6 +250,41 @@ def build_record(escalation: Escalation, *, prepared_on: date) -> EscalationReco
                 "uploaded_at", "pk"
             )
         ),
+    )
+
+
+def _contact_row(contact: Contact) -> ContactRow:
+    """The contact as it now reads, and that it was corrected where it was."""
+    now = contact.current
+    return ContactRow(
+        stage_number=contact.stage_number,
+        kind=now.kind_label,
+        between=now.between,
+        summary=now.summary,
+        outcome=now.outcome,
+        decision_makers=now.decision_makers,
+        happened_on=now.happened_on,
+        correction=_correction_note(contact.latest_correction),
+    )
+
+
+def _outcome_detail(entry: StageEntry, decision: FinalDecision | None, final_stage: int) -> str:
+    """Why the stage ended; a final stage ended by a decision since corrected gives the
+    decision as it now reads, and that it was corrected (decision 0025)."""
+    if decision is None or decision.latest_correction is None:
+        return entry.outcome_reason
+    if entry.number != final_stage or not entry.outcome:
+        return entry.outcome_reason
+    return f"{decision.current_decision}\n{_correction_note(decision.latest_correction)}"
+
+
+def _correction_note(correction: Correction | None) -> str:
+    if correction is None:
+        return ""
+    day = long_date(timezone.localdate(correction.corrected_at))
+    return (
+        f"Corrected on {day} by {correction.corrected_by.name}: {correction.reason} "
+        "Escalate keeps the text as first recorded."
     )
 
 
@@ -385,6 +418,8 @@ def render_docx(record: EscalationRecord) -> bytes:
         outcome = row.outcome
         if row.decision_makers:
             outcome = f"{outcome}\nDecision-makers: {row.decision_makers}"
+        if row.correction:
+            outcome = f"{outcome}\n{row.correction}"
         values = (
             str(row.stage_number),
             row.kind,

@@ -855,3 +855,32 @@ class LeadAgencyForm(ActionForm):
 
 class CloseForm(ActionForm):
     """Nothing to type: closing is refused, with a reason, while the checklist is open."""
+
+
+# --- Corrections (decision 0025): the answers as they should read, and why ----------------
+
+CORRECTION_REASON_HINT = (
+    "Say what was wrong. Everyone who can see this escalation will see the reason, "
+    "and the text as it was first recorded."
+)
+
+
+class ContactCorrectionForm(ContactForm):
+    reason = _text(
+        "Why are you correcting this contact?",
+        "Enter why you are correcting this contact",
+        hint=CORRECTION_REASON_HINT,
+    )
+
+
+class DecisionCorrectionForm(ActionForm):
+    decision = _text(
+        "The decision",
+        "Enter the decision",
+        hint="Every party, the raiser included, will see this in writing.",
+    )
+    reason = _text(
+        "Why are you correcting the decision?",
+        "Enter why you are correcting the decision",
+        hint=CORRECTION_REASON_HINT,
+    )

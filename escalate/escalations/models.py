@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import date
 
 import uuid6
@@ -559,12 +560,73 @@ class Contact(models.Model):
         Person, on_delete=models.PROTECT, related_name="contacts_recorded"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    latest_correction = models.ForeignKey(
+        "Correction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version it now reads as; the columns above stay as first recorded.",
+    )
 
     class Meta:
         ordering = ["stage_number", "happened_on", "recorded_at"]
 
     def __str__(self) -> str:
         return f"{self.escalation} contact at stage {self.stage_number}"
+
+    @property
+    def current(self) -> ContactVersion:
+        """The contact as it now reads: its latest correction's version, else as recorded."""
+        correction = self.latest_correction
+        if correction is not None and correction.version:
+            return ContactVersion.from_json(correction.version)
+        return self.as_recorded
+
+    @property
+    def as_recorded(self) -> ContactVersion:
+        return ContactVersion(
+            kind=self.kind,
+            between=self.between,
+            summary=self.summary,
+            outcome=self.outcome,
+            decision_makers=self.decision_makers,
+            happened_on=self.happened_on,
+        )
+
+
+CONTACT_ANSWERS = ("kind", "between", "summary", "outcome", "decision_makers", "happened_on")
+"""The answers a contact records, each of which a correction may change."""
+
+
+@dataclass(frozen=True)
+class ContactVersion:
+    """One version of a contact's answers: as first recorded, or as a correction left them."""
+
+    kind: str
+    between: str
+    summary: str
+    outcome: str
+    decision_makers: str
+    happened_on: date
+
+    @property
+    def kind_label(self) -> str:
+        return str(Contact.Kind(self.kind).label) if self.kind in Contact.Kind.values else ""
+
+    def as_json(self) -> dict[str, str]:
+        return {**asdict(self), "happened_on": self.happened_on.isoformat()}
+
+    @classmethod
+    def from_json(cls, version: dict[str, str]) -> ContactVersion:
+        return cls(
+            kind=version["kind"],
+            between=version["between"],
+            summary=version["summary"],
+            outcome=version["outcome"],
+            decision_makers=version["decision_makers"],
+            happened_on=date.fromisoformat(version["happened_on"]),
+        )
 
 
 class AgreedAction(models.Model):
@@ -666,12 +728,67 @@ class FinalDecision(models.Model):
         Agency, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_on = models.DateField()
+    latest_correction = models.ForeignKey(
+        "Correction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version it now reads as; the decision above stays as first recorded.",
+    )
 
     class Meta:
         ordering = ["pk"]  # more than one only when a decision's check-back failed and it reopened
 
     def __str__(self) -> str:
         return f"Decision on {self.escalation}"
+
+    @property
+    def current_decision(self) -> str:
+        """The decision as it now reads: its latest correction's, else as recorded."""
+        correction = self.latest_correction
+        if correction is not None and correction.version:
+            return str(correction.version["decision"])
+        return self.decision
+
+
+class Correction(models.Model):
+    """A corrected version of a contact or a final decision, with why (decision 0025).
+
+    The entry itself is never rewritten: its columns stay as first recorded, which the
+    history vouches for, and ``latest_correction`` points to the version it now reads as.
+    ``version`` holds every correctable answer, so the latest alone says the current text."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="corrections")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="corrections"
+    )
+    final_decision = models.ForeignKey(
+        FinalDecision,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+    version = models.JSONField(
+        null=True, help_text="The answers as corrected; null once retention has removed them."
+    )
+    reason = models.TextField()
+    corrected_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False, final_decision__isnull=True)
+                | models.Q(contact__isnull=True, final_decision__isnull=False),
+                name="correction_of_one_entry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Correction on {self.escalation}"
 
 
 def attachment_storage() -> Storage:

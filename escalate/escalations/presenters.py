@@ -49,6 +49,8 @@ from escalate.escalations.models import (
     AgreedAction,
     Appointment,
     ChecklistTick,
+    ContactVersion,
+    Correction,
     Escalation,
     ResolutionProposal,
     Subject,
@@ -493,9 +495,30 @@ class StageRecordRow:
 
 
 @dataclass(frozen=True)
+class VersionView:
+    """An entry of the record as it read before a correction."""
+
+    title: str
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class CorrectionsView:
+    """How an entry came to read as it does, and the way to correct it for those who may."""
+
+    what: str
+    """"contact" or "decision", for the link's words."""
+    correct_url: str = ""
+    notes: list[str] = field(default_factory=list)
+    """"Corrected on … by …: why", oldest first."""
+    earlier: list[VersionView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ContactView:
     title: str
     rows: list[Row]
+    corrections: CorrectionsView | None = None
 
 
 @dataclass(frozen=True)
@@ -723,6 +746,7 @@ class EscalationPage:
     notes: list[str] = field(default_factory=list)
     notification_form: NotificationFormView | None = None
     documents: list[DocumentLink] = field(default_factory=list)
+    decision_corrections: CorrectionsView | None = None
 
 
 def escalation_page(record: EscalationRecord, *, person: Person, today: date) -> EscalationPage:
@@ -751,7 +775,7 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
         disagreement=_disagreement_rows(escalation, rules),
         stage=_stage_now(record, case, rules, calendar),
         stage_record=_stage_record(record, rules),
-        contacts=_contacts(record),
+        contacts=_contacts(record, person),
         agreed_actions=_agreed_actions(
             record, [a for a in record.agreed_actions if a.pk in current_ids], options
         ),
@@ -772,6 +796,7 @@ def escalation_page(record: EscalationRecord, *, person: Person, today: date) ->
         ],
         panel=[_appointee(appointment) for appointment in record.appointments],
         final_decision=_final_decision_rows(record),
+        decision_corrections=_decision_corrections(record, person),
         history=[
             HistoryRow(
                 label=event.label,
@@ -1021,21 +1046,82 @@ def _bypass_reason(escalation: Escalation, rules: PolicyRules, started_at: int) 
     return f"It started at stage {started_at}."
 
 
-def _contacts(record: EscalationRecord) -> list[ContactView]:
-    return [
-        ContactView(
-            title=f"{contact.get_kind_display()} on {long_date(contact.happened_on)}, "
-            f"stage {contact.stage_number}",
-            rows=[
-                Row("Contact between", contact.between),
-                Row("Summary of the discussion", contact.summary),
-                Row("Outcome and next steps", contact.outcome),
-                Row("Decision-makers", contact.decision_makers or "None recorded"),
-                Row("Recorded by", f"{contact.recorded_by.name} on {moment(contact.recorded_at)}"),
-            ],
+def _contacts(record: EscalationRecord, person: Person) -> list[ContactView]:
+    views = []
+    for contact in record.contacts:
+        now = contact.current
+        corrections = [c for c in record.corrections if c.contact_id == contact.pk]
+        views.append(
+            ContactView(
+                title=f"{now.kind_label} on {long_date(now.happened_on)}, "
+                f"stage {contact.stage_number}",
+                rows=[
+                    *_contact_answers(now),
+                    Row(
+                        "Recorded by",
+                        f"{contact.recorded_by.name} on {moment(contact.recorded_at)}",
+                    ),
+                ],
+                corrections=_corrections_view(
+                    "contact",
+                    record.escalation,
+                    person,
+                    author=contact.recorded_by,
+                    url=reverse(
+                        "escalations:correct_contact", args=[record.escalation.pk, contact.pk]
+                    ),
+                    corrections=corrections,
+                    versions=[
+                        _contact_answers(contact.as_recorded),
+                        *(
+                            _contact_answers(ContactVersion.from_json(c.version))
+                            for c in corrections
+                            if c.version
+                        ),
+                    ],
+                ),
+            )
         )
-        for contact in record.contacts
+    return views
+
+
+def _contact_answers(version: ContactVersion) -> list[Row]:
+    return [
+        Row("Type and date", f"{version.kind_label}, {long_date(version.happened_on)}"),
+        Row("Contact between", version.between),
+        Row("Summary of the discussion", version.summary),
+        Row("Outcome and next steps", version.outcome),
+        Row("Decision-makers", version.decision_makers or "None recorded"),
     ]
+
+
+def _corrections_view(
+    what: str,
+    escalation: Escalation,
+    person: Person,
+    *,
+    author: Person,
+    url: str,
+    corrections: list[Correction],
+    versions: list[list[Row]],
+) -> CorrectionsView:
+    """Who corrected the entry and why, and each earlier version: ``versions`` is the entry
+    as first recorded, then as each correction left it (the last is how it reads now)."""
+    may_correct = not authority.correction_refusal_for(person, escalation, author)
+    titles = ["As first recorded"] + [
+        f"As corrected on {moment(c.corrected_at)}" for c in corrections[:-1]
+    ]
+    return CorrectionsView(
+        what=what,
+        correct_url=url if may_correct else "",
+        notes=[
+            f"Corrected on {moment(c.corrected_at)} by {c.corrected_by.name}: {c.reason}"
+            for c in corrections
+        ],
+        earlier=[
+            VersionView(title, rows) for title, rows in zip(titles, versions[:-1], strict=False)
+        ],
+    )
 
 
 def _proposal(
@@ -1205,6 +1291,23 @@ def _tick_state(tick: ChecklistTick | None) -> tuple[TagView, str]:
     )
 
 
+def _decision_corrections(record: EscalationRecord, person: Person) -> CorrectionsView | None:
+    decision = record.final_decision
+    if decision is None:
+        return None
+    corrections = [c for c in record.corrections if c.final_decision_id == decision.pk]
+    texts = [decision.decision, *(str(c.version["decision"]) for c in corrections if c.version)]
+    return _corrections_view(
+        "decision",
+        record.escalation,
+        person,
+        author=decision.decided_by,
+        url=reverse("escalations:correct_decision", args=[record.escalation.pk, decision.pk]),
+        corrections=corrections,
+        versions=[[Row("Decision", text)] for text in texts],
+    )
+
+
 def _final_decision_rows(record: EscalationRecord) -> list[Row]:
     decision = record.final_decision
     if decision is None:
@@ -1214,7 +1317,7 @@ def _final_decision_rows(record: EscalationRecord) -> list[Row]:
     except ValueError:
         how = decision.decided_by_kind
     rows = [
-        Row("Decision", decision.decision),
+        Row("Decision", decision.current_decision),
         Row("How it was reached", how),
         Row("Recorded", f"{long_date(decision.decided_on)} by {decision.decided_by.name}"),
     ]

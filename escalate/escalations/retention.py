@@ -21,9 +21,11 @@ from escalate.escalations.models import (
     AgreedAction,
     ChecklistTick,
     Contact,
+    Correction,
     Escalation,
     FinalDecision,
     Representation,
+    ResolutionProposal,
     StageEntry,
     Subject,
 )
@@ -100,6 +102,11 @@ def anonymise(escalation: Escalation, *, now: datetime) -> None:
     )
     Representation.objects.filter(escalation=escalation).update(text=REMOVED)
     FinalDecision.objects.filter(escalation=escalation).update(decision=REMOVED)
+    Correction.objects.filter(escalation=escalation).update(version=None, reason=REMOVED)
+    # A proposal's outcome and actions are the agencies' own words about the case.
+    ResolutionProposal.objects.filter(escalation=escalation).update(
+        agreed_outcome=REMOVED, actions=[]
+    )
     delete_attachments(escalation)  # the files may name or describe the subject
     # The reasons the history keeps beside its events; the chain keeps their digests.
     anonymise_texts(escalation=escalation, now=now)

@@ -41,6 +41,7 @@ from escalate.escalations.models import (
     Appointment,
     ChecklistTick,
     Contact,
+    Correction,
     Escalation,
     FinalDecision,
     Involvement,
@@ -528,6 +529,9 @@ class EscalationRecord:
     proposed_owners: dict[int, Person]
     """The people named as owners of the proposal's agreed actions, by id."""
     practice_issue_stages: list[int] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    """Every correction of a contact or of the final decision, oldest first; read only when
+    one of them has been corrected."""
     """Stages with a practice issue recorded; read only for procedures with the form."""
 
     @property
@@ -673,6 +677,7 @@ def _record_of(full: Escalation) -> EscalationRecord:
         list(proposal.confirmations.select_related("agency", "confirmed_by")) if proposal else []
     )
     owner_ids = [item["owner"] for item in proposal.actions] if proposal else []
+    decision = latest_decision(full) if reached_final else None
     return EscalationRecord(
         escalation=full,
         stage_entries=stage_entries,
@@ -685,7 +690,8 @@ def _record_of(full: Escalation) -> EscalationRecord:
         representations=list(full.representations.select_related("agency", "author"))
         if reached_final
         else [],
-        final_decision=latest_decision(full) if reached_final else None,
+        final_decision=decision,
+        corrections=_corrections_of(full, contacts, decision),
         acting=people_acting_at(full, stage, parties) if is_open else {},
         chairs=list(partnership_people(full.partnership, PartnershipRole.CHAIR))
         if is_open and stage.ladder_role is None
@@ -752,10 +758,29 @@ def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
     )
 
 
+def _corrections_of(
+    escalation: Escalation, contacts: list[Contact], decision: FinalDecision | None
+) -> list[Correction]:
+    """The escalation's corrections, each entry pointed at its latest: one query, and none
+    for the many cases where nothing was corrected."""
+    entries: list[Contact | FinalDecision] = [*contacts, *([decision] if decision else [])]
+    if not any(entry.latest_correction_id for entry in entries):
+        return []
+    corrections = list(
+        Correction.objects.filter(escalation=escalation).select_related("corrected_by")
+    )
+    by_id = {correction.pk: correction for correction in corrections}
+    for entry in entries:
+        type(entry).latest_correction.field.set_cached_value(
+            entry, by_id.get(entry.latest_correction_id or 0)
+        )
+    return corrections
+
+
 def latest_decision(escalation: Escalation) -> FinalDecision | None:
     return (
         FinalDecision.objects.filter(escalation=escalation)
-        .select_related("decided_by", "chaired_by_agency")
+        .select_related("decided_by", "chaired_by_agency", "latest_correction")
         .order_by("-pk")
         .first()
     )

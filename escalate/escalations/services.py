@@ -29,10 +29,13 @@ from escalate.escalations.clock import calendar_for, local_today
 from escalate.escalations.identifiers import nhs_number_problem, normalise_nhs_number
 from escalate.escalations.involvement import keep_involvement
 from escalate.escalations.models import (
+    CONTACT_ANSWERS,
     AgreedAction,
     Appointment,
     ChecklistTick,
     Contact,
+    ContactVersion,
+    Correction,
     Escalation,
     FinalDecision,
     Party,
@@ -384,19 +387,11 @@ def record_contact(
 ) -> Contact:
     escalation = _locked(escalation, actor=actor, revision=revision)
     _allowed(moves.Move.RECORD_CONTACT, escalation, actor)
-    if kind not in Contact.Kind.values:
-        raise engine.TransitionRefused("Select the type of contact.")
-    _text(between, "Who the contact was between")
-    _text(summary, "A summary of the discussion")
-    _text(outcome, "The outcome and next steps")
-    _text(decision_makers, "The decision-makers", required=False)
-    today = today or local_today()
-    if happened_on > today:
-        raise engine.TransitionRefused("The date of the contact must be today or in the past.")
-    if happened_on < escalation.raised_on:
-        raise engine.TransitionRefused(
-            "The date of the contact must be on or after the day the escalation was raised."
-        )
+    _check_contact(
+        ContactVersion(kind, between, summary, outcome, decision_makers, happened_on),
+        escalation,
+        today=today or local_today(),
+    )
     contact = Contact.objects.create(
         escalation=escalation,
         stage_number=escalation.stage_number,
@@ -418,6 +413,116 @@ def record_contact(
         wrote=(contact,),
     )
     return contact
+
+
+def _check_contact(version: ContactVersion, escalation: Escalation, *, today: date) -> None:
+    """A contact's answers as every door must give them, recorded or corrected."""
+    if version.kind not in Contact.Kind.values:
+        raise engine.TransitionRefused("Select the type of contact.")
+    _text(version.between, "Who the contact was between")
+    _text(version.summary, "A summary of the discussion")
+    _text(version.outcome, "The outcome and next steps")
+    _text(version.decision_makers, "The decision-makers", required=False)
+    if version.happened_on > today:
+        raise engine.TransitionRefused("The date of the contact must be today or in the past.")
+    if version.happened_on < escalation.raised_on:
+        raise engine.TransitionRefused(
+            "The date of the contact must be on or after the day the escalation was raised."
+        )
+
+
+NOTHING_CORRECTED = "Change at least one answer: the correction is the same as the record."
+
+
+@transaction.atomic
+def correct_contact(
+    *,
+    contact: Contact,
+    actor: Person,
+    version: ContactVersion,
+    reason: str,
+    revision: int | None = None,
+    today: date | None = None,
+) -> Correction:
+    """Correct a recorded contact with why (decision 0025): the contact's own columns stay
+    as first recorded and the new version is kept beside them, on the history's chain."""
+    escalation = _locked(contact.escalation, actor=actor, revision=revision)
+    contact = Contact.objects.select_related("recorded_by", "latest_correction").get(
+        pk=contact.pk, escalation=escalation
+    )
+    _ensure_may_correct(actor, escalation, author=contact.recorded_by)
+    _check_contact(version, escalation, today=today or local_today())
+    _text(reason, "Why it is being corrected")
+    before = contact.current
+    if version == before:
+        raise engine.TransitionRefused(NOTHING_CORRECTED)
+    correction = Correction.objects.create(
+        escalation=escalation,
+        contact=contact,
+        version=version.as_json(),
+        reason=reason,
+        corrected_by=actor,
+    )
+    changed = [name for name in CONTACT_ANSWERS if getattr(version, name) != getattr(before, name)]
+    contact.latest_correction = correction
+    contact.save(update_fields=["latest_correction"])
+    escalation.participants.add(actor)
+    _changed(
+        escalation,
+        events.CONTACT_CORRECTED,
+        actor=actor,
+        stage_number=contact.stage_number,
+        data={"contact": contact.pk, "correction": correction.pk, "changed": changed},
+        wrote=(correction,),
+    )
+    return correction
+
+
+@transaction.atomic
+def correct_decision(
+    *,
+    decision: FinalDecision,
+    actor: Person,
+    text: str,
+    reason: str,
+    revision: int | None = None,
+) -> Correction:
+    """Correct the wording of a recorded final decision with why (decision 0025); who
+    decided, how and when stay as recorded."""
+    escalation = _locked(decision.escalation, actor=actor, revision=revision)
+    decision = FinalDecision.objects.select_related("decided_by", "latest_correction").get(
+        pk=decision.pk, escalation=escalation
+    )
+    _ensure_may_correct(actor, escalation, author=decision.decided_by)
+    _text(text, "The decision")
+    _text(reason, "Why it is being corrected")
+    if text == decision.current_decision:
+        raise engine.TransitionRefused(NOTHING_CORRECTED)
+    correction = Correction.objects.create(
+        escalation=escalation,
+        final_decision=decision,
+        version={"decision": text},
+        reason=reason,
+        corrected_by=actor,
+    )
+    decision.latest_correction = correction
+    decision.save(update_fields=["latest_correction"])
+    escalation.participants.add(actor)
+    _changed(
+        escalation,
+        events.FINAL_DECISION_CORRECTED,
+        actor=actor,
+        stage_number=escalation.final_stage_number,
+        data={"decision": decision.pk, "correction": correction.pk},
+        wrote=(correction,),
+    )
+    return correction
+
+
+def _ensure_may_correct(actor: Person, escalation: Escalation, *, author: Person) -> None:
+    refusal = authority.correction_refusal_for(actor, escalation, author)
+    if refusal:
+        raise engine.TransitionRefused(refusal)
 
 
 @transaction.atomic

@@ -76,6 +76,7 @@ def _escalation(escalation: Escalation) -> dict[str, Any]:
         ),
         "contacts": list(
             escalation.contacts.values(
+                "id",
                 "stage_number",
                 "kind",
                 "between",
@@ -96,6 +97,21 @@ def _escalation(escalation: Escalation) -> dict[str, Any]:
             )
         ),
         "representations": list(escalation.representations.values("agency__name", "text")),
+        "final_decisions": list(
+            escalation.final_decisions.values("id", "decided_by_kind", "decision", "decided_on")
+        ),
+        # Contacts and decisions above read as first recorded; each correction holds the
+        # answers as corrected, and why (decision 0025).
+        "corrections": list(
+            escalation.corrections.values(
+                "contact_id",
+                "final_decision_id",
+                "version",
+                "reason",
+                "corrected_by__name",
+                "corrected_at",
+            )
+        ),
         # The JSON export lists the attached files (name, type, size, hash), not their
         # content: decision 0021 says how the files themselves are provided.
         "attachments": attachment_metadata(escalation),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalate.escalations import attachment_views, views
+from escalate.escalations import attachment_views, correction_views, views
 
 app_name = "escalations"
 urlpatterns = [
@@ -43,5 +43,15 @@ urlpatterns = [
         "<uuid:pk>/attachments/<id:attachment_id>/",
         attachment_views.download,
         name="attachment",
+    ),
+    path(
+        "<uuid:pk>/contacts/<id:contact_id>/correct/",
+        correction_views.correct_contact,
+        name="correct_contact",
+    ),
+    path(
+        "<uuid:pk>/decisions/<id:decision_id>/correct/",
+        correction_views.correct_decision,
+        name="correct_decision",
     ),
 ]

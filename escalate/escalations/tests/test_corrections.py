@@ -28,6 +28,7 @@ from escalate.escalations.subject_access import subject_export
 from escalate.escalations.tests.factories import AgencyFactory, PersonFactory, raise_for
 from escalate.escalations.tests.test_pages_final_stage import at_final_stage
 from escalate.escalations.tests.test_views import current, signed_in, url
+from escalate.organisations.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -74,13 +75,13 @@ def world() -> World:
 
 
 def corrected(contact: Contact, **answers: object) -> ContactVersion:
-    return replace(contact.as_recorded, **answers)  # type: ignore[arg-type]
+    return replace(contact.as_recorded, **answers)
 
 
-def correct(world: World, actor: object = None, **answers: object) -> Correction:
+def correct(world: World, actor: Person | None = None, **answers: object) -> Correction:
     return services.correct_contact(
         contact=world.contact,
-        actor=actor or world.raiser,  # type: ignore[arg-type]
+        actor=actor or world.raiser,
         version=corrected(world.contact, **(answers or {"summary": "Talked about the visits."})),
         reason="I wrote appointments; it was home visits.",
         today=MET,

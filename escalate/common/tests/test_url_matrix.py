@@ -204,6 +204,23 @@ class World:
         return self._raise()
 
     @cached_property
+    def with_contact(self) -> Escalation:
+        """Open at stage 1, with a contact the counterpart recorded."""
+        escalation = self._raise()
+        services.record_contact(
+            escalation=escalation,
+            actor=self.people[COUNTERPART],
+            kind="telephone",
+            between="Matrix Raiser and Matrix Counterpart",
+            summary="Talked it through.",
+            outcome="Nothing agreed yet.",
+            decision_makers="",
+            happened_on=RAISED_ON,
+            today=RAISED_ON,
+        )
+        return Escalation.objects.get(pk=escalation.pk)
+
+    @cached_property
     def proposed(self) -> Escalation:
         return self._propose(self._raise())
 
@@ -411,6 +428,19 @@ def _first_checklist_item(escalation: Escalation) -> dict[str, Any]:
     """The first item people answer (the record answers the others)."""
     item = next(i for i in services.checklist_for(escalation) if i not in SYSTEM_KNOWN_ITEMS)
     return {"item": item.value}
+
+
+def _contact_of(escalation: Escalation) -> dict[str, Any]:
+    """Its contact; one with none is the scrutineer's, which they cannot see (as below)."""
+    contact = escalation.contacts.first()
+    return {"contact_id": contact.pk if contact else 1_000_000}
+
+
+def _decision_of(escalation: Escalation) -> dict[str, Any]:
+    """Its final decision. One with none is the scrutineer's before the final stage, which
+    they cannot see: asked about an id no row has, it is refused before any row is read."""
+    decision = escalation.final_decisions.first()
+    return {"decision_id": decision.pk if decision else 1_000_000}
 
 
 def _agreed_action(escalation: Escalation) -> dict[str, Any]:
@@ -664,6 +694,22 @@ MATRIX: dict[str, Builder] = {
     # Attaching (decision 0021): those named on the case or who may act on it now.
     "escalations:attach": move_url(
         "escalations:attach", kind="early", allowed=STAGE_1_PARTIES, at_final="final"
+    ),
+    # Corrections (decision 0025): the author, their line manager, or a manager of their
+    # agency who is involved; here the counterpart wrote the contact, the chair the decision.
+    "escalations:correct_contact": move_url(
+        "escalations:correct_contact",
+        kind="with_contact",
+        allowed=CHALLENGED_SIDE,
+        extra=_contact_of,
+    ),
+    "escalations:correct_decision": move_url(
+        "escalations:correct_decision",
+        kind="resolved_final",
+        allowed=frozenset({CHAIR}),
+        before="resolved",
+        at_final="resolved_final",
+        extra=_decision_of,
     ),
     "escalations:attachment": escalation_url(
         "escalations:attachment",

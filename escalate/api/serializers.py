@@ -17,7 +17,13 @@ from escalate.api.records import CaseView
 from escalate.domain import engine
 from escalate.domain.policy import CHECKLIST_LABELS, PolicyRules
 from escalate.escalations.clock import calendar_for
-from escalate.escalations.models import AgreedAction, Contact, Escalation, StageEntry
+from escalate.escalations.models import (
+    AgreedAction,
+    Contact,
+    Escalation,
+    FinalDecision,
+    StageEntry,
+)
 from escalate.escalations.selectors import EscalationRecord
 from escalate.organisations.models import Person
 from escalate.reporting.models import BoardAction
@@ -282,17 +288,54 @@ class StageEntrySerializer(Serializer):
         return entry.outcome or None
 
 
-class ContactSerializer(Serializer):
-    id = serializers.IntegerField()
-    stage_number = serializers.IntegerField()
+class ContactAnswersSerializer(Serializer):
+    """One version of a contact's answers (``models.ContactVersion``)."""
+
     kind = serializers.ChoiceField(choices=Contact.Kind.choices)
     between = serializers.CharField()
     summary = serializers.CharField()
     outcome = serializers.CharField()
     decision_makers = serializers.CharField()
     happened_on = serializers.DateField()
+
+
+class CorrectionSerializer(Serializer):
+    """A correction (decision 0025): who, when, why; the answers as they left them are the
+    entry's current ones, or, for an earlier correction, superseded by a later one."""
+
+    id = serializers.IntegerField()
+    corrected_by = PersonRefSerializer()
+    corrected_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+def corrections_of(entry: Contact | FinalDecision) -> list[dict[str, Any]]:
+    """An entry's corrections; none read for an entry never corrected, and those of a
+    corrected one from the prefetch its reader made."""
+    if entry.latest_correction_id is None:
+        return []
+    return list(CorrectionSerializer(entry.corrections.all(), many=True).data)
+
+
+class ContactSerializer(Serializer):
+    """A contact as it now reads; ``as_recorded`` and ``corrections`` say how it came to."""
+
+    id = serializers.IntegerField()
+    stage_number = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Contact.Kind.choices, source="current.kind")
+    between = serializers.CharField(source="current.between")
+    summary = serializers.CharField(source="current.summary")
+    outcome = serializers.CharField(source="current.outcome")
+    decision_makers = serializers.CharField(source="current.decision_makers")
+    happened_on = serializers.DateField(source="current.happened_on")
     recorded_by = PersonRefSerializer()
     recorded_at = serializers.DateTimeField()
+    as_recorded = ContactAnswersSerializer(help_text="The answers as first recorded.")
+    corrections = serializers.SerializerMethodField(help_text="Oldest first; empty if never.")
+
+    @extend_schema_field(CorrectionSerializer(many=True))
+    def get_corrections(self, contact: Contact) -> list[dict[str, Any]]:
+        return corrections_of(contact)
 
 
 class AgreedActionSerializer(Serializer):
@@ -345,8 +388,16 @@ class RepresentationSerializer(Serializer):
 
 
 class FinalDecisionSerializer(Serializer):
+    id = serializers.IntegerField()
     decided_by_kind = serializers.ChoiceField(choices=enums.FINAL_STAGE_KINDS)
-    decision = serializers.CharField()
+    decision = serializers.CharField(source="current_decision", help_text="As it now reads.")
+    as_recorded = serializers.CharField(source="decision", help_text="As first recorded.")
+    corrections = serializers.SerializerMethodField(help_text="Oldest first; empty if never.")
+
+    @extend_schema_field(CorrectionSerializer(many=True))
+    def get_corrections(self, decision: FinalDecision) -> list[dict[str, Any]]:
+        return corrections_of(decision)
+
     decided_by = PersonRefSerializer()
     chaired_by_agency = AgencyRefSerializer(allow_null=True)
     decided_on = serializers.DateField()

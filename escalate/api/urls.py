@@ -126,6 +126,11 @@ v1 = [
         by_method(get=escalations.ContactListApi, post=escalations.ContactRecordApi),
         name="contacts",
     ),
+    path(
+        f"{E}contacts/<str:contact_id>/corrections/",
+        escalations.ContactCorrectApi.as_view(),
+        name="contact_corrections",
+    ),
     path(f"{E}escalate/", escalations.EscalationEscalateApi.as_view(), name="escalate"),
     path(f"{E}resolve/", escalations.EscalationResolveApi.as_view(), name="resolve"),
     path(
@@ -170,6 +175,11 @@ v1 = [
     path(f"{E}panel/chair/", escalations.MeetingChairAppointApi.as_view(), name="meeting_chair"),
     path(f"{E}panel/reason/", escalations.PanelReasonRecordApi.as_view(), name="panel_reason"),
     path(f"{E}decision/", escalations.FinalDecisionRecordApi.as_view(), name="decision"),
+    path(
+        f"{E}decision/corrections/",
+        escalations.FinalDecisionCorrectApi.as_view(),
+        name="decision_corrections",
+    ),
     path(f"{E}history/", escalations.EscalationHistoryApi.as_view(), name="history"),
     path(
         f"{E}documents/record.pdf",

@@ -28,6 +28,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    prefetch_related_objects,
 )
 
 from escalate.audit.models import AuditEvent, ReadEvent
@@ -761,20 +762,23 @@ def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
 def _corrections_of(
     escalation: Escalation, contacts: list[Contact], decision: FinalDecision | None
 ) -> list[Correction]:
-    """The escalation's corrections, each entry pointed at its latest: one query, and none
-    for the many cases where nothing was corrected."""
-    entries: list[Contact | FinalDecision] = [*contacts, *([decision] if decision else [])]
-    if not any(entry.latest_correction_id for entry in entries):
+    """The corrections of the entries that have any, each entry's prefetched and pointed
+    at its latest; no query for the many cases where nothing was corrected."""
+    corrected: list[Contact | FinalDecision] = [
+        entry for entry in [*contacts, decision] if entry and entry.latest_correction_id
+    ]
+    if not corrected:
         return []
-    corrections = list(
-        Correction.objects.filter(escalation=escalation).select_related("corrected_by")
+    prefetch_related_objects(
+        corrected,
+        Prefetch("corrections", queryset=Correction.objects.select_related("corrected_by")),
     )
-    by_id = {correction.pk: correction for correction in corrections}
-    for entry in entries:
-        type(entry).latest_correction.field.set_cached_value(
-            entry, by_id.get(entry.latest_correction_id or 0)
-        )
-    return corrections
+    corrections: list[Correction] = []
+    for entry in corrected:
+        own = list(entry.corrections.all())
+        type(entry).latest_correction.field.set_cached_value(entry, own[-1] if own else None)
+        corrections += own
+    return sorted(corrections, key=lambda correction: correction.pk)
 
 
 def latest_decision(escalation: Escalation) -> FinalDecision | None:

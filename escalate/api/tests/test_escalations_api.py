@@ -44,6 +44,7 @@ EVERY_ESCALATION_ENDPOINT = [
     ("get", "", None),
     ("get", "contacts/", None),
     ("post", "contacts/", {}),
+    ("post", "contacts/1/corrections/", {"summary": "Fixed.", "reason": "A typing slip."}),
     ("post", "escalate/", {"reason": "Not agreed."}),
     ("post", "resolve/", {}),
     ("post", "resolution/confirm/", {}),
@@ -65,6 +66,7 @@ EVERY_ESCALATION_ENDPOINT = [
     ("put", "panel/chair/", {"chair": 1}),
     ("put", "panel/reason/", {"reason": "None could come."}),
     ("post", "decision/", {"decided_by_kind": "chair_decision", "decision": "Agreed."}),
+    ("post", "decision/corrections/", {"decision": "Agreed.", "reason": "A typing slip."}),
     ("get", "history/", None),
     ("get", "documents/record.pdf", None),
     ("get", "documents/record.docx", None),
@@ -129,6 +131,7 @@ def test_every_escalation_endpoint_is_in_the_permission_loop():
         .replace("checklist/record_outcome/", "checklist/<str:item>/")
         .replace("panel/members/1/", "panel/members/<str:person_id>/")
         .replace("attachments/1/", "attachments/<str:attachment_id>/")
+        .replace("contacts/1/corrections/", "contacts/<str:contact_id>/corrections/")
         for _, rest, _ in EVERY_ESCALATION_ENDPOINT
     }
     assert routes == looped

@@ -11,10 +11,11 @@ take ``If-Match`` and pass its revision to the service, which refuses a stale on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -58,11 +59,12 @@ from escalate.escalations.models import (
     AgreedAction,
     Appointment,
     Contact,
+    Correction,
     Escalation,
     Involvement,
     Party,
 )
-from escalate.escalations.selectors import involved_ids
+from escalate.escalations.selectors import involved_ids, latest_decision
 from escalate.organisations.models import Agency, Person
 from escalate.reporting.services import record_good_practice, record_practice_issue
 
@@ -546,7 +548,11 @@ class ContactListApi(ApiView):
     )
     def get(self, request: Request, pk: str) -> Response:
         escalation = escalation_for(self.person, pk)
-        contacts = escalation.contacts.select_related("recorded_by")
+        contacts = escalation.contacts.select_related(
+            "recorded_by", "latest_correction"
+        ).prefetch_related(
+            Prefetch("corrections", queryset=Correction.objects.select_related("corrected_by"))
+        )
         record_api_read(request, escalation, "contacts")
         data = out.ContactSerializer(contacts, many=True).data
         return with_etag(Response(data), revision_etag(escalation.revision))
@@ -579,6 +585,64 @@ class ContactRecordApi(EscalationChangeApi):
             return etag_response(out.ContactSerializer(contact).data, escalation, status=201)
 
         return self.change(request, pk, perform)
+
+
+CONTACT_ID = OpenApiParameter(
+    "contact_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The contact's id."
+)
+
+
+class ContactCorrectApi(EscalationChangeApi):
+    """Correct a recorded contact, with why (decision 0025). Answers left out keep the
+    text they read as now; the contact as first recorded stays in ``as_recorded``. Only
+    its author, their line manager or a manager of their agency involved in the case may."""
+
+    class InputSerializer(Serializer):
+        kind = serializers.ChoiceField(choices=Contact.Kind.choices, required=False)
+        between = long_text(required=False)
+        summary = long_text(required=False)
+        outcome = long_text(required=False)
+        decision_makers = long_text(required=False, allow_blank=True)
+        happened_on = serializers.DateField(required=False)
+        reason = long_text(help_text="What was wrong; everyone who sees the case reads it.")
+
+    @operation(
+        "Correct a contact",
+        request=InputSerializer,
+        response=out.ContactSerializer,
+        status=201,
+        parameters=[ESCALATION_ID, CONTACT_ID],
+    )
+    def post(self, request: Request, pk: str, contact_id: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            contact = _contact(escalation, contact_id)
+            data = parse(self.InputSerializer, request.data)
+            reason = data.pop("reason")
+            services.correct_contact(
+                contact=contact,
+                actor=self.person,
+                version=replace(contact.current, **data),
+                reason=reason,
+                revision=revision,
+            )
+            contact = _contact(escalation, contact_id)
+            return etag_response(out.ContactSerializer(contact).data, escalation, status=201)
+
+        return self.change(request, pk, perform)
+
+
+def _contact(escalation: Escalation, contact_id: str) -> Contact:
+    contact = (
+        Contact.objects.select_related("recorded_by", "latest_correction", "escalation")
+        .prefetch_related(
+            Prefetch("corrections", queryset=Correction.objects.select_related("corrected_by"))
+        )
+        .filter(pk=int_id(contact_id, "contact"), escalation=escalation)
+        .first()
+    )
+    if contact is None:
+        raise Http404("No such contact.")
+    return contact
 
 
 # --- The agencies in the disagreement ------------------------------------------------------
@@ -1010,6 +1074,41 @@ class FinalDecisionRecordApi(EscalationChangeApi):
                 actor=self.person,
                 decided_by_kind=FinalStageKind(data["decided_by_kind"]),
                 decision=data["decision"],
+                revision=revision,
+            )
+            return escalation_response(request, escalation)
+
+        return self.change(request, pk, perform)
+
+
+class FinalDecisionCorrectApi(EscalationChangeApi):
+    """Correct the wording of the final decision, with why (decision 0025): who decided,
+    how and when stay as recorded. Only the person who recorded it, their line manager or a
+    manager of their agency involved in the case may."""
+
+    tags = ("final stage",)
+
+    class InputSerializer(Serializer):
+        decision = long_text(help_text="The decision as it should read.")
+        reason = long_text(help_text="What was wrong; everyone who sees the case reads it.")
+
+    @operation(
+        "Correct the final decision",
+        request=InputSerializer,
+        response=out.EscalationSerializer,
+        parameters=[ESCALATION_ID],
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        def perform(escalation: Escalation, revision: int) -> Response:
+            decision = latest_decision(escalation)
+            if decision is None:
+                raise Http404("This escalation has no final decision to correct.")
+            data = parse(self.InputSerializer, request.data)
+            services.correct_decision(
+                decision=decision,
+                actor=self.person,
+                text=data["decision"],
+                reason=data["reason"],
                 revision=revision,
             )
             return escalation_response(request, escalation)

@@ -116,6 +116,15 @@ class FilterText(serializers.CharField):
         super().__init__(required=False, allow_blank=True, **kwargs)
 
 
+class ProcedureKey(serializers.CharField):
+    """One of the procedure's keys (a category, an entry route), as given: the procedure
+    refuses any other (409). A NUL, which no column holds, is refused here, and the schema
+    says so, as for ``FilterText``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=60, trim_whitespace=False, **kwargs)
+
+
 def long_text(**kwargs: Any) -> ApiText:
     """A narrative answer: several lines."""
     return ApiText(single_line=False, max_length=LONG_TEXT_MAX_LENGTH, **kwargs)
@@ -165,7 +174,7 @@ def schema_for(field: Any) -> dict[str, Any]:
         return {
             "pattern": text_pattern(single_line=field.single_line, allow_blank=field.allow_blank)
         }
-    if isinstance(field, FilterText):
+    if isinstance(field, FilterText | ProcedureKey):
         return {"pattern": "^[^\\u0000]*$"}
     if isinstance(field, ApiNhsNumber):
         return {"pattern": f"^(?:{NHS_NUMBER_PATTERN[1:-1]})?$", "format": NHS_NUMBER_FORMAT}

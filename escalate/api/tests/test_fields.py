@@ -14,6 +14,7 @@ from escalate.api.fields import (
     NHS_NUMBER_PATTERN,
     ApiNhsNumber,
     ApiText,
+    ProcedureKey,
     schema_for,
     short_text,
     text_pattern,
@@ -93,3 +94,14 @@ def test_an_nhs_number_of_the_documented_form_is_refused_only_for_its_check_digi
         assert "valid NHS number" in str(refusal.detail) or "10 digits" in str(refusal.detail)
     else:
         assert stored == digits
+
+
+def test_a_procedure_key_refuses_a_nul_and_the_schema_says_so() -> None:
+    """Schemathesis sent a category holding a NUL that the document allowed (a 400 to a
+    schema-valid request); the schema now refuses what the field refuses."""
+    key = ProcedureKey()
+
+    assert schema_for(key) == {"pattern": "^[^\\u0000]*$"}
+    assert key.run_validation(" early_help ") == " early_help "  # as given, not trimmed
+    with pytest.raises(serializers.ValidationError):
+        key.run_validation("early\x00help")

@@ -28,7 +28,14 @@ from rest_framework.response import Response
 from escalate.api import enums
 from escalate.api import serializers as out
 from escalate.api.conditional import required_revision, revision_etag, with_etag
-from escalate.api.fields import ApiNhsNumber, FilterText, long_text, optional_long_text, short_text
+from escalate.api.fields import (
+    ApiNhsNumber,
+    FilterText,
+    ProcedureKey,
+    long_text,
+    optional_long_text,
+    short_text,
+)
 from escalate.api.idempotency import idempotent
 from escalate.api.pagination import Cursor, OldestFirstCursor, Window, reading_cursor
 from escalate.api.problems import PreconditionFailed
@@ -283,7 +290,7 @@ class EscalationRaiseApi(ApiView):
         other_agency = _id()
         counterpart = _id(required=False, allow_null=True, default=None)
         # One of the procedure's categories, as given: anything else is refused (409).
-        category = serializers.CharField(max_length=60, trim_whitespace=False)
+        category = ProcedureKey()
         decision_disputed = long_text()
         evidence = long_text()
         desired_outcome = long_text()
@@ -293,9 +300,7 @@ class EscalationRaiseApi(ApiView):
         start_at = serializers.IntegerField(
             min_value=1, max_value=99, required=False, allow_null=True, default=None
         )
-        entry_route = serializers.CharField(
-            max_length=60, required=False, allow_blank=True, default=""
-        )
+        entry_route = ProcedureKey(required=False, allow_blank=True, default="")
 
     @operation(
         "Raise an escalation",

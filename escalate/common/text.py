@@ -18,8 +18,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 LONG_TEXT_MAX_LENGTH = 20_000
 """Narrative answers: about 3,000 words, far more than any answer in a procedure needs."""
@@ -127,3 +130,23 @@ def text_problem(
         except ValidationError as error:
             return text_error_messages(label)[error.code or ""]
     return ""
+
+
+class TypedText(forms.CharField):
+    """A form's free text, its length counted as typed and then trimmed of surrounding
+    spaces: the API counts a text's length as sent (decision 23), so the same text gets
+    the same answer at both doors. Django's own field trims first, so 20,000 characters
+    and a trailing space passed the form and not the API."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strip=False, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(
+                self.error_messages.get("max_length", MaxLengthValidator.message),
+                code="max_length",
+                params={"limit_value": self.max_length, "show_value": len(text)},
+            )
+        return text.strip()

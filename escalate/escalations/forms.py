@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from escalate.common.text import (
     LONG_TEXT_MAX_LENGTH,
     SHORT_TEXT_MAX_LENGTH,
+    TypedText,
     text_error_messages,
     text_validators,
     whole_number,
@@ -166,7 +167,7 @@ def _text(
     """Free text: refused when too long or holding characters no one types (common/text.py)."""
     if max_length is None:
         max_length = LONG_TEXT_MAX_LENGTH if long else SHORT_TEXT_MAX_LENGTH
-    return forms.CharField(
+    return TypedText(
         label=label,
         help_text=hint,
         required=bool(required_message),

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 
-from escalate.common.text import text_error_messages, text_validators
+from escalate.common.text import TypedText, text_error_messages, text_validators
 from escalate.domain.policy import AgencyKind, LadderRole, PartnershipRole
 from escalate.organisations.importing import MAX_BYTES, ImportKind
 from escalate.organisations.models import (
@@ -110,7 +110,7 @@ def _partnership_field(partnerships: Sequence[Partnership]) -> forms.ModelChoice
 
 
 class AgencyForm(GovukForm):
-    name = forms.CharField(
+    name = TypedText(
         max_length=200,
         label="Name",
         validators=text_validators(single_line=True),
@@ -158,7 +158,7 @@ class AgencyForm(GovukForm):
 
 
 class PersonForm(GovukForm):
-    name = forms.CharField(
+    name = TypedText(
         max_length=200,
         label="Full name",
         validators=text_validators(single_line=True),
@@ -177,7 +177,7 @@ class PersonForm(GovukForm):
             "invalid": "Enter an email address in the correct format, like name@example.org",
         },
     )
-    job_title = forms.CharField(
+    job_title = TypedText(
         max_length=200,
         required=False,
         label="Job title (optional)",

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from escalate.board.dimensions import BadFigure, Figure
-from escalate.common.text import text_error_messages, text_validators
+from escalate.common.text import LONG_TEXT_MAX_LENGTH, text_error_messages, text_validators
 from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.selectors import ListOptions, ListStatus
@@ -198,12 +198,13 @@ class PracticeIssueForm(forms.Form):
         label="What policy or practice issue has this escalation shown?",
         help_text="Describe the gap in policy, procedure or practice, or what remains of it. "
         "Do not include the child's or adult's name.",
-        max_length=5000,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 6}),
         validators=text_validators(single_line=False),
         error_messages={
             "required": "Describe the policy or practice issue.",
-            "max_length": "The policy or practice issue must be 5,000 characters or fewer.",
+            "max_length": "The policy or practice issue must be "
+            f"{LONG_TEXT_MAX_LENGTH:,} characters or fewer.",
             **text_error_messages("The policy or practice issue"),
         },
     )
@@ -229,12 +230,12 @@ def _long_text(label: str, *, required_message: str, help_text: str = "") -> for
         label=label,
         help_text=help_text,
         required=bool(required_message),
-        max_length=5000,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"class": "govuk-textarea", "rows": 5}),
         validators=text_validators(single_line=False),
         error_messages={
             "required": required_message,
-            "max_length": f"{label} must be 5,000 characters or fewer.",
+            "max_length": f"{label} must be {LONG_TEXT_MAX_LENGTH:,} characters or fewer.",
             **text_error_messages(label),
         },
     )

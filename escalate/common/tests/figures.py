@@ -58,7 +58,8 @@ LINES: tuple[tuple[tuple[str, ...], Callable[[Counter[str]], str]], ...] = (
         ("fuzz_form_submissions", "fuzz_import_files"),
         lambda f: (
             f"Hypothesis: {f['fuzz_form_submissions']:,} form and API submissions over "
-            f"{f['fuzz_forms']:,} doors and {f['fuzz_import_files']:,} import files, "
+            f"{f['fuzz_forms']:,} doors, {f['fuzz_import_files']:,} import files and "
+            f"{f['fuzz_query_strings']:,} query strings on {f['fuzz_query_lists']:,} lists, "
             "0 server errors"
         ),
     ),

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from escalate.audit.models import ReadEvent
+from escalate.common.text import LONG_TEXT_MAX_LENGTH
 from escalate.escalations import services
 from escalate.escalations.models import Escalation
 from escalate.escalations.tests.factories import (
@@ -19,6 +20,7 @@ from escalate.escalations.tests.factories import (
 )
 from escalate.organisations.models import PartnershipRoleAssignment, Person
 from escalate.reporting import selectors, views
+from escalate.reporting.forms import BoardActionDoneForm, BoardActionForm
 from escalate.reporting.models import PracticeIssue
 from escalate.reporting.services import record_practice_issue
 from escalate.reporting.tests.conftest import TODAY, Partnerships, escalate_to, raise_between
@@ -427,6 +429,30 @@ def test_practice_issue_form_needs_an_issue_and_an_answer(
     assert "Describe the policy or practice issue." in text
     assert "Say whether the issue has been resolved." in text
     assert not PracticeIssue.objects.exists()
+
+
+def test_practice_issue_form_takes_as_long_an_answer_as_the_api(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    # Found by the Hypothesis fuzz: the form stopped at 5,000 characters while the API and
+    # the service take the 20,000 every narrative answer may have (common.text), so the
+    # same words were refused in the browser and accepted through the API.
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+    signed_in(client, lead_of(at_stage_3))
+
+    too_long = client.post(url, {"issue": "a" * (LONG_TEXT_MAX_LENGTH + 1), "is_resolved": "no"})
+    longest = client.post(url, {"issue": "a" * LONG_TEXT_MAX_LENGTH, "is_resolved": "no"})
+
+    assert too_long.status_code == 200
+    assert "must be 20,000 characters or fewer" in too_long.content.decode()
+    assert longest.status_code == 302
+    assert len(PracticeIssue.objects.get().issue) == LONG_TEXT_MAX_LENGTH
+
+
+def test_board_action_forms_take_as_long_an_answer_as_the_api() -> None:
+    description = BoardActionForm(owners=Person.objects.none()).fields["description"]
+    assert description.max_length == LONG_TEXT_MAX_LENGTH  # type: ignore[attr-defined]
+    assert BoardActionDoneForm().fields["note"].max_length == LONG_TEXT_MAX_LENGTH  # type: ignore[attr-defined]
 
 
 def test_practice_issue_before_stage_3_is_refused(client: Client, world: Partnerships) -> None:

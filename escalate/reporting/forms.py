@@ -9,7 +9,12 @@ from django import forms
 from django.db.models import QuerySet
 
 from escalate.board.dimensions import BadFigure, Figure
-from escalate.common.text import LONG_TEXT_MAX_LENGTH, text_error_messages, text_validators
+from escalate.common.text import (
+    LONG_TEXT_MAX_LENGTH,
+    TypedText,
+    text_error_messages,
+    text_validators,
+)
 from escalate.common.widgets import GovukSelect, ListedModelChoiceField
 from escalate.escalations.list_forms import ListFilterForm
 from escalate.escalations.selectors import ListOptions, ListStatus
@@ -194,7 +199,7 @@ class PracticeIssueFilterForm(_DateRangeMixin, forms.Form):
 
 
 class PracticeIssueForm(forms.Form):
-    issue = forms.CharField(
+    issue = TypedText(
         label="What policy or practice issue has this escalation shown?",
         help_text="Describe the gap in policy, procedure or practice, or what remains of it. "
         "Do not include the child's or adult's name.",
@@ -226,7 +231,8 @@ class PracticeIssueEntryForm(PracticeIssueForm):
 
 
 def _long_text(label: str, *, required_message: str, help_text: str = "") -> forms.CharField:
-    return forms.CharField(
+    """Narrative, as long and counted as the API's (as typed, then trimmed: decision 23)."""
+    return TypedText(
         label=label,
         help_text=help_text,
         required=bool(required_message),

@@ -449,6 +449,23 @@ def test_practice_issue_form_takes_as_long_an_answer_as_the_api(
     assert len(PracticeIssue.objects.get().issue) == LONG_TEXT_MAX_LENGTH
 
 
+def test_practice_issue_form_counts_the_length_as_typed_as_the_api_does(
+    client: Client, world: Partnerships, at_stage_3
+) -> None:
+    # Also found by the fuzz: the form trimmed before counting, so 20,000 characters and a
+    # trailing space passed the form and not the API (decision 23 counts as sent).
+    url = reverse("reporting:practice_issue_new", kwargs={"pk": at_stage_3.pk})
+    signed_in(client, lead_of(at_stage_3))
+
+    padded = client.post(url, {"issue": "a" * LONG_TEXT_MAX_LENGTH + " ", "is_resolved": "no"})
+    trimmed = client.post(url, {"issue": " Gap in the guidance. ", "is_resolved": "no"})
+
+    assert padded.status_code == 200
+    assert "must be 20,000 characters or fewer" in padded.content.decode()
+    assert trimmed.status_code == 302
+    assert PracticeIssue.objects.get().issue == "Gap in the guidance."
+
+
 def test_board_action_forms_take_as_long_an_answer_as_the_api() -> None:
     description = BoardActionForm(owners=Person.objects.none()).fields["description"]
     assert description.max_length == LONG_TEXT_MAX_LENGTH  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 from escalate.api.tests.conftest import client_for, colleague, etag
 from escalate.common.tests.figures import record_figure
 from escalate.escalations import clock, services
+from escalate.escalations.forms import RaiseState, RouteForm
 from escalate.escalations.models import Escalation, StageEntry
 from escalate.escalations.tests.factories import (
     AgencyFactory,
@@ -370,3 +371,93 @@ def test_list_filters_and_searches_never_fail(record_property: Any) -> None:
     check()
     record_figure(record_property, "fuzz_query_strings", tally.queries)
     record_figure(record_property, "fuzz_query_lists", len(QUERIES))
+
+
+# --- Raising: the details step's free text, by the form and the API -----------------------
+
+RAISE_FIELDS = {
+    # the form's field: where the API takes it (in the subject, or at the top)
+    "subject_name": ("subject", "name"),
+    "case_reference": ("subject", "case_reference"),
+    "decision_disputed": ("", "decision_disputed"),
+    "evidence": ("", "evidence"),
+    "desired_outcome": ("", "desired_outcome"),
+    "subject_views": ("", "subject_views"),
+}
+
+
+def test_raising_gets_one_answer_at_the_form_and_the_api(record_property: Any) -> None:
+    policy = shipped_policy("nel")
+    school, care = AgencyFactory(), AgencyFactory(kind="childrens_social_care")
+    raiser = PersonFactory(agency=school, name="Sam Fuzz")
+    browser, api = signed_in(raiser), client_for(raiser)
+    state = RaiseState(subject_kind="child", immediate_risk=False, route=RouteForm.ESCALATION)
+    url = f"{reverse('escalations:raise_details')}?state={state.token()}"
+    category = policy.rules.categories[0].key
+    form = {
+        "subject_name": "Robin Fuzz",
+        "case_reference": "FUZZ-1",
+        "other_agency": care.pk,
+        "counterpart": "",
+        "category": category,
+        "decision_disputed": "Referral judged below threshold.",
+        "evidence": "Three missed appointments.",
+        "desired_outcome": "A strategy discussion.",
+        "subject_views": "",
+        "entry_route": "standard",
+    }
+    tally = Tally()
+
+    @FEWER
+    @given(field=st.sampled_from(sorted(RAISE_FIELDS)), value=text(limits=(20_000, 200, 60)))
+    def check(field: str, value: str) -> None:
+        raised = Escalation.objects.count()
+        with undone():
+            page = browser.post(url, {**form, field: value})
+            tally.submissions += 1
+            assert page.status_code in {200, 302}, page.status_code
+            by_form = page.status_code == 302
+            if by_form:
+                escalation = Escalation.objects.get(raised_by=raiser)
+                shown = browser.get(escalation.get_absolute_url())
+                assert shown.status_code == 200
+                stored = _raised_value(escalation, field)
+                assert stored == value.strip()
+                missing = missing_from_html(stored, shown.content.decode())
+                assert not missing, f"{field}: the page does not show {missing[:3]!r}"
+            else:
+                assert "govuk-error-summary" in page.content.decode()
+                assert Escalation.objects.count() == raised, "a refused raise was written"
+        where, key = RAISE_FIELDS[field]
+        body: dict[str, Any] = {
+            "subject": {"kind": "child", "name": form["subject_name"], "case_reference": "FUZZ-1"},
+            "other_agency": care.pk,
+            "category": category,
+            "decision_disputed": form["decision_disputed"],
+            "evidence": form["evidence"],
+            "desired_outcome": form["desired_outcome"],
+            "subject_views": "",
+        }
+        (body[where] if where else body)[key] = value
+        with undone():
+            answer = _api_post(api, "/api/v1/escalations/", body)
+            tally.submissions += 1
+            # 409: what the service refuses (a case with no reference or NHS number).
+            assert answer.status_code in {201, 400, 409}, answer.content[:500]
+            by_api = answer.status_code == 201
+            assert Escalation.objects.count() == raised + by_api
+        assert by_form == by_api, (
+            f"{field}={value[:80]!r}: form {page.status_code}, API {answer.content[:300]!r}"
+        )
+
+    check()
+    record_figure(record_property, "fuzz_form_submissions", tally.submissions)
+    record_figure(record_property, "fuzz_forms", 2)
+
+
+def _raised_value(escalation: Escalation, field: str) -> str:
+    if field == "subject_name":
+        return str(escalation.subject.name)
+    if field == "case_reference":
+        return str(escalation.subject.case_reference)
+    return str(getattr(escalation, field))

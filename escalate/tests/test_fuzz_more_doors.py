@@ -1,5 +1,6 @@
-"""Hypothesis drives the other doors: the reasons for escalating and withdrawing, practice
-issues, the directory's person form, its people import, and the lists' filters and searches.
+"""Hypothesis drives the other doors: raising (the details step's free text), the reasons for
+escalating and withdrawing, practice issues, the directory's person form, its people import,
+and the lists' filters and searches (hostile text, huge numbers, impossible dates).
 
 As in ``test_fuzz_doors.py``: no answer is a 5xx; the HTML form and the API give the same
 text the same answer (and the people import the same as the person form); a refusal writes

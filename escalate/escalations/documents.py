@@ -374,6 +374,12 @@ NO_ATTACHMENTS = "No files have been attached."
 STAGE_HEADINGS = ("Stage", "Entered", "Due", "Completed", "Outcome", "Decision-makers")
 
 
+def _for_word(text: str) -> str:
+    """Line breaks as Word takes them: a browser sends CRLF from a text box, which
+    python-docx writes as two breaks, so every answer typed on lines read double-spaced."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def render_docx(record: EscalationRecord) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -401,14 +407,14 @@ def render_docx(record: EscalationRecord) -> bytes:
     for label, value in _detail_rows(record):
         cells = details.add_row().cells
         cells[0].text = label
-        cells[1].text = value
+        cells[1].text = _for_word(value)
         cells[0].paragraphs[0].runs[0].bold = True
 
     document.add_heading("Case details and issue to be resolved", level=1)
     for label, value in _issue_rows(record):
         paragraph = document.add_paragraph()
         paragraph.add_run(f"{label}: ").bold = True
-        paragraph.add_run(value)
+        paragraph.add_run(_for_word(value))
 
     document.add_heading("Contacts at each stage", level=1)
     contacts = document.add_table(rows=1, cols=len(CONTACT_HEADINGS))
@@ -429,7 +435,7 @@ def render_docx(record: EscalationRecord) -> bytes:
             long_date(row.happened_on),
         )
         for cell, value in zip(contacts.add_row().cells, values, strict=True):
-            cell.text = value
+            cell.text = _for_word(value)
     if not record.contacts:
         document.add_paragraph("No contacts have been recorded yet.")
 
@@ -447,13 +453,13 @@ def render_docx(record: EscalationRecord) -> bytes:
             "\n".join(stage.decision_makers) or NOT_RECORDED,
         )
         for cell, value in zip(stages.add_row().cells, values, strict=True):
-            cell.text = value
+            cell.text = _for_word(value)
 
     if record.agreed_actions:
         document.add_heading("Agreed actions", level=1)
         for stage_number, action in record.agreed_actions:
             document.add_paragraph(
-                f"Stage {stage_number}: {action.description} Owner: {action.owner}. "
+                f"Stage {stage_number}: {_for_word(action.description)} Owner: {action.owner}. "
                 f"Due {long_date(action.due_on)}. {action.state}.",
                 style="List Bullet",
             )

@@ -89,14 +89,9 @@ def docx_text(content: bytes) -> str:
 
 
 def in_docx(value: str, text_of_cells: str) -> bool:
-    """Whether a cell of the Word document holds ``value``, line breaks and all.
-
-    Known defect, reported and not yet fixed: ``documents.py`` hands python-docx the text
-    as stored, which makes each of CR and LF a break, so the CRLF every browser sends
-    between the lines of a textarea is two breaks (a blank line) in Word, where the page
-    and the PDF show one. The comparison expects what Word shows today.
-    """
-    return value.replace("\r\n", "\n\n").replace("\r", "\n") in text_of_cells
+    """Whether a cell of the Word document holds ``value``, line breaks and all: one break
+    for each line break typed, CRLF (what a browser sends from a text box) included."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") in text_of_cells
 
 
 PDFTOTEXT = shutil.which("pdftotext")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -265,3 +265,12 @@ def test_documents_are_read_only(client: Client, case: Case) -> None:
     response = client.post(reverse("documents:summary_text", kwargs={"pk": case.escalation.pk}))
 
     assert response.status_code == 405
+
+
+def test_lines_typed_in_a_browser_are_single_breaks_in_word(record: EscalationRecord) -> None:
+    """A text box sends CRLF between lines; Word showed each as a blank line."""
+    typed = replace(record.contacts[0], summary="First line.\r\nSecond line.\rThird.")
+    document = Document(io.BytesIO(render_docx(replace(record, contacts=(typed,)))))
+
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "First line.\nSecond line.\nThird." in cells

@@ -394,3 +394,17 @@ def test_the_chair_corrects_the_wording_of_their_decision(client: Client, db: No
     assert reverse("escalations:correct_decision", args=[final.escalation.pk, decision.pk]) == (
         correct_url
     )
+
+
+def test_a_mistake_found_after_the_case_ended_is_still_put_right(world: World) -> None:
+    services.withdraw_escalation(
+        escalation=current(world.escalation), actor=world.raiser, reason="Agreed by phone."
+    )
+    world.contact.refresh_from_db()
+
+    correction = correct(world, summary="Talked about the missed home visits.")
+
+    escalation = current(world.escalation)
+    assert escalation.status == "withdrawn"
+    assert correction.contact == world.contact
+    assert chain_intact(world)

@@ -23,6 +23,7 @@ from escalate.escalations.models import (
     Escalation,
     FinalDecision,
     StageEntry,
+    corrections_of,
 )
 from escalate.escalations.selectors import EscalationRecord
 from escalate.organisations.models import Person
@@ -309,12 +310,8 @@ class CorrectionSerializer(Serializer):
     reason = serializers.CharField()
 
 
-def corrections_of(entry: Contact | FinalDecision) -> list[dict[str, Any]]:
-    """An entry's corrections; none read for an entry never corrected, and those of a
-    corrected one from the prefetch its reader made."""
-    if entry.latest_correction_id is None:
-        return []
-    return list(CorrectionSerializer(entry.corrections.all(), many=True).data)
+def _corrections(entry: Contact | FinalDecision) -> list[dict[str, Any]]:
+    return list(CorrectionSerializer(corrections_of(entry), many=True).data)
 
 
 class ContactSerializer(Serializer):
@@ -335,7 +332,7 @@ class ContactSerializer(Serializer):
 
     @extend_schema_field(CorrectionSerializer(many=True))
     def get_corrections(self, contact: Contact) -> list[dict[str, Any]]:
-        return corrections_of(contact)
+        return _corrections(contact)
 
 
 class AgreedActionSerializer(Serializer):
@@ -396,7 +393,7 @@ class FinalDecisionSerializer(Serializer):
 
     @extend_schema_field(CorrectionSerializer(many=True))
     def get_corrections(self, decision: FinalDecision) -> list[dict[str, Any]]:
-        return corrections_of(decision)
+        return _corrections(decision)
 
     decided_by = PersonRefSerializer()
     chaired_by_agency = AgencyRefSerializer(allow_null=True)

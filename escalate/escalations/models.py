@@ -791,6 +791,14 @@ class Correction(models.Model):
         return f"Correction on {self.escalation}"
 
 
+def corrections_of(entry: Contact | FinalDecision) -> list[Correction]:
+    """An entry's corrections, oldest first: none read for an entry never corrected, and a
+    corrected one's from the prefetch its reader made (``selectors``, the API's lists)."""
+    if entry.latest_correction_id is None:
+        return []
+    return list(entry.corrections.all())
+
+
 def attachment_storage() -> Storage:
     """The ``attachments`` store of ``STORAGES`` (config/settings/attachments.py)."""
     return storages["attachments"]

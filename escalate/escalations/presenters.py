@@ -54,6 +54,7 @@ from escalate.escalations.models import (
     Escalation,
     ResolutionProposal,
     Subject,
+    corrections_of,
 )
 from escalate.escalations.selectors import EscalationRecord
 from escalate.escalations.services import PanelCheck
@@ -1050,7 +1051,7 @@ def _contacts(record: EscalationRecord, person: Person) -> list[ContactView]:
     views = []
     for contact in record.contacts:
         now = contact.current
-        corrections = [c for c in record.corrections if c.contact_id == contact.pk]
+        corrections = corrections_of(contact)
         views.append(
             ContactView(
                 title=f"{now.kind_label} on {long_date(now.happened_on)}, "
@@ -1295,7 +1296,7 @@ def _decision_corrections(record: EscalationRecord, person: Person) -> Correctio
     decision = record.final_decision
     if decision is None:
         return None
-    corrections = [c for c in record.corrections if c.final_decision_id == decision.pk]
+    corrections = corrections_of(decision)
     texts = [decision.decision, *(str(c.version["decision"]) for c in corrections if c.version)]
     return _corrections_view(
         "decision",

@@ -51,6 +51,7 @@ from escalate.escalations.models import (
     ResolutionConfirmation,
     ResolutionProposal,
     StageEntry,
+    corrections_of,
 )
 from escalate.organisations.models import Agency, Person
 from escalate.policies.models import Partnership
@@ -530,9 +531,6 @@ class EscalationRecord:
     proposed_owners: dict[int, Person]
     """The people named as owners of the proposal's agreed actions, by id."""
     practice_issue_stages: list[int] = field(default_factory=list)
-    corrections: list[Correction] = field(default_factory=list)
-    """Every correction of a contact or of the final decision, oldest first; read only when
-    one of them has been corrected."""
     """Stages with a practice issue recorded; read only for procedures with the form."""
 
     @property
@@ -679,6 +677,7 @@ def _record_of(full: Escalation) -> EscalationRecord:
     )
     owner_ids = [item["owner"] for item in proposal.actions] if proposal else []
     decision = latest_decision(full) if reached_final else None
+    _prefetch_corrections(contacts, decision)
     return EscalationRecord(
         escalation=full,
         stage_entries=stage_entries,
@@ -692,7 +691,6 @@ def _record_of(full: Escalation) -> EscalationRecord:
         if reached_final
         else [],
         final_decision=decision,
-        corrections=_corrections_of(full, contacts, decision),
         acting=people_acting_at(full, stage, parties) if is_open else {},
         chairs=list(partnership_people(full.partnership, PartnershipRole.CHAIR))
         if is_open and stage.ladder_role is None
@@ -759,26 +757,20 @@ def new_escalation_record(raised: RaisedCase) -> EscalationRecord:
     )
 
 
-def _corrections_of(
-    escalation: Escalation, contacts: list[Contact], decision: FinalDecision | None
-) -> list[Correction]:
-    """The corrections of the entries that have any, each entry's prefetched and pointed
-    at its latest; no query for the many cases where nothing was corrected."""
+def _prefetch_corrections(contacts: list[Contact], decision: FinalDecision | None) -> None:
+    """Prefetch the corrections of the entries that have any (``models.corrections_of``
+    reads them), each entry pointed at its latest; no query where nothing was corrected."""
     corrected: list[Contact | FinalDecision] = [
         entry for entry in [*contacts, decision] if entry and entry.latest_correction_id
     ]
-    if not corrected:
-        return []
-    prefetch_related_objects(
-        corrected,
-        Prefetch("corrections", queryset=Correction.objects.select_related("corrected_by")),
-    )
-    corrections: list[Correction] = []
+    if corrected:
+        prefetch_related_objects(
+            corrected,
+            Prefetch("corrections", queryset=Correction.objects.select_related("corrected_by")),
+        )
     for entry in corrected:
-        own = list(entry.corrections.all())
+        own = corrections_of(entry)
         type(entry).latest_correction.field.set_cached_value(entry, own[-1] if own else None)
-        corrections += own
-    return sorted(corrections, key=lambda correction: correction.pk)
 
 
 def latest_decision(escalation: Escalation) -> FinalDecision | None:

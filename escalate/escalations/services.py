@@ -456,26 +456,18 @@ def correct_contact(
     before = contact.current
     if version == before:
         raise engine.TransitionRefused(NOTHING_CORRECTED)
-    correction = Correction.objects.create(
-        escalation=escalation,
-        contact=contact,
-        version=version.as_json(),
-        reason=reason,
-        corrected_by=actor,
-    )
+    correction = Correction(contact=contact, version=version.as_json())
     changed = [name for name in CONTACT_ANSWERS if getattr(version, name) != getattr(before, name)]
-    contact.latest_correction = correction
-    contact.save(update_fields=["latest_correction"])
-    escalation.participants.add(actor)
-    _changed(
-        escalation,
-        events.CONTACT_CORRECTED,
+    return _keep_correction(
+        correction,
+        contact,
+        escalation=escalation,
         actor=actor,
+        reason=reason,
+        event=events.CONTACT_CORRECTED,
         stage_number=contact.stage_number,
-        data={"contact": contact.pk, "correction": correction.pk, "changed": changed},
-        wrote=(correction,),
+        data={"contact": contact.pk, "changed": changed},
     )
-    return correction
 
 
 @transaction.atomic
@@ -498,22 +490,42 @@ def correct_decision(
     _text(reason, "Why it is being corrected")
     if text == decision.current_decision:
         raise engine.TransitionRefused(NOTHING_CORRECTED)
-    correction = Correction.objects.create(
+    return _keep_correction(
+        Correction(final_decision=decision, version={"decision": text}),
+        decision,
         escalation=escalation,
-        final_decision=decision,
-        version={"decision": text},
+        actor=actor,
         reason=reason,
-        corrected_by=actor,
+        event=events.FINAL_DECISION_CORRECTED,
+        stage_number=escalation.final_stage_number,
+        data={"decision": decision.pk},
     )
-    decision.latest_correction = correction
-    decision.save(update_fields=["latest_correction"])
+
+
+def _keep_correction(
+    correction: Correction,
+    entry: Contact | FinalDecision,
+    *,
+    escalation: Escalation,
+    actor: Person,
+    reason: str,
+    event: str,
+    stage_number: int,
+    data: dict[str, object],
+) -> Correction:
+    """Save the new version, point ``entry`` at it and record the change on the chain,
+    vouching for the correction row (the entry's own columns are untouched)."""
+    correction.escalation, correction.reason, correction.corrected_by = escalation, reason, actor
+    correction.save(force_insert=True)
+    entry.latest_correction = correction
+    entry.save(update_fields=["latest_correction"])
     escalation.participants.add(actor)
     _changed(
         escalation,
-        events.FINAL_DECISION_CORRECTED,
+        event,
         actor=actor,
-        stage_number=escalation.final_stage_number,
-        data={"decision": decision.pk, "correction": correction.pk},
+        stage_number=stage_number,
+        data={**data, "correction": correction.pk},
         wrote=(correction,),
     )
     return correction

@@ -206,4 +206,5 @@ from .attachments import *  # noqa: E402, F403
 from .audit import *  # noqa: E402, F403
 from .cache import *  # noqa: E402, F403
 from .notifications import *  # noqa: E402, F403
+from .proxies import *  # noqa: E402, F403
 from .sign_in import *  # noqa: E402, F403

@@ -1,4 +1,4 @@
-"""Rate limits per token (or per signed-in user), separately for reads and writes.
+"""Rate limits per token (or per signed-in user, or per address), for reads and writes.
 
 Rates are read from ``ESCALATE_API_RATES`` at each request, so a deployment (or a test)
 can change them without restarting anything.
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from escalate.api.models import ApiToken
+from escalate.common.client_address import client_address
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -32,6 +33,11 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         rates: dict[str, str] = settings.ESCALATE_API_RATES
         return rates.get(self.scope or "read")
+
+    def get_ident(self, request: Request) -> str:
+        """The caller's address by the rule sign-in lockout uses (decision 26), not DRF's
+        NUM_PROXIES count, which would believe whatever a client put in X-Forwarded-For."""
+        return client_address(request)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         token = request.auth

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from escalate.audit.models import ReadEvent
+from escalate.common.client_address import client_address
 
 
 def record_read(
@@ -18,5 +19,6 @@ def record_read(
         what=what,
         detail=detail[:120],
         escalation=escalation,
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        # Behind the proxy, the reader's own address, not the proxy's (decision 26).
+        ip_address=client_address(request) or None,
     )

@@ -9,6 +9,7 @@ os.environ.setdefault("ESCALATE_SECOND_FACTOR", "everyone")  # production refuse
 os.environ.setdefault("ESCALATE_CACHE_URL", "redis://127.0.0.1:6379/0")  # shared, as production
 
 from config.settings.production import *  # noqa: F403
+from config.settings.production import ATTACHMENT_STORAGE
 
 # The benchmark signs in with the demo password and no second factor, over plain HTTP.
 ESCALATE_SECOND_FACTOR = "nobody"
@@ -22,5 +23,6 @@ SECURE_HSTS_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": ATTACHMENT_STORAGE,
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

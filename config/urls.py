@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from escalate.common import public_pages, second_factor
+from escalate.common import health, metrics, public_pages, second_factor
 from escalate.common.oidc import SignInView
 from escalate.common.views import sign_out_everywhere, start
 from escalate.escalations import subject_access_views
@@ -33,4 +33,9 @@ urlpatterns = [
     path("api/", include("escalate.api.urls")),
     path("notifications/", include("escalate.notifications.urls")),
     path("admin/", admin.site.urls),
+    # For the load balancer and Prometheus; answered by escalate.common.health's middleware
+    # before the Host check and sessions (decision 27), and resolved here like any page.
+    path("health/live/", health.live, name="health_live"),
+    path("health/ready/", health.ready, name="health_ready"),
+    path("metrics", metrics.scrape, name="metrics"),
 ]

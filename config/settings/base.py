@@ -49,10 +49,21 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_guid",  # request ids (decision 27)
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of a request, and its response, carry the request's id.
+    "django_guid.middleware.guid_middleware",
+    # Counts and times every request, those answered early by the probes' middleware too.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # One log line per request (method, route, status, duration), whatever answered it.
+    "escalate.common.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Health probes and the metrics scrape are answered here: before CommonMiddleware checks
+    # the Host (a balancer asks with the instance's own address), and before sessions, sign-in
+    # and anything else that could touch the database (decision 27).
+    "escalate.common.health.AnswerProbesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Times each view by its URL name. Before axes, which must stay last; it still sees the
+    # response axes gives, as axes sits inside it.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -192,12 +206,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("ESCALATE_LOG_LEVEL", "INFO")},
-}
+# Text for the demo and the tests; production's default is one JSON object per line, with
+# the request id, and never a query string, form data or a subject (decision 27).
+from .observability import logging_settings  # noqa: E402
+
+ESCALATE_LOG_FORMAT = env("ESCALATE_LOG_FORMAT") or "text"
+ESCALATE_LOG_LEVEL = env("ESCALATE_LOG_LEVEL") or "INFO"
+LOGGING = logging_settings(ESCALATE_LOG_FORMAT, level=ESCALATE_LOG_LEVEL)
 AXES_VERBOSE = False
 
 # Each area keeps its own settings beside this file; they read the environment through env().
@@ -206,5 +221,6 @@ from .attachments import *  # noqa: E402, F403
 from .audit import *  # noqa: E402, F403
 from .cache import *  # noqa: E402, F403
 from .notifications import *  # noqa: E402, F403
+from .observability import *  # noqa: E402, F403
 from .proxies import *  # noqa: E402, F403
 from .sign_in import *  # noqa: E402, F403

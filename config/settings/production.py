@@ -14,10 +14,13 @@ from .base import (
     BASE_DIR,
     CACHES,
     DATABASES,
+    ESCALATE_LOG_LEVEL,
+    ESCALATE_PROBE_REDIRECT_EXEMPT,
     ESCALATE_SECOND_FACTOR,
     SECRET_KEY,
     env,
 )
+from .observability import logging_settings
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -55,6 +58,8 @@ if ESCALATE_SECOND_FACTOR not in {"above_practitioner", "everyone"}:
     raise ImproperlyConfigured("ESCALATE_SECOND_FACTOR must be above_practitioner or everyone.")
 
 SECURE_SSL_REDIRECT = True
+# The balancer's probes and Prometheus's scrape come over plain HTTP from inside (decision 27).
+SECURE_REDIRECT_EXEMPT = ESCALATE_PROBE_REDIRECT_EXEMPT
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 63072000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -69,3 +74,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     "attachments": ATTACHMENT_STORAGE,  # config/settings/attachments.py
 }
+
+# One JSON object per line, with the request id, unless ESCALATE_LOG_FORMAT=text (decision 27).
+ESCALATE_LOG_FORMAT = env("ESCALATE_LOG_FORMAT") or "json"
+LOGGING = logging_settings(ESCALATE_LOG_FORMAT, level=ESCALATE_LOG_LEVEL)

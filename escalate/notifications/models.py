@@ -147,3 +147,18 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of person {self.person_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A notifications worker's latest sign of life, for the readiness probe (decision 27).
+
+    A row in the database, not a value in memory, so a web process on any machine can tell
+    whether some worker, anywhere, is still running.
+    """
+
+    worker_id = models.CharField(max_length=100, unique=True)
+    process = models.CharField(max_length=200, help_text="host:pid of the worker's process.")
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Worker {self.worker_id}, last seen {self.last_seen_at:%Y-%m-%d %H:%M:%S}"

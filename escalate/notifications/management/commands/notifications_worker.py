@@ -5,6 +5,9 @@ One process that runs django-tasks-db's own worker loop (the same code as
 housekeeping: re-queue deliveries a dead worker left behind, sweep deadlines,
 send the daily digests. Run as many as you like: deliveries are claimed under a
 row lock and housekeeping is idempotent.
+
+Between batches, at most every ``ESCALATE_WORKER_HEARTBEAT_SECONDS``, it writes its
+heartbeat row, which the readiness probe reads (decision 27).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker, valid_interval
 
 from escalate.notifications.housekeeping import run_housekeeping
+from escalate.notifications.monitoring import record_heartbeat
 
 
 class Command(BaseCommand):
@@ -65,7 +69,12 @@ class Command(BaseCommand):
         worker.configure_signals()  # Ctrl+C or SIGTERM: finish the current send, then stop
         self.stdout.write(f"Notifications worker {worker.worker_id} started.")
         next_housekeeping = 0.0
+        next_heartbeat = 0.0
         while worker.running:
+            if time.monotonic() >= next_heartbeat:
+                close_old_connections()
+                record_heartbeat(worker_id=worker.worker_id)
+                next_heartbeat = time.monotonic() + settings.ESCALATE_WORKER_HEARTBEAT_SECONDS
             if time.monotonic() >= next_housekeeping:
                 close_old_connections()
                 result = run_housekeeping()

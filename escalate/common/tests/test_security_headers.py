@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from escalate.common.tests.figures import record_figure
@@ -103,3 +103,12 @@ def test_refusals_send_them_too(status: int) -> None:
 
     assert response.status_code == status
     assert header_problems(response, signed_in=True) == []
+
+
+@override_settings(ESCALATE_METRICS_TOKEN="scrape-token-for-the-test")
+def test_the_metrics_scrape_sends_them_too(client: Client) -> None:
+    # The probes are in the matrix above; the scrape answers only with its token.
+    response = client.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer scrape-token-for-the-test")
+
+    assert response.status_code == 200
+    assert header_problems(response, signed_in=False) == []

@@ -35,6 +35,7 @@ from escalate.escalations.tests.factories import (
     partnership_person,
     raise_for,
 )
+from escalate.notifications.monitoring import record_heartbeat
 from escalate.organisations.models import Person
 from escalate.reporting.models import BoardAction, PracticeIssue
 from escalate.reporting.services import create_board_action, record_practice_issue
@@ -578,6 +579,12 @@ def posted_only(name: str, *, allowed: frozenset[str] | None, **kwargs: Any) -> 
     return build
 
 
+def readiness_probe(world: World) -> list[Case]:
+    """Ready for everyone alike, as a notifications worker has just been heard from."""
+    record_heartbeat(worker_id="matrix")
+    return public("health_ready", methods=("GET",))(world)
+
+
 MATRIX: dict[str, Builder] = {
     # The published procedures: no case material. Any method is accepted, as the views
     # do not restrict it; POST only re-renders.
@@ -815,6 +822,13 @@ MATRIX: dict[str, Builder] = {
     ),
     # No failed delivery exists in this world: even the administrator finds none to retry.
     "notifications:retry": posted_only("notifications:retry", allowed=frozenset(), pk=1),
+    # The load balancer's probes: the same answer signed in or out, naming no one; GET only
+    # (decision 27).
+    "health_live": public("health_live", methods=("GET",)),
+    "health_ready": readiness_probe,
+    # The scrape answers only its bearer token (test_metrics.py); none is set here, so it is
+    # not found, whoever asks and however.
+    "metrics": public("metrics", methods=("GET", "POST"), status=404),
 }
 # Views that refuse POST: checked once each, so a view that starts accepting it is noticed.
 GET_ONLY = (
@@ -841,6 +855,8 @@ GET_ONLY = (
     "notifications:failed",
     "accessibility_statement",
     "privacy_notice",
+    "health_live",
+    "health_ready",
 )
 
 

@@ -8,7 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: demo test check fmt bench setup prerequisites lock clean
-.PHONY: bench-web fuzz
+.PHONY: bench-web fuzz serve backup restore
 
 prerequisites:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
@@ -64,6 +64,38 @@ fuzz: setup
 bench-web: setup
 	@command -v wrk >/dev/null 2>&1 || { echo "bench-web needs the wrk load generator: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python benchmarks/bench_web.py
+
+# The production stack on this machine over plain http (docs/deployment.md, decision 28):
+# PostgreSQL, a shared cache, gunicorn and notification workers under honcho (Procfile).
+# Each default can be overridden: make serve DATABASE_URL=postgres://... ESCALATE_BIND=127.0.0.1:8001
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/escalate_serve
+ESCALATE_CACHE_URL ?= redis://127.0.0.1:6379/13
+ESCALATE_BIND ?= 127.0.0.1:8000
+ESCALATE_SITE_URL ?= http://$(ESCALATE_BIND)
+SERVE_WORKERS ?= 2
+ESCALATE_MEDIA_ROOT ?= $(CURDIR)/var/media
+BACKUP_ROOT ?= $(CURDIR)/var/backups
+SERVE_ENV = DATABASE_URL='$(DATABASE_URL)' ESCALATE_CACHE_URL='$(ESCALATE_CACHE_URL)' \
+	ESCALATE_BIND='$(ESCALATE_BIND)' ESCALATE_SITE_URL='$(ESCALATE_SITE_URL)' \
+	SERVE_WORKERS='$(SERVE_WORKERS)' ESCALATE_MEDIA_ROOT='$(ESCALATE_MEDIA_ROOT)'
+
+# Only the default Redis may be replaced by the database's cache when it does not answer;
+# a cache you name is used as named, or make serve stops and says why.
+serve: setup
+	$(SERVE_ENV) $(if $(filter file,$(origin ESCALATE_CACHE_URL)),ESCALATE_CACHE_FALLBACK=database) \
+		$(BIN)/python scripts/serve.py
+
+# A dated folder under BACKUP_ROOT: pg_dump of DATABASE_URL, a tar of ESCALATE_MEDIA_ROOT and
+# a manifest of their sizes and SHA-256 (docs/deployment.md, "Backups").
+backup: setup
+	$(SERVE_ENV) $(BIN)/python scripts/backup.py --into '$(BACKUP_ROOT)'
+
+# Restores BACKUP (a folder backup made) into the empty database RESTORE_DATABASE_URL and the
+# empty folder RESTORE_MEDIA_ROOT, then verifies the history there. Run it as the owner role.
+restore: setup
+	@test -n '$(BACKUP)' || { echo "make restore needs BACKUP=var/backups/<folder> RESTORE_DATABASE_URL=postgres://... RESTORE_MEDIA_ROOT=<empty folder>"; exit 2; }
+	$(BIN)/python scripts/restore.py '$(BACKUP)' --database-url '$(RESTORE_DATABASE_URL)' \
+		--media-root '$(RESTORE_MEDIA_ROOT)'
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

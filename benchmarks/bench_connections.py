@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +33,15 @@ import bench_web
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("per_request", "persistent", "pool")
-PORT = 8431
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+PORT = _free_port()
 
 
 def main() -> int:

@@ -263,6 +263,8 @@ def signals_restored() -> Iterator[None]:
         signal.signal(number, handler)
 
 
+# Committed for real: the worker closes a connection left inside a transaction, as a test's is.
+@pytest.mark.django_db(transaction=True)
 @override_settings(
     TASKS={
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}

@@ -92,9 +92,12 @@ backup: setup
 
 # Restores BACKUP (a folder backup made) into the empty database RESTORE_DATABASE_URL and the
 # empty folder RESTORE_MEDIA_ROOT, then verifies the history there. Run it as the owner role.
+# The history is verified with ESCALATE_AUDIT_KEYS, by default make serve's own key.
+SERVE_AUDIT_KEYS = $(or $(ESCALATE_AUDIT_KEYS),$(shell sed -n 's/^ESCALATE_AUDIT_KEYS=//p' var/serve/secrets.env 2>/dev/null))
 restore: setup
-	@test -n '$(BACKUP)' || { echo "make restore needs BACKUP=var/backups/<folder> RESTORE_DATABASE_URL=postgres://... RESTORE_MEDIA_ROOT=<empty folder>"; exit 2; }
-	$(BIN)/python scripts/restore.py '$(BACKUP)' --database-url '$(RESTORE_DATABASE_URL)' \
+	@test -n '$(BACKUP)' -a -n '$(RESTORE_DATABASE_URL)' -a -n '$(RESTORE_MEDIA_ROOT)' || { echo "make restore needs BACKUP=var/backups/<folder> RESTORE_DATABASE_URL=postgres://.../<new database> RESTORE_MEDIA_ROOT=<new folder>"; exit 2; }
+	@echo "Restoring $(BACKUP) (the audit key is not printed)"
+	@ESCALATE_AUDIT_KEYS='$(SERVE_AUDIT_KEYS)' $(BIN)/python scripts/restore.py '$(BACKUP)' --database-url '$(RESTORE_DATABASE_URL)' \
 		--media-root '$(RESTORE_MEDIA_ROOT)'
 
 # Refresh requirements.lock after changing dependencies in pyproject.toml.

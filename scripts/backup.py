@@ -70,27 +70,27 @@ def back_up(*, database_url: str, media_root: Path | None, into: Path) -> Path:
     if urlsplit(database_url).scheme not in {"postgres", "postgresql"}:
         raise BackupFailed("DATABASE_URL must name the PostgreSQL database to back up.")
     folder = into / f"escalate-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    folder.mkdir(parents=True, exist_ok=False)
+    try:
+        folder.mkdir(parents=True, exist_ok=False)
+    except FileExistsError:
+        raise BackupFailed(f"{folder} already exists: wait a second and run it again.") from None
     facts = _dump(database_url, folder / DUMP)
+    named = set(facts.pop("attachment_keys"))
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": without_password(database_url),
         **facts,
+        "attachments_folder": None if media_root is None else str(media_root),
     }
-    if media_root is not None:
-        stored = _archive(media_root, folder / ATTACHMENTS)
-        missing = sorted(set(facts.pop("attachment_keys")) - stored)
+    if media_root is not None:  # else in a bucket: see the docstring
+        missing = sorted(named - _archive(media_root, folder / ATTACHMENTS))
         if missing:
             raise BackupFailed(
                 f"{len(missing)} attached file(s) the database names are not in {media_root} "
-                f"(first: {missing[0]}); run escalate check_attachments. Nothing was kept "
-                f"beyond {folder}, which is incomplete."
+                f"(first: {missing[0]}); run escalate check_attachments. {folder} is "
+                "incomplete: do not keep it."
             )
-        manifest["attachments_folder"] = str(media_root)
-    else:
-        facts.pop("attachment_keys")
-        manifest["attachments_folder"] = None  # in a bucket: see the docstring
     manifest["files"] = [
         _describe(folder / name) for name in (DUMP, ATTACHMENTS) if (folder / name).exists()
     ]

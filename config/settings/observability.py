@@ -80,6 +80,7 @@ def logging_settings(log_format: str, *, level: str) -> dict[str, Any]:
                 "correlation_id_field": "request_id",
             },
             "routes_not_paths": {"()": "escalate.common.logs.RouteNotPath"},
+            "no_query_strings": {"()": "escalate.common.logs.NoQueryStrings"},
         },
         "formatters": {
             "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -89,7 +90,7 @@ def logging_settings(log_format: str, *, level: str) -> dict[str, Any]:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": log_format,
-                "filters": ["request_id", "routes_not_paths"],
+                "filters": ["request_id", "routes_not_paths", "no_query_strings"],
             }
         },
         "root": {"handlers": ["console"], "level": level},
@@ -97,5 +98,7 @@ def logging_settings(log_format: str, *, level: str) -> dict[str, Any]:
             # It says "header not found, generated a new id" at INFO on every request, and
             # repeats a refused incoming id at WARNING: neither belongs in the log.
             "django_guid": {"level": "ERROR"},
+            # runserver's access lines, through the same handler, its filters and format.
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         },
     }

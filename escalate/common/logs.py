@@ -7,6 +7,7 @@ path can carry a subject's id, and the query string whatever was typed in a sear
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +69,20 @@ class RouteNotPath(logging.Filter):
             and record.args[1] == request.path
         ):
             record.args = (record.args[0], route_of(request))
+        return True
+
+
+QUERY_STRING = re.compile(r"\?[^\s\"]*")
+
+
+class NoQueryStrings(logging.Filter):
+    """runserver's access line (the demo's) quotes the request line, query string and all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.server" and isinstance(record.args, tuple) and record.args:
+            first, *rest = record.args
+            if isinstance(first, str):
+                record.args = (QUERY_STRING.sub("", first), *rest)
         return True
 
 

@@ -211,6 +211,15 @@ def test_a_record_carries_only_the_fields_it_should(log: Log) -> None:
     assert record["message"] == "Something happened"
 
 
+def test_the_demo_servers_access_line_loses_its_query_string(log: Log) -> None:
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', f"GET /register/?q={CHILD.replace(' ', '+')}&stage=2 HTTP/1.1", "200", "512"
+    )
+
+    (record,) = log.records()
+    assert record["message"] == '"GET /register/ HTTP/1.1" 200 512'
+
+
 def test_production_writes_json_unless_told_otherwise() -> None:
     from escalate.common.tests.test_production_settings import ESCALATE, _production_env
 

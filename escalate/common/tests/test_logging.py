@@ -60,11 +60,13 @@ class Log:
 
 
 @pytest.fixture
-def log() -> Iterator[Log]:
+def log(caplog: pytest.LogCaptureFixture) -> Iterator[Log]:
     captured = Log()
     config = logging_settings("json", level="DEBUG")
     config["handlers"]["console"]["stream"] = captured.buffer
     logging.config.dictConfig(config)
+    # dictConfig replaced the root's handlers: the suite-wide leak check (conftest.py) reads too.
+    logging.getLogger().addHandler(caplog.handler)
     yield captured
     logging.config.dictConfig(settings.LOGGING)
 

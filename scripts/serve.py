@@ -25,7 +25,6 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,7 +51,10 @@ def main() -> int:
         print(f"make serve: {refusal}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as failure:
-        print(f"make serve: {' '.join(failure.cmd)} failed (exit {failure.returncode}).")
+        print(
+            f"make serve: {' '.join(failure.cmd)} failed (exit {failure.returncode}).",
+            file=sys.stderr,
+        )
         return 1
     _announce(env)
     workers = env.get("SERVE_WORKERS") or "2"
@@ -115,7 +117,7 @@ def _ensure_database(url: str) -> None:
             found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if found.fetchone() is None:
                 admin.execute(f'CREATE DATABASE "{name}"')
-                print(f"Created the database {name}.")
+                print(f"Created the database {name}.", flush=True)
     except psycopg.OperationalError as error:
         raise Refused(
             f"PostgreSQL is not answering at {_without_password(url)}: {_first_line(error)}\n"
@@ -129,7 +131,10 @@ def _cache_url(env: dict[str, str]) -> str:
     if not url.startswith(("redis://", "rediss://")) or _redis_answers(url):
         return url
     if env.get("ESCALATE_CACHE_FALLBACK") == "database":
-        print(f"Redis is not answering at {url}: the cache is a table in the database instead.")
+        print(
+            f"Redis is not answering at {url}: the cache is a table in the database instead.",
+            flush=True,
+        )
         return "database"
     raise Refused(
         f"Redis is not answering at {url}. Start it (Debian: apt-get install redis-server) "
@@ -176,30 +181,29 @@ def _collect_static(env: dict[str, str]) -> None:
     stamp = root / STAMP_NAME
     wanted = _sources_digest()
     if stamp.exists() and stamp.read_text() == wanted and (root / "staticfiles.json").exists():
-        print(f"Static files in {root} are up to date.")
+        print(f"Static files in {root} are up to date.", flush=True)
         return
-    print(f"Collecting and compressing the static files into {root} (a minute or two)...")
+    print(f"Collecting and compressing the static files into {root} (a minute or two)", flush=True)
     # --clear: no stale hashed copies of files that have since changed.
     _escalate(env, "collectstatic", "--no-input", "--clear", "-v", "0")
     stamp.write_text(wanted)
 
 
 def _sources_digest() -> str:
-    """Names, sizes and modification times of every static source, and the pinned packages
-    (whose own static files, the admin's and the API browser's, come with them)."""
+    """Names, sizes and modification times of every static source (GOV.UK Frontend's built
+    files, every static folder in escalate/), and the pinned packages, whose own static
+    files (the admin's, the API browser's) come with them."""
     digest = hashlib.sha256((ROOT / "requirements.lock").read_bytes())
-    for path in _files(ROOT / "build" / "frontend", ROOT / "escalate"):
-        if "static" in path.parts:
-            stat = path.stat()
-            digest.update(
-                f"{path.relative_to(ROOT)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
-            )
+    frontend = _files(ROOT / "build" / "frontend")
+    ours = (path for path in _files(ROOT / "escalate") if "static" in path.parts)
+    for path in (*frontend, *ours):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(ROOT)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def _files(*folders: Path) -> Iterable[Path]:
-    for folder in folders:
-        yield from sorted(path for path in folder.rglob("*") if path.is_file())
+def _files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
 
 
 def _announce(env: dict[str, str]) -> None:

@@ -25,6 +25,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -185,8 +186,10 @@ def _collect_static(env: dict[str, str]) -> None:
         return
     print(f"Collecting and compressing the static files into {root} (a minute or two)", flush=True)
     # --clear: no stale hashed copies of files that have since changed.
+    started = time.monotonic()
     _escalate(env, "collectstatic", "--no-input", "--clear", "-v", "0")
     stamp.write_text(wanted)
+    print(f"Static files collected in {time.monotonic() - started:.0f} s.", flush=True)
 
 
 def _sources_digest() -> str:

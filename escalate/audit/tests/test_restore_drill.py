@@ -5,10 +5,13 @@ History is written through the real services into a scratch database of the test
 its attachments; scripts/restore.py restores both into another fresh database and folder;
 ``escalate audit verify`` on the copy must then pass with the same count of events, and fail
 once one history row of the copy is rewritten. Both scratch databases are dropped at the end.
+A backup whose database names a file the folder has lost fails, and a backup whose files no
+longer match its manifest is refused before anything is restored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,7 +31,7 @@ REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 WAIT = 300  # seconds: migrate on a busy shared machine is slow, never stuck
 
-pytestmark = [
+ON_POSTGRESQL = [
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="the restore drill dumps and restores PostgreSQL; set DATABASE_URL to run it",
@@ -38,6 +41,13 @@ pytestmark = [
         reason="pg_dump and pg_restore are not on PATH (Debian: postgresql-client)",
     ),
 ]
+
+
+def on_postgresql(test: Callable[..., None]) -> Callable[..., None]:
+    for mark in ON_POSTGRESQL:
+        test = mark(test)
+    return test
+
 
 # Written by `escalate shell`: the shipped procedures loaded (by the factories), one
 # escalation raised, moved to stage 2, a file attached, then a checkpoint of every chain.
@@ -122,6 +132,7 @@ def _events_checked(verify_output: str) -> int:
     return int(found.group(1))
 
 
+@on_postgresql
 def test_a_backup_restores_into_a_fresh_database_whose_history_verifies(
     scratch_database: Callable[[str], str], tmp_path: Path
 ) -> None:
@@ -140,7 +151,8 @@ def test_a_backup_restores_into_a_fresh_database_whose_history_verifies(
     _escalate(env, "migrate", "--no-input", "-v", "0")
     _escalate(env, "shell", "-c", WRITE_HISTORY)
 
-    backup = _run([sys.executable, "scripts/backup.py", "--into", str(tmp_path / "backups")], env)
+    back_up = [sys.executable, "scripts/backup.py", "--into", str(tmp_path / "backups")]
+    backup = _run(back_up, env)
     folder = Path(backup.stdout.strip())
     manifest = json.loads((folder / "manifest.json").read_text())
     assert sorted(path.name for path in folder.iterdir()) == [
@@ -172,6 +184,42 @@ def test_a_backup_restores_into_a_fresh_database_whose_history_verifies(
     tampered = _escalate(copy, "audit", "verify", check=False)
     assert tampered.returncode == 1
     assert "chain broken at event" in tampered.stderr
+
+    for stored in (tmp_path / "media").rglob("*"):
+        if stored.is_file():
+            stored.unlink()  # the attachment's file is lost; its row remains
+    incomplete = _run(back_up, env, check=False)
+    assert incomplete.returncode == 1
+    assert "1 attached file(s) the database names are not in" in incomplete.stderr
+
+
+def test_a_damaged_backup_is_refused_before_anything_is_restored(tmp_path: Path) -> None:
+    folder = tmp_path / "escalate-20270104T020000Z"
+    folder.mkdir()
+    (folder / "database.dump").write_bytes(b"PGDMP as it was")
+    manifest = {
+        "files": [
+            {
+                "name": "database.dump",
+                "bytes": 15,
+                "sha256": hashlib.sha256(b"PGDMP as it was").hexdigest(),
+            }
+        ]
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "database.dump").write_bytes(b"PGDMP bit-rot!!")  # same size, other bytes
+    media = tmp_path / "restored-media"
+
+    restore = [sys.executable, "scripts/restore.py", str(folder), "--media-root", str(media)]
+    restore += ["--database-url", "postgres://nobody@127.0.0.1:1/never"]  # never reached
+
+    done = _run(restore, dict(os.environ), check=False)
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"restore: {folder / 'database.dump'} is not the file the manifest describes (damaged?).\n"
+    )
+    assert not media.exists()
 
 
 def _rewrite_one_history_row(url: str) -> None:

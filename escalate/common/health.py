@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Iterable
-from functools import cached_property
+from functools import cache
 from typing import Any, ClassVar, cast
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
@@ -24,7 +24,7 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
-from django.urls import resolve, reverse
+from django.urls import NoReverseMatch, get_urlconf, resolve, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -167,6 +167,18 @@ ready = ReadinessView.as_view()
 # --- Answering probes early --------------------------------------------------------------
 
 
+@cache
+def probe_paths(urlconf: str) -> frozenset[str]:
+    """Where the probes are in ``urlconf``; none in a URLconf without them (a test's own)."""
+    paths = set()
+    for name in PROBE_URL_NAMES:
+        try:
+            paths.add(reverse(name, urlconf=urlconf))
+        except NoReverseMatch:
+            continue
+    return frozenset(paths)
+
+
 class AnswerProbesMiddleware:
     """Answers the health probes and the metrics scrape before the rest of the chain.
 
@@ -188,12 +200,8 @@ class AnswerProbesMiddleware:
             ),
         )
 
-    @cached_property
-    def probe_paths(self) -> frozenset[str]:
-        return frozenset(reverse(name) for name in PROBE_URL_NAMES)
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info not in self.probe_paths:
+        if request.path_info not in probe_paths(get_urlconf() or settings.ROOT_URLCONF):
             return self.get_response(request)
         request.is_probe = True  # type: ignore[attr-defined]  # the request log skips it
         return self.answer_with_headers(request)

@@ -280,3 +280,9 @@ def test_the_notifications_worker_is_heard_from_once_it_runs(
     heartbeat = WorkerHeartbeat.objects.get()
     assert heartbeat.worker_id == "w-observe"
     assert readiness(client)[0] == 200
+
+
+@override_settings(ROOT_URLCONF="escalate.common.tests.without_probes")
+def test_a_urlconf_without_the_probes_still_serves_its_pages(client: Client) -> None:
+    assert client.get("/plain/").status_code == 200
+    assert client.get("/health/live/").status_code == 404

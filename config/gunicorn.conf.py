@@ -34,3 +34,7 @@ errorlog = "-"
 # a child's name (pages are addressed by number); the query string is left out, since a
 # search box's words could be anything.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
+# gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl), so a
+# second gunicorn under the same account removes the first one's. Escalate is managed by
+# signals (systemd, honcho), never through it.
+control_socket_disable = True

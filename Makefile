@@ -8,7 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: demo test check fmt bench setup prerequisites lock clean
-.PHONY: bench-web fuzz serve backup restore
+.PHONY: bench-web bench-connections fuzz serve backup restore
 
 prerequisites:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
@@ -64,6 +64,12 @@ fuzz: setup
 bench-web: setup
 	@command -v wrk >/dev/null 2>&1 || { echo "bench-web needs the wrk load generator: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python benchmarks/bench_web.py
+
+# Connection per request, persistent connections and psycopg's pool, through the production
+# gunicorn config (PostgreSQL at BENCH_DATABASE_URL, reset and seeded; benchmarks/README.md).
+bench-connections: setup
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-connections needs the wrk load generator: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python benchmarks/bench_connections.py
 
 # The production stack on this machine over plain http (docs/deployment.md, decision 28):
 # PostgreSQL, a shared cache, gunicorn and notification workers under honcho (Procfile).

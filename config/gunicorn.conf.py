@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
+from typing import Any
 
 bind = os.environ.get("ESCALATE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
@@ -28,12 +30,29 @@ max_requests = 2000
 max_requests_jitter = 100
 # The proxy in front sets X-Forwarded-Proto; gunicorn believes it only from these addresses.
 forwarded_allow_ips = os.environ.get("ESCALATE_TRUSTED_PROXIES") or "127.0.0.1,::1"
-accesslog = "-"
+# No access log of gunicorn's own: Escalate writes one JSON line per request (request id,
+# method, the URL's pattern rather than its path, status, duration; decision 27), and a raw
+# path can carry a subject's number.
+accesslog = None
 errorlog = "-"
-# The access line names the path, and a path can carry an escalation's reference but never
-# a child's name (pages are addressed by number); the query string is left out, since a
-# search box's words could be anything.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%({x-request-id}o)s"'
+
+
+def on_starting(server: object) -> None:
+    """Empty the metrics folder: the last run's processes' counts would be summed into ours."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """A replaced worker's gauges stop counting (max_requests replaces them all in time)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 # gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl), so a
 # second gunicorn under the same account removes the first one's. Escalate is managed by
 # signals (systemd, honcho), never through it.

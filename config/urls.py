@@ -37,5 +37,6 @@ urlpatterns = [
     # before the Host check and sessions (decision 27), and resolved here like any page.
     path("health/live/", health.live, name="health_live"),
     path("health/ready/", health.ready, name="health_ready"),
+    path("health/serving/", health.serving, name="health_serving"),
     path("metrics", metrics.scrape, name="metrics"),
 ]

@@ -46,7 +46,7 @@ ESCALATE_METRICS_TOKEN = (env("ESCALATE_METRICS_TOKEN") or "").strip()
 # The balancer and Prometheus ask over plain HTTP on the internal network: production's
 # SECURE_SSL_REDIRECT must not send them to HTTPS (matched against the path without its
 # leading slash, as SecurityMiddleware does).
-ESCALATE_PROBE_REDIRECT_EXEMPT = [r"^health/(live|ready)/$", r"^metrics$"]
+ESCALATE_PROBE_REDIRECT_EXEMPT = [r"^health/(live|ready|serving)/$", r"^metrics$"]
 
 # Request ids (django-guid): X-Request-ID in and out. An incoming id is kept only if it is a
 # UUID (32 hex digits, dashes allowed, as nginx's $request_id and most proxies send);

@@ -2,6 +2,8 @@
 
 - ``/health/live/``: the process answers. Touches nothing else: no database, no cache, no
   session, no sign-in.
+- ``/health/serving/``: the database and the cache answer; what a balancer in front of
+  several instances asks, so a stopped worker never takes every instance out at once.
 - ``/health/ready/``: the database answers a query, the cache a set and a get, a
   notifications worker has been heard from lately, and the outbox's backlog and the age of
   its oldest undelivered notification are under the limits in
@@ -41,7 +43,7 @@ from health_check.views import HealthCheckView  # type: ignore[import-untyped]
 
 from escalate.notifications.monitoring import last_worker_seen_at, outbox_backlog
 
-PROBE_URL_NAMES = ("health_live", "health_ready", "metrics")
+PROBE_URL_NAMES = ("health_live", "health_ready", "health_serving", "metrics")
 
 
 # --- Checks ------------------------------------------------------------------------------
@@ -162,6 +164,20 @@ class ReadinessView(HealthCheckView):  # type: ignore[misc]
 
 
 ready = ReadinessView.as_view()
+
+
+class ServingView(ReadinessView):
+    """What this web process needs to serve pages: the database and the cache.
+
+    For a balancer in front of several instances: a stopped worker or a long outbox is one
+    fault of the whole service, which no web instance can cure, and ``/health/ready/`` would
+    fail on every instance at once and take the site down with it.
+    """
+
+    checks = (DatabaseAnswers, CacheAnswers)
+
+
+serving = ServingView.as_view()
 
 
 # --- Answering probes early --------------------------------------------------------------

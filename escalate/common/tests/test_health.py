@@ -89,6 +89,23 @@ def test_not_ready_when_the_last_heartbeat_is_stale(client: Client) -> None:
     assert f"(limit {silence} s)" in body["checks"]["notifications_worker"]
 
 
+def test_a_stopped_worker_fails_readiness_but_not_serving(client: Client) -> None:
+    """The balancer's probe stays up, so one fault of the service never empties the pool."""
+    silence = settings.ESCALATE_READY_WORKER_SILENCE_SECONDS
+    record_heartbeat(worker_id="stopped", now=timezone.now() - timedelta(seconds=silence + 60))
+    undelivered(2, waiting=timedelta(days=2))
+
+    serving = client.get(reverse("health_serving"))
+
+    assert readiness(client)[0] == 503
+    assert serving.status_code == 200
+    assert serving.json() == {
+        "status": "ready",
+        "failed": [],
+        "checks": {"database": "ok", "cache": "ok"},
+    }
+
+
 def test_one_live_worker_is_enough_beside_a_dead_one(client: Client) -> None:
     record_heartbeat(worker_id="dead", now=timezone.now() - timedelta(hours=2))
     record_heartbeat(worker_id="alive")
@@ -173,11 +190,12 @@ def _in_a_process_without_its_database(paths: list[str]) -> list[tuple[int, Any]
 
 
 def test_liveness_answers_while_the_database_is_down_and_readiness_says_so() -> None:
-    (live_status, live_body), (ready_status, ready_body) = _in_a_process_without_its_database(
-        ["/health/live/", "/health/ready/"]
+    (live_status, live_body), (ready_status, ready_body), (serving_status, _) = (
+        _in_a_process_without_its_database(["/health/live/", "/health/ready/", "/health/serving/"])
     )
 
     assert (live_status, live_body) == (200, {"status": "alive"})
+    assert serving_status == 503
     assert ready_status == 503
     assert "database" in ready_body["failed"]
     assert ready_body["checks"]["database"] == "Unavailable: did not answer a query"
@@ -212,6 +230,7 @@ def test_probes_with_the_instances_own_address_as_host_are_answered(
 
     assert client.get(reverse("health_live"), **balancer).status_code == 200
     assert client.get(reverse("health_ready"), **balancer).status_code == 200
+    assert client.get(reverse("health_serving"), **balancer).status_code == 200
     assert client.get(reverse("start"), **balancer).status_code == 400  # pages still refuse it
 
 
@@ -223,6 +242,7 @@ def test_plain_http_probes_are_not_redirected_but_pages_are(
 ) -> None:
     assert client.get(reverse("health_live")).status_code == 200
     assert client.get(reverse("health_ready")).status_code == 200
+    assert client.get(reverse("health_serving")).status_code == 200
     assert client.get(reverse("metrics")).status_code == 404  # no token set: not a redirect
     assert client.get(reverse("start")).status_code == 301
     assert client.get("/health/live/anything").status_code == 301

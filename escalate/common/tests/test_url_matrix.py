@@ -826,6 +826,7 @@ MATRIX: dict[str, Builder] = {
     # (decision 27).
     "health_live": public("health_live", methods=("GET",)),
     "health_ready": readiness_probe,
+    "health_serving": public("health_serving", methods=("GET",)),
     # The scrape answers only its bearer token (test_metrics.py); none is set here, so it is
     # not found, whoever asks and however.
     "metrics": public("metrics", methods=("GET", "POST"), status=404),
@@ -857,6 +858,7 @@ GET_ONLY = (
     "privacy_notice",
     "health_live",
     "health_ready",
+    "health_serving",
 )
 
 

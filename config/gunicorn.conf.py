@@ -50,7 +50,7 @@ def child_exit(server: object, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 # gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl), so a

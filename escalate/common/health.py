@@ -150,7 +150,7 @@ def readiness_response(results: Iterable[HealthCheckResult]) -> JsonResponse:
 class ReadinessView(HealthCheckView):  # type: ignore[misc]
     """Every check at once; each has django-health-check's time budget (5 s)."""
 
-    checks = (
+    checks: tuple[type[HealthCheck], ...] = (
         DatabaseAnswers,
         CacheAnswers,
         WorkerHeardFrom,

@@ -549,7 +549,8 @@ def test_two_web_servers_and_two_workers_lose_nothing_and_double_nothing_when_ki
     # them, replay the first's answer from the shared store of keys.
     assert [answer.status for answer in twice] == [201, 201, 201], [a.body for a in twice]
     assert len({answer.body["id"] for answer in twice}) == 1
-    assert twice[-1].headers.get("idempotent-replayed") == "true"
+    replayed = [answer.headers.get("idempotent-replayed") == "true" for answer in twice]
+    assert replayed[-1] and replayed.count(True) == 2, replayed
     tally.raised[str(twice[0].body["id"])] += 1
     threads = [
         threading.Thread(target=_load, args=(stack, tally, n), daemon=True) for n in range(THREADS)
@@ -610,6 +611,14 @@ def test_two_web_servers_and_two_workers_lose_nothing_and_double_nothing_when_ki
     # delivery.py says: if the dead worker's copy had left before it died, it went twice,
     # under the same Message-ID, which the mail system uses to drop the second.
     held = kills.held_by_the_dead_worker
+    assert held, "The killed worker never held a notification: nothing tested its recovery."
+    survivor = f":{stack.workers[1].pid}"
+    delivered_by = stack.rows(
+        "SELECT worker FROM notifications_deliveryattempt WHERE succeeded AND "
+        "notification_id = ANY(%s)",
+        sorted(held),
+    )
+    assert [worker.endswith(survivor) for (worker,) in delivered_by] == [True] * len(held)
     key_of = {pk: key.replace(":", "_") for *_, key, _, pk in rows}
     attempts = {pk: tried for *_, tried, pk in rows}
     sent = _mail_sent(stack)

@@ -8,7 +8,7 @@ HOST_PORT ?= 127.0.0.1:8000
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: demo test check fmt bench setup prerequisites lock clean
-.PHONY: bench-web bench-connections fuzz serve backup restore
+.PHONY: bench-web bench-connections bench-soak fuzz serve backup restore
 
 prerequisites:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Escalate needs Python 3.11 or newer: install python3 (https://www.python.org/downloads/)."; exit 1; }
@@ -70,6 +70,11 @@ bench-web: setup
 bench-connections: setup
 	@command -v wrk >/dev/null 2>&1 || { echo "bench-connections needs the wrk load generator: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python benchmarks/bench_connections.py
+
+# Ten minutes of the production stack under steady mixed traffic (PostgreSQL and Redis;
+# benchmarks/README.md). ESCALATE_SOAK_SECONDS shortens it.
+bench-soak: setup
+	$(BIN)/python benchmarks/bench_soak.py
 
 # The production stack on this machine over plain http (docs/deployment.md, decision 28):
 # PostgreSQL, a shared cache, gunicorn and notification workers under honcho (Procfile).

@@ -71,7 +71,6 @@ def main() -> int:
         ("register, first page", "manager", "/register/"),
     ]
     runs: dict[tuple[str, int, str], list[dict[str, float]]] = {}
-    held: dict[str, list[int]] = {mode: [] for mode in MODES}
     for number in range(args.rounds):
         for mode in MODES:
             server = _serve(mode, args.workers, env)
@@ -91,12 +90,11 @@ def main() -> int:
                             f"http://127.0.0.1:{PORT}{path}", [header], concurrency, args.duration
                         )
                         runs.setdefault((name, concurrency, mode), []).append(figure)
-                held[mode].append(_connections_held(url))
             finally:
                 server.terminate()
                 server.wait(timeout=60)
         print(f"round {number + 1} of {args.rounds}", flush=True)
-    report = _report(args, pages, runs, held, seeded)
+    report = _report(args, pages, runs, seeded)
     print(report)
     out = ROOT / "benchmarks" / "results" / f"connections-{datetime.now(UTC).date()}.md"
     out.write_text(report + "\n")
@@ -136,24 +134,10 @@ def _serve(mode: str, workers: int, env: dict[str, str]) -> subprocess.Popen[byt
     return server
 
 
-def _connections_held(url: str) -> int:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = %s AND backend_type = 'client backend'",
-            [name],
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _report(
     args: argparse.Namespace,
     pages: list[tuple[str, str, str]],
     runs: dict[tuple[str, int, str], list[dict[str, float]]],
-    held: dict[str, list[int]],
     seeded: str,
 ) -> str:
     lines = [
@@ -162,9 +146,6 @@ def _report(
         f"- {args.size:,} escalations seeded ({seeded}); gunicorn with config/gunicorn.conf.py,"
         f" {args.workers} sync workers; wrk {args.duration} s per run, median of"
         f" {args.rounds} rounds; x = p50 over persistent's p50 in the same run.",
-        "- client connections PostgreSQL held for the database once each way had served"
-        " (max over rounds; the benchmark's own is one of them): "
-        + ", ".join(f"{mode} {max(held[mode])}" for mode in MODES),
         "",
         "| page | c | " + " | ".join(f"{mode}: req/s, p50 ms, p95 ms, x" for mode in MODES) + " |",
         "|---|---|" + "---|" * len(MODES),

@@ -512,11 +512,21 @@ def _rate_limit_counts(stack: Stack) -> Counter[int]:
     """Twice the write rate, alternating between the servers: an invalid raise is answered 400
     by the view, so a 400 means the limit let it through and 429 means it did not."""
     answers: Counter[int] = Counter()
+    _start_early_in_a_minute()
     for number in range(2 * WRITE_RATE):
         port = stack.ports[number % 2]
         headers = {"Authorization": f"Bearer {stack.cast.limited}"}
         answers[_send(port, "POST", "/api/v1/escalations/", headers, {}).status] += 1
     return answers
+
+
+def _start_early_in_a_minute() -> None:
+    """The limit counts per minute of the clock, with the previous minute's share estimated
+    (decision 24): sent in one minute, the count is exact, so the test waits out a minute's
+    last seconds rather than straddle two."""
+    into_the_minute = time.time() % 60
+    if into_the_minute > 45:
+        time.sleep(60 - into_the_minute + 0.5)
 
 
 def _notifications_sent(stack: Stack) -> bool:

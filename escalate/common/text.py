@@ -132,6 +132,21 @@ def text_problem(
     return ""
 
 
+SEARCH_MAX_LENGTH = 100
+"""A search box's longest query, as the API's people search takes."""
+
+
+def search_problem(query: str) -> str:
+    """What is wrong with a search box's ``query``, or "" when it can be run.
+
+    A search is typed text like any answer: one line, no control characters, and above all no
+    NUL byte, which PostgreSQL cannot hold and so failed the whole page.
+    """
+    return text_problem(
+        query, "Your search", required=False, single_line=True, max_length=SEARCH_MAX_LENGTH
+    )
+
+
 class TypedText(forms.CharField):
     """A form's free text, its length counted as typed and then trimmed of surrounding
     spaces: the API counts a text's length as sent (decision 23), so the same text gets

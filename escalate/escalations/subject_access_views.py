@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from escalate.audit.models import ReadEvent
 from escalate.audit.reads import record_read
+from escalate.common.text import search_problem
 from escalate.escalations.models import Subject
 from escalate.escalations.subject_access import (
     find_subjects,
@@ -33,9 +34,18 @@ def _officer(request: HttpRequest) -> Person:
 def search(request: HttpRequest) -> HttpResponse:
     person = _officer(request)
     query = request.GET.get("q", "")
-    subjects = find_subjects(person, query=query)[:50]
+    search_error = search_problem(query.strip())
+    subjects = find_subjects(person, query="" if search_error else query)[:50]
     return render(
-        request, "escalations/subject_access.html", {"query": query, "subjects": subjects}
+        request,
+        "escalations/subject_access.html",
+        {
+            "query": "" if search_error else query,
+            "typed_query": query.replace("\x00", ""),
+            "subjects": subjects,
+            "search_error": search_error,
+            "errors": [{"text": search_error, "href": "#q"}] if search_error else [],
+        },
     )
 
 

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from escalate.common.text import search_problem
 from escalate.escalations import leavers
 from escalate.organisations import accounts, services
 from escalate.organisations.forms import (
@@ -69,9 +70,10 @@ def _actor(request: HttpRequest) -> Person | None:
 def directory(request: HttpRequest) -> HttpResponse:
     partnerships = _administered(request)
     search = request.GET.get("q", "").strip()
-    page = Paginator(directory_people(partnerships, search=search), PEOPLE_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # A search that cannot be run is refused at the box; the list shows everyone meanwhile.
+    search_error = search_problem(search)
+    people = directory_people(partnerships, search="" if search_error else search)
+    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "organisations/directory.html",
@@ -79,7 +81,10 @@ def directory(request: HttpRequest) -> HttpResponse:
             "partnerships": partnerships,
             "agencies": agencies_in(partnerships),
             "page": page,
-            "search": search,
+            "search": "" if search_error else search,
+            "typed_search": search.replace("\x00", ""),
+            "search_error": search_error,
+            "errors": [{"text": search_error, "href": "#id_q"}] if search_error else [],
         },
     )
 

@@ -66,6 +66,21 @@ def test_the_officer_finds_a_subject_and_downloads_every_record(escalation) -> N
     ).exists()
 
 
+@pytest.mark.parametrize("query", ["Alex\x00", "Alex\x1b[2J", "A" * 101])
+def test_a_search_that_cannot_be_run_is_refused_at_the_box(escalation, query: str) -> None:
+    """A NUL byte failed the page on PostgreSQL; now it is the search's own error."""
+    client = _client_for(partnership_person(role="data_protection_officer"))
+
+    response = client.get(reverse("subject_access"), {"q": query})
+    text = response.content.decode()
+
+    assert response.status_code == 200
+    assert "<title>Error: Subject access requests" in text
+    assert 'href="#q"' in text and 'id="q-error"' in text
+    assert "Alex Invented" not in text  # nothing searched, so nothing listed
+    assert "\x00" not in text
+
+
 @pytest.mark.parametrize("role", ["business_manager", "chair", "administrator"])
 def test_other_partnership_roles_get_404(escalation, role: str) -> None:
     client = _client_for(partnership_person(role=role))

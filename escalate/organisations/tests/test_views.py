@@ -168,6 +168,24 @@ def test_the_directory_searches_people(admin_client: Client, school) -> None:
     assert "Hidden Person" not in text
 
 
+@pytest.mark.parametrize("search", ["fin\x00dable", "f" * 101])
+def test_a_search_the_directory_cannot_run_is_refused_at_the_box(
+    admin_client: Client, school, search: str
+) -> None:
+    """A NUL byte failed the whole page on PostgreSQL; now it is the search's own error, and
+    the list shows everyone meanwhile."""
+    PersonFactory(agency=school, name="Findable Person")
+
+    response = admin_client.get(reverse("organisations:directory"), {"q": search})
+    text = response.content.decode()
+
+    assert response.status_code == 200
+    assert "<title>Error: Directory" in text
+    assert 'href="#id_q"' in text and 'id="id_q-error"' in text
+    assert "Findable Person" in text
+    assert "\x00" not in text
+
+
 # Agencies and people ------------------------------------------------------------------------
 
 

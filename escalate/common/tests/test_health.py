@@ -4,6 +4,7 @@ the check's name, for each of its real reasons (decision 27)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -300,6 +301,31 @@ def test_the_notifications_worker_is_heard_from_once_it_runs(
     heartbeat = WorkerHeartbeat.objects.get()
     assert heartbeat.worker_id == "w-observe"
     assert readiness(client)[0] == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(
+    TASKS={
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}
+    }
+)
+def test_the_worker_logs_no_line_for_each_task_it_runs(
+    caplog: pytest.LogCaptureFixture, signals_restored: None
+) -> None:
+    """A hosting team's logs carry what went wrong, not two lines for every delivery."""
+    from django_tasks_db.models import DBTaskResult
+
+    from escalate.notifications.tasks import sweep_deadlines
+
+    sweep_deadlines.enqueue()
+    caplog.clear()  # enqueuing is the web process's line; the worker's own are the question
+    with caplog.at_level(logging.INFO):
+        call_command("notifications_worker", "--batch", "--worker-id", "w-quiet", stdout=StringIO())
+
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"]
+    assert not [
+        record.getMessage() for record in caplog.records if record.name.startswith("django_tasks")
+    ]
 
 
 @override_settings(ROOT_URLCONF="escalate.common.tests.without_probes")

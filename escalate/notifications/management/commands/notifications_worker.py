@@ -66,6 +66,8 @@ class Command(BaseCommand):
         )
         if options["verbosity"] <= 1:  # its loop says "starting" and "no more tasks" each pass
             logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
+            # and django-tasks logs each task's RUNNING and SUCCESSFUL: two lines per delivery.
+            logging.getLogger("django_tasks").setLevel(logging.WARNING)
         worker.configure_signals()  # Ctrl+C or SIGTERM: finish the current send, then stop
         self.stdout.write(f"Notifications worker {worker.worker_id} started.")
         next_housekeeping = 0.0

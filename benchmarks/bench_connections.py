@@ -24,8 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,7 +94,7 @@ def main() -> int:
         print(f"round {number + 1} of {args.rounds}", flush=True)
     report = _report(args, pages, runs, seeded)
     print(report)
-    out = ROOT / "benchmarks" / "results" / f"connections-{datetime.now(UTC).date()}.md"
+    out = bench_web._results_file("connections")  # a second run the same day keeps the first
     out.write_text(report + "\n")
     print(f"written to {out.relative_to(ROOT)}")
     return 0
@@ -123,14 +121,7 @@ def _serve(mode: str, workers: int, env: dict[str, str]) -> subprocess.Popen[byt
             "WEB_CONCURRENCY": str(workers),
         },
     )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/sign-in/", timeout=2)
-            break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            time.sleep(0.2)
+    bench_web._wait_for_server(PORT, "/sign-in/", tries=150)
     return server
 
 

@@ -33,10 +33,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
-from itertools import count
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+import bench_web
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -98,7 +99,7 @@ def main() -> int:
         text = _report(args, seeding, run, memory, backlog)
         print(text)
         if not args.no_results:
-            out = _results_file()
+            out = bench_web._results_file("soak")
             out.write_text(text)
             print(f"Written to {out.relative_to(ROOT)}")
         return 1 if run.errors() else 0
@@ -734,14 +735,6 @@ def _report(
 
 def _process_order(name: str) -> tuple[int, str]:
     return (0 if name == "gunicorn master" else 1 if "gunicorn" in name else 2, name)
-
-
-def _results_file() -> Path:
-    """``soak-<date>.md``, or ``soak-<date>-2.md`` and on if today's run is already recorded."""
-    folder = ROOT / "benchmarks" / "results"
-    today = datetime.now(UTC).date().isoformat()
-    candidates = (folder / f"soak-{today}{'' if n == 1 else f'-{n}'}.md" for n in count(1))
-    return next(path for path in candidates if not path.exists())
 
 
 if __name__ == "__main__":

@@ -330,15 +330,20 @@ def _serve(module: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
         cwd=ROOT,
         env={**os.environ, **env},
     )
-    for _ in range(100):
+    _wait_for_server(port)
+    return server
+
+
+def _wait_for_server(port: int, path: str = "/", *, tries: int = 100) -> None:
+    """Until the server on ``port`` answers ``path`` at all (an error page counts)."""
+    for _ in range(tries):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-            break
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2)
+            return
         except urllib.error.HTTPError:
-            break
+            return
         except OSError:
             time.sleep(0.2)
-    return server
 
 
 def _measure(env: dict[str, str], duration: int, rounds: int) -> list[Figure]:
@@ -590,11 +595,11 @@ def _report(
     print(f"Written to {out.relative_to(ROOT)}")
 
 
-def _results_file() -> Path:
-    """``web-<date>.md``, or ``web-<date>-2.md`` and on if today's run is already recorded."""
+def _results_file(kind: str = "web") -> Path:
+    """``<kind>-<date>.md``, or ``<kind>-<date>-2.md`` and on if today's run is recorded."""
     folder = ROOT / "benchmarks" / "results"
     today = datetime.now(UTC).date().isoformat()
-    candidates = (folder / f"web-{today}{'' if n == 1 else f'-{n}'}.md" for n in count(1))
+    candidates = (folder / f"{kind}-{today}{'' if n == 1 else f'-{n}'}.md" for n in count(1))
     return next(path for path in candidates if not path.exists())
 
 
